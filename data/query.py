@@ -1,0 +1,140 @@
+"""Read-only SQL over the skeleton store with DuckDB, through ready views.
+
+Views: ``videos`` (one row per video and layout), ``frames`` (one row per video, frame and
+person; per-joint values as ``FLOAT[]`` lists, plus the ``layout``) and ``joints`` (long form:
+one row per video, frame, person and joint, with the joint's name). ``frames`` only shows
+videos that have a ``videos`` row (the store's commit record).
+
+Read-only is enforced twice: only SELECT statements run, and DuckDB itself is locked to
+reading files inside the store (``enable_external_access=false`` with the store as the only
+allowed directory, configuration locked), so COPY, ATTACH, INSTALL, SET and reads of other
+files fail with :class:`ReadOnlyQueryError`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ..skeleton import LAYOUTS
+from .errors import ReadOnlyQueryError, StoreError
+from .schema import VIDEOS_SCHEMA
+from .store import PART_NAME, SkeletonStore
+
+VIEWS = ("videos", "frames", "joints")
+_LIST_COLUMNS = ("x", "y", "z", "visibility")
+_EMPTY_FRAMES = """
+    SELECT NULL::VARCHAR AS video_id, NULL::INTEGER AS frame_index, NULL::DOUBLE AS timestamp_s,
+           NULL::SMALLINT AS person, NULL::FLOAT[] AS x, NULL::FLOAT[] AS y, NULL::FLOAT[] AS z,
+           NULL::FLOAT[] AS visibility, NULL::BOOLEAN AS detected,
+           NULL::BOOLEAN[] AS interpolated, NULL::VARCHAR AS phase, NULL::VARCHAR AS layout
+    WHERE false"""
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _joint_names_table() -> pa.Table:
+    rows = [
+        {"layout": layout.name, "joint_index": index, "joint_name": joint_name}
+        for layout in LAYOUTS.values()
+        for index, joint_name in enumerate(layout.joint_names)
+    ]
+    return pa.Table.from_pylist(rows)
+
+
+def _frames_select(root: Path, layout: str) -> str:
+    pattern = _sql_string(str(root / "frames" / f"layout={layout}" / "*" / PART_NAME))
+    casts = ", ".join(f"{column}::FLOAT[] AS {column}" for column in _LIST_COLUMNS)
+    return (
+        f"SELECT * EXCLUDE (bucket) REPLACE ({casts}, interpolated::BOOLEAN[] AS interpolated) "
+        f"FROM read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
+    )
+
+
+def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the store's views, locked to reading the store."""
+    root = store.root.resolve()
+    connection = duckdb.connect(":memory:")
+    connection.execute("SET threads TO 2")
+    if any(root.glob(f"videos/bucket=*/{PART_NAME}")):
+        pattern = _sql_string(str(root / "videos" / "*" / PART_NAME))
+        connection.execute(
+            "CREATE VIEW videos AS SELECT * EXCLUDE (bucket) FROM "
+            f"read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
+        )
+    else:
+        connection.register("_empty_videos", VIDEOS_SCHEMA.empty_table())
+        connection.execute("CREATE VIEW videos AS SELECT * FROM _empty_videos")
+    layouts = [layout for layout in store.layouts()
+               if any((root / "frames" / f"layout={layout}").glob(f"*/{PART_NAME}"))]
+    raw_frames = " UNION ALL BY NAME ".join(_frames_select(root, layout) for layout in layouts)
+    connection.execute(f"CREATE VIEW _frames_raw AS {raw_frames or _EMPTY_FRAMES}")
+    connection.execute(
+        "CREATE VIEW frames AS SELECT f.* FROM _frames_raw AS f SEMI JOIN videos AS v "
+        "ON f.video_id = v.video_id AND f.layout = v.layout"
+    )
+    connection.register("_joint_names_arrow", _joint_names_table())
+    connection.execute("CREATE TABLE joint_names AS SELECT * FROM _joint_names_arrow")
+    connection.unregister("_joint_names_arrow")
+    connection.execute(
+        """CREATE VIEW joints AS
+           SELECT f.video_id, f.layout, f.frame_index, f.timestamp_s, f.person,
+                  n.joint_index, n.joint_name,
+                  f.x[n.joint_index + 1] AS x, f.y[n.joint_index + 1] AS y,
+                  f.z[n.joint_index + 1] AS z, f.visibility[n.joint_index + 1] AS visibility,
+                  f.interpolated[n.joint_index + 1] AS interpolated, f.detected
+           FROM frames AS f JOIN joint_names AS n ON n.layout = f.layout"""
+    )
+    connection.execute(f"SET allowed_directories = [{_sql_string(str(root) + '/')}]")
+    connection.execute("SET enable_external_access = false")
+    connection.execute("SET lock_configuration = true")
+    return connection
+
+
+def _check_read_only(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
+    try:
+        statements = connection.extract_statements(sql)
+    except duckdb.Error as error:
+        raise StoreError(f"the query does not parse: {error}") from None
+    if not statements:
+        raise StoreError("the query is empty")
+    for statement in statements:
+        if statement.type != duckdb.StatementType.SELECT:
+            kind = str(statement.type).rsplit(".", 1)[-1]
+            raise ReadOnlyQueryError(
+                f"only read-only SELECT queries run over the store; this query contains a statement of type "
+                f"{kind}. To save results use --format csv|json|parquet --out FILE."
+            )
+
+
+def run_query(store: SkeletonStore, sql: str) -> pa.Table:
+    """Run read-only ``sql`` over the store's views and return the result."""
+    connection = connect(store)
+    try:
+        _check_read_only(connection, sql)
+        try:
+            return connection.sql(sql).to_arrow_table()
+        except duckdb.PermissionException as error:
+            raise ReadOnlyQueryError(
+                f"the query may only read the store at {store.root}: {error}"
+            ) from None
+        except duckdb.Error as error:
+            raise StoreError(f"the query failed: {error}") from None
+    finally:
+        connection.close()
+
+
+def describe_views(store: SkeletonStore) -> dict[str, list[tuple[str, str]]]:
+    """Each view's columns as ``(name, type)``."""
+    connection = connect(store)
+    try:
+        return {
+            view: [(row[0], row[1]) for row in connection.execute(f"DESCRIBE {view}").fetchall()]
+            for view in VIEWS
+        }
+    finally:
+        connection.close()

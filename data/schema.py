@@ -1,0 +1,58 @@
+"""Arrow schemas of the skeleton store's tables, with the schema version in their metadata."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+VERSION_KEY = b"posegraph.schema_version"
+LAYOUT_KEY = b"posegraph.layout"
+STATUSES = ("ok", "rejected", "failed")
+
+VIDEOS_SCHEMA = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),  # sha256 of the source file's bytes
+        pa.field("layout", pa.string(), nullable=False),
+        pa.field("source_path", pa.string()),
+        pa.field("label", pa.string()),
+        pa.field("split", pa.string()),
+        pa.field("group", pa.string()),  # subject / worker id, for group-aware splits
+        pa.field("source_fps", pa.float64()),
+        pa.field("sampled_fps", pa.float64()),
+        pa.field("width", pa.int32()),
+        pa.field("height", pa.int32()),
+        pa.field("frame_count", pa.int32()),
+        pa.field("duration_s", pa.float64()),
+        pa.field("extractor", pa.string()),
+        pa.field("extractor_version", pa.string()),
+        pa.field("extractor_settings", pa.string()),  # JSON, part of the re-run cache key
+        pa.field("detection_rate", pa.float32()),
+        pa.field("mean_visibility", pa.float32()),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("reason", pa.string()),
+        pa.field("repetitions", pa.int32()),  # known repetition count (synthetic data)
+        pa.field("extracted_at", pa.timestamp("us", tz="UTC")),
+    ],
+    metadata={VERSION_KEY: str(SCHEMA_VERSION).encode()},
+)
+
+
+def frames_schema(layout_name: str, num_joints: int) -> pa.Schema:
+    """Schema of the frames table for one layout: per-joint values as fixed-size lists."""
+    joint_values = pa.list_(pa.float32(), num_joints)
+    return pa.schema(
+        [
+            pa.field("video_id", pa.string(), nullable=False),
+            pa.field("frame_index", pa.int32(), nullable=False),
+            pa.field("timestamp_s", pa.float64()),
+            pa.field("person", pa.int16(), nullable=False),
+            pa.field("x", joint_values),
+            pa.field("y", joint_values),
+            pa.field("z", joint_values),
+            pa.field("visibility", joint_values),
+            pa.field("detected", pa.bool_()),
+            pa.field("interpolated", pa.list_(pa.bool_(), num_joints)),
+            pa.field("phase", pa.string()),  # per-frame phase label (synthetic data)
+        ],
+        metadata={VERSION_KEY: str(SCHEMA_VERSION).encode(), LAYOUT_KEY: layout_name.encode()},
+    )

@@ -1,0 +1,330 @@
+"""The partitioned Parquet skeleton store.
+
+Layout on disk (hive-style folders, one Parquet file per table and bucket)::
+
+    STORE/_posegraph_store.json                       marker: format, schema version, buckets
+    STORE/videos/bucket=3f/part-0.parquet             one row per (video_id, layout)
+    STORE/frames/layout=blazepose33/bucket=3f/part-0.parquet
+    STORE/_staging/  STORE/_locks/                     invisible to pyarrow and DuckDB globs
+
+A video's bucket is the first ``bucket_digits`` hex digits of its id (default 2: 256
+buckets per table and layout). At 100,000 videos that is ~400 videos and tens of MB per file,
+inside Arrow's guidance (files of 20 MB - 2 GB, well under 10,000 partitions), and reading
+one video opens one file and skips to its row groups (rows are sorted by video id).
+
+Writes take the bucket's lock, rewrite the bucket's file without the video's old rows plus
+the new ones, and rename it into place: atomic (old or new file, never half) and idempotent
+(writing a video again replaces its rows). Frames are written before the ``videos`` row, so
+the ``videos`` row is the commit record: frames without one (a writer killed in between)
+are ignored by :meth:`read_video` and the SQL views, and replaced on the next write.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..skeleton import get_layout
+from .atomic import bucket_lock, remove_file, remove_stale_staging, replace_parquet
+from .errors import NotAStoreError, StoreVersionError, VideoNotFoundError
+from .records import Skeletons, VideoFrames, VideoInfo
+from .schema import SCHEMA_VERSION, STATUSES, VERSION_KEY, VIDEOS_SCHEMA, frames_schema
+
+MARKER_NAME = "_posegraph_store.json"
+STORE_FORMAT = "posegraph-skeleton-store"
+PART_NAME = "part-0.parquet"
+
+
+def _check_file_version(path: Path, schema: pa.Schema) -> None:
+    found = (schema.metadata or {}).get(VERSION_KEY)
+    if found is not None and found != str(SCHEMA_VERSION).encode():
+        raise StoreVersionError(
+            f"{path} has skeleton-store schema version {found.decode()}, but this posegraph "
+            f"reads version {SCHEMA_VERSION}. Use the posegraph release that wrote it, or "
+            f"re-extract into a new store."
+        )
+
+
+def read_table_file(path: Path, filters: list | None = None) -> pa.Table:
+    """Read one store file, refusing files of another schema version."""
+    table = pq.read_table(path, filters=filters)
+    _check_file_version(path, table.schema)
+    return table
+
+
+def _concat(tables: Sequence[pa.Table], empty_schema: pa.Schema) -> pa.Table:
+    """Concatenate with unified schemas, so a column added later stays visible."""
+    if not tables:
+        return empty_schema.empty_table()
+    return pa.concat_tables(tables, promote_options="default")
+
+
+class SkeletonStore:
+    """A folder of Parquet tables holding skeletons extracted from videos.
+
+    Args:
+        path: the store folder; created (with its marker) when missing or empty.
+        create: if False, a missing store is an error instead of being created.
+        bucket_digits: hex digits of the video id that pick the bucket (new stores only).
+
+    Example:
+        >>> store = SkeletonStore("corpus_store")
+        >>> store.write_video(info, skeletons)
+        >>> frames = store.read_video(info.video_id)   # frames.joints: (T, V, 4)
+    """
+
+    def __init__(self, path: str | Path, create: bool = True, bucket_digits: int = 2) -> None:
+        self.root = Path(path)
+        marker = self.root / MARKER_NAME
+        if marker.exists():
+            self.bucket_digits = self._read_marker(marker)
+        elif self.root.exists() and any(self.root.iterdir()):
+            found = ", ".join(sorted(entry.name for entry in self.root.iterdir())[:8])
+            raise NotAStoreError(
+                f"{self.root} is not a posegraph skeleton store (no {MARKER_NAME}; found: "
+                f"{found}). Point --store at an existing store, or at a new or empty folder "
+                f"to create one."
+            )
+        elif not create:
+            raise NotAStoreError(
+                f"no skeleton store at {self.root}. Create one with `posegraph extract`, "
+                f"`posegraph import kinetics` or `posegraph synth`."
+            )
+        else:
+            self.bucket_digits = bucket_digits
+            self.root.mkdir(parents=True, exist_ok=True)
+            marker_content = {"format": STORE_FORMAT, "schema_version": SCHEMA_VERSION,
+                              "bucket_digits": bucket_digits}
+            temporary = self.root / f".{MARKER_NAME}.partial"
+            temporary.write_text(json.dumps(marker_content, indent=2) + "\n")
+            temporary.replace(marker)
+
+    def _read_marker(self, marker: Path) -> int:
+        try:
+            content = json.loads(marker.read_text())
+        except json.JSONDecodeError as error:
+            raise NotAStoreError(f"{marker} is not valid JSON ({error}); the store is damaged.") from None
+        if content.get("format") != STORE_FORMAT:
+            raise NotAStoreError(f"{marker} does not describe a posegraph skeleton store.")
+        if content.get("schema_version") != SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"the store at {self.root} has schema version {content.get('schema_version')}, "
+                f"but this posegraph reads version {SCHEMA_VERSION}. Use the posegraph release "
+                f"that wrote it, or write to a new store (a new folder)."
+            )
+        return int(content["bucket_digits"])
+
+    # -- where things live -------------------------------------------------------------
+    def bucket_of(self, video_id: str) -> str:
+        return video_id[: self.bucket_digits]
+
+    def videos_file(self, bucket: str) -> Path:
+        return self.root / "videos" / f"bucket={bucket}" / PART_NAME
+
+    def frames_file(self, layout: str, bucket: str) -> Path:
+        return self.root / "frames" / f"layout={layout}" / f"bucket={bucket}" / PART_NAME
+
+    def layouts(self) -> list[str]:
+        """Layouts that have a frames partition in this store."""
+        return sorted(p.name.split("=", 1)[1] for p in (self.root / "frames").glob("layout=*"))
+
+    # -- writing -----------------------------------------------------------------------
+    def write_video(self, info: VideoInfo, skeletons: Skeletons | None = None) -> VideoInfo:
+        """Store (or replace) one video; ``skeletons=None`` stores only its ``videos`` row."""
+        return self.write_videos([(info, skeletons)])[0]
+
+    def write_videos(self, items: Iterable[tuple[VideoInfo, Skeletons | None]]) -> list[VideoInfo]:
+        """Store several videos, rewriting each touched bucket once. Returns the stored rows."""
+        completed = [(self._complete_info(info, skeletons), skeletons) for info, skeletons in items]
+        by_bucket: dict[str, list[tuple[VideoInfo, Skeletons | None]]] = defaultdict(list)
+        for info, skeletons in completed:
+            by_bucket[self.bucket_of(info.video_id)].append((info, skeletons))
+        remove_stale_staging(self.root)
+        for bucket, group in sorted(by_bucket.items()):
+            with bucket_lock(self.root, bucket):
+                self._write_bucket(bucket, group)
+        return [info for info, _ in completed]
+
+    def _complete_info(self, info: VideoInfo, skeletons: Skeletons | None) -> VideoInfo:
+        layout = get_layout(info.layout)
+        if info.status not in STATUSES:
+            raise ValueError(f"video {info.video_id}: status must be one of {STATUSES}, got {info.status!r}")
+        if not info.video_id or len(info.video_id) < self.bucket_digits:
+            raise ValueError(f"video id {info.video_id!r} is too short")
+        if skeletons is None:
+            return info
+        if skeletons.layout != info.layout or skeletons.joints.shape[2] != layout.num_joints:
+            raise ValueError(
+                f"video {info.video_id}: skeletons are {skeletons.layout} with "
+                f"{skeletons.joints.shape[2]} joints, the row says {info.layout} "
+                f"({layout.num_joints} joints)"
+            )
+        detected = skeletons.detected[0]
+        visibility = skeletons.joints[0, detected, :, 3]
+        timestamps = skeletons.timestamps
+        return info.replace(
+            frame_count=info.frame_count if info.frame_count is not None else int(len(detected)),
+            detection_rate=info.detection_rate if info.detection_rate is not None
+            else float(detected.mean()) if len(detected) else 0.0,
+            mean_visibility=info.mean_visibility if info.mean_visibility is not None
+            else float(np.nanmean(visibility)) if visibility.size else 0.0,
+            duration_s=info.duration_s if info.duration_s is not None
+            else float(timestamps[-1] - timestamps[0]) if len(timestamps) else 0.0,
+        )
+
+    def _write_bucket(self, bucket: str, group: list[tuple[VideoInfo, Skeletons | None]]) -> None:
+        ids_per_layout: dict[str, set[str]] = defaultdict(set)
+        new_frames: dict[str, list[pa.Table]] = defaultdict(list)
+        for info, skeletons in group:
+            ids_per_layout[info.layout].add(info.video_id)
+            if skeletons is not None:
+                new_frames[info.layout].append(frames_table(info.video_id, skeletons))
+        for layout, video_ids in ids_per_layout.items():
+            layout_spec = get_layout(layout)
+            self._rewrite(self.frames_file(layout, bucket),
+                          frames_schema(layout, layout_spec.num_joints),
+                          keep=lambda table, ids=video_ids: pc.invert(
+                              pc.is_in(table["video_id"], pa.array(sorted(ids)))),
+                          additions=new_frames.get(layout, []),
+                          sort_keys=["video_id", "person", "frame_index"])
+        keys = {(info.video_id, info.layout) for info, _ in group}
+        self._rewrite(self.videos_file(bucket), VIDEOS_SCHEMA,
+                      keep=lambda table: pa.array([
+                          (video_id, layout) not in keys
+                          for video_id, layout in zip(table["video_id"].to_pylist(),
+                                                      table["layout"].to_pylist())
+                      ], type=pa.bool_()),
+                      additions=[videos_table([info for info, _ in group])],
+                      sort_keys=["video_id", "layout"])
+
+    def _rewrite(self, path: Path, schema: pa.Schema, keep, additions: list[pa.Table],
+                 sort_keys: list[str]) -> None:
+        kept = []
+        if path.exists():
+            existing = read_table_file(path)
+            kept = [existing.filter(keep(existing))]
+        merged = _concat(kept + additions, schema)
+        if merged.num_rows == 0:
+            remove_file(path)
+            return
+        merged = merged.sort_by([(key, "ascending") for key in sort_keys])
+        metadata = dict(merged.schema.metadata or {}) | dict(schema.metadata or {})
+        replace_parquet(self.root, path, merged.replace_schema_metadata(metadata))
+
+    # -- reading -----------------------------------------------------------------------
+    def videos(self) -> pa.Table:
+        """The ``videos`` table (all buckets, schemas unified)."""
+        files = sorted(self.root.glob(f"videos/bucket=*/{PART_NAME}"))
+        return _concat([read_table_file(path) for path in files], VIDEOS_SCHEMA)
+
+    def video_rows(self, video_id: str) -> list[dict]:
+        """The ``videos`` rows of one video (one per layout it was extracted into)."""
+        path = self.videos_file(self.bucket_of(video_id))
+        if not path.exists():
+            return []
+        return read_table_file(path, filters=[("video_id", "==", video_id)]).to_pylist()
+
+    def read_video(self, video_id: str, person: int = 0, layout: str | None = None) -> VideoFrames:
+        """One person's frames of one video: ``joints (T, V, 4)`` plus masks.
+
+        Reads a single bucket file. With the video stored in several layouts, pass ``layout``.
+        """
+        rows = self.video_rows(video_id)
+        if layout is not None:
+            rows = [row for row in rows if row["layout"] == layout]
+        if not rows:
+            where = f" in layout {layout!r}" if layout else ""
+            raise VideoNotFoundError(f"video {video_id!r} is not in the store at {self.root}{where}")
+        if len(rows) > 1:
+            raise ValueError(
+                f"video {video_id!r} is stored in layouts {sorted(r['layout'] for r in rows)}; "
+                f"pass layout= to pick one"
+            )
+        layout = rows[0]["layout"]
+        spec = get_layout(layout)
+        path = self.frames_file(layout, self.bucket_of(video_id))
+        table = (read_table_file(path, filters=[("video_id", "==", video_id)])
+                 if path.exists() else frames_schema(layout, spec.num_joints).empty_table())
+        return frames_from_table(video_id, layout, spec.num_joints, table, person)
+
+
+def _fixed_lists(values: np.ndarray, size: int, value_type: pa.DataType) -> pa.Array:
+    flat = pa.array(np.ascontiguousarray(values).reshape(-1), type=value_type)
+    return pa.FixedSizeListArray.from_arrays(flat, size)
+
+
+def frames_table(video_id: str, skeletons: Skeletons) -> pa.Table:
+    """Rows of the ``frames`` table for one video: person 0 on every frame, others where seen."""
+    people, frame_count, joint_count, _ = skeletons.joints.shape
+    interpolated = (skeletons.interpolated if skeletons.interpolated is not None
+                    else np.zeros((people, frame_count, joint_count), dtype=bool))
+    present = np.zeros((people, frame_count), dtype=bool)
+    present[0] = True
+    if people > 1:
+        present[1:] = skeletons.detected[1:] | np.isfinite(skeletons.joints[1:, :, :, 0]).any(-1)
+    person_index, frame_position = np.nonzero(present)
+    joints = skeletons.joints[person_index, frame_position]
+    phase = (pa.array(np.asarray(skeletons.phase, dtype=object)[frame_position], type=pa.string())
+             if skeletons.phase is not None else pa.nulls(len(frame_position), pa.string()))
+    schema = frames_schema(skeletons.layout, joint_count)
+    return pa.table(
+        {
+            "video_id": pa.array([video_id] * len(frame_position), type=pa.string()),
+            "frame_index": pa.array(skeletons.frame_indices[frame_position].astype(np.int32)),
+            "timestamp_s": pa.array(skeletons.timestamps[frame_position].astype(np.float64)),
+            "person": pa.array(person_index.astype(np.int16)),
+            "x": _fixed_lists(joints[..., 0], joint_count, pa.float32()),
+            "y": _fixed_lists(joints[..., 1], joint_count, pa.float32()),
+            "z": _fixed_lists(joints[..., 2], joint_count, pa.float32()),
+            "visibility": _fixed_lists(joints[..., 3], joint_count, pa.float32()),
+            "detected": pa.array(skeletons.detected[person_index, frame_position]),
+            "interpolated": _fixed_lists(interpolated[person_index, frame_position], joint_count,
+                                         pa.bool_()),
+            "phase": phase,
+        },
+        schema=schema,
+    )
+
+
+def videos_table(infos: Sequence[VideoInfo]) -> pa.Table:
+    """Rows of the ``videos`` table."""
+    records = [asdict(info) for info in infos]
+    return pa.Table.from_pylist(records, schema=VIDEOS_SCHEMA)
+
+
+def _joint_matrix(table: pa.Table, column: str, joint_count: int) -> np.ndarray:
+    values = table[column].combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    return values.reshape(-1, joint_count)
+
+
+def frames_from_table(video_id: str, layout: str, joint_count: int, table: pa.Table,
+                      person: int) -> VideoFrames:
+    """Arrays of one person from a video's rows; frames where the person is absent are NaN."""
+    frame_indices = np.unique(table["frame_index"].to_numpy()).astype(np.int32)
+    position = {int(index): slot for slot, index in enumerate(frame_indices)}
+    frame_count = len(frame_indices)
+    timestamps = np.full(frame_count, np.nan)
+    all_slots = np.array([position[int(i)] for i in table["frame_index"].to_numpy()], dtype=int)
+    timestamps[all_slots] = table["timestamp_s"].to_numpy(zero_copy_only=False)
+    phase = np.full(frame_count, None, dtype=object)
+    phase[all_slots] = np.asarray(table["phase"].to_pylist(), dtype=object)
+
+    mine = table.filter(pc.equal(table["person"], person))
+    slots = np.array([position[int(i)] for i in mine["frame_index"].to_numpy()], dtype=int)
+    joints = np.full((frame_count, joint_count, 4), np.nan, dtype=np.float32)
+    for channel, column in enumerate(("x", "y", "z", "visibility")):
+        joints[slots, :, channel] = _joint_matrix(mine, column, joint_count)
+    detected = np.zeros(frame_count, dtype=bool)
+    detected[slots] = mine["detected"].to_numpy(zero_copy_only=False)
+    interpolated = np.zeros((frame_count, joint_count), dtype=bool)
+    interpolated[slots] = _joint_matrix(mine, "interpolated", joint_count)
+    return VideoFrames(video_id, layout, person, joints, detected, interpolated,
+                       timestamps, frame_indices, phase)

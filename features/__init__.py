@@ -1,0 +1,1 @@
+"""Biomechanics: joint angles and the 83-dimensional feature builder (later issue)."""

@@ -1,0 +1,1 @@
+"""Models and training: ST-GCN, MS-G3D (later issue)."""

@@ -1,0 +1,1 @@
+"""Form scoring, repetition counting, muscle groups (later issue)."""

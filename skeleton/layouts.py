@@ -13,8 +13,8 @@ _BLAZEPOSE_JOINTS = (
     "right_heel", "left_foot_index", "right_foot_index",
 )
 
-# Exactly mediapipe.solutions.pose.POSE_CONNECTIONS (35 bones; the mouth pair is its own
-# component, as in MediaPipe).
+# Exactly mediapipe.solutions.pose.POSE_CONNECTIONS (35 bones). As in MediaPipe, the face
+# (joints 0-8) and the mouth pair (9-10) are not connected to the body.
 _BLAZEPOSE_EDGES = (
     (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10),
     (11, 12), (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19),

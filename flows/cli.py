@@ -1,0 +1,167 @@
+"""The ``posegraph`` command line. Heavy libraries are imported inside the commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEMO_QUERIES = (
+    ("videos per exercise and split",
+     "SELECT label, split, count(*) AS videos, sum(frame_count) AS frames, "
+     "round(avg(detection_rate), 3) AS detection_rate FROM videos "
+     "GROUP BY label, split ORDER BY label, split"),
+    ("deepest squats: lowest hip position per video (y grows downwards)",
+     "SELECT v.group AS subject, f.video_id[:12] AS video, v.repetitions, "
+     "round(max((f.y[24] + f.y[25]) / 2), 3) AS lowest_hips "
+     "FROM frames f JOIN videos v USING (video_id, layout) WHERE v.label = 'squat' AND f.detected "
+     "GROUP BY ALL ORDER BY lowest_hips DESC LIMIT 5"),
+    ("least visible joints across the corpus",
+     "SELECT joint_name, round(avg(visibility), 3) AS mean_visibility, "
+     "count(*) FILTER (WHERE visibility < 0.5) AS frames_below_half "
+     "FROM joints WHERE detected GROUP BY joint_name ORDER BY mean_visibility LIMIT 5"),
+)
+
+
+def _store(path: str, create: bool = False):
+    from posegraph.data import SkeletonStore
+
+    return SkeletonStore(path, create=create)
+
+
+def command_query(arguments: argparse.Namespace) -> int:
+    from posegraph.data.export import write_result
+    from posegraph.data.query import run_query
+
+    result = run_query(_store(arguments.store), arguments.sql)
+    write_result(result, arguments.format, Path(arguments.out) if arguments.out else None)
+    if arguments.out:
+        print(f"{result.num_rows} rows written to {arguments.out}", file=sys.stderr)
+    return 0
+
+
+def command_schema(arguments: argparse.Namespace) -> int:
+    from posegraph.data.query import describe_views
+
+    for view, columns in describe_views(_store(arguments.store)).items():
+        print(view)
+        for name, kind in columns:
+            print(f"  {name:<20} {kind}")
+    return 0
+
+
+def command_layouts(arguments: argparse.Namespace) -> int:
+    from posegraph.skeleton import LAYOUTS, conversions
+
+    for layout in LAYOUTS.values():
+        center = ", ".join(layout.joint_names[i] for i in layout.center)
+        print(f"{layout.name}: {layout.num_joints} joints, {len(layout.edges)} edges, centre {center}")
+        if arguments.joints:
+            for index, name in enumerate(layout.joint_names):
+                print(f"  {index:>2} {name}")
+    print("conversions: " + ", ".join(f"{s} -> {t}" for s, t in conversions()))
+    return 0
+
+
+def command_import_kinetics(arguments: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from posegraph.data.kinetics import import_kinetics, kinetics_files
+
+    store = _store(arguments.store, create=True)
+    total = len(kinetics_files(Path(arguments.source)))
+    with tqdm(total=total, unit="file", desc="import", disable=arguments.quiet) as bar:
+        def on_file(path: Path, problem: str | None) -> None:
+            bar.update()
+            if problem:
+                tqdm.write(f"skipped {path}: {problem}", file=sys.stderr)
+
+        report = import_kinetics(arguments.source, store, split=arguments.split,
+                                 fps=arguments.fps, max_people=arguments.max_people, on_file=on_file)
+    print(f"imported {len(report.imported)} videos into {store.root}; "
+          f"{len(report.failed)} malformed file(s) skipped and recorded as failed")
+    return 1 if report.failed else 0
+
+
+def command_synth(arguments: argparse.Namespace) -> int:
+    from posegraph.flows.synthesis import synthesize_corpus
+
+    synthesize_corpus(arguments.store, arguments.subjects, arguments.takes, arguments.seed)
+    return 0
+
+
+def command_demo(arguments: argparse.Namespace) -> int:
+    from posegraph.data.export import format_table
+    from posegraph.data.query import run_query
+    from posegraph.flows.synthesis import synthesize_corpus
+
+    out = Path(arguments.out)
+    store_path = out / "store"
+    print(f"== 1. synthetic corpus -> {store_path} (a real Prefect flow)")
+    synthesize_corpus(str(store_path), subjects=arguments.subjects, takes=2, seed=0)
+    store = _store(str(store_path))
+    for number, (title, sql) in enumerate(DEMO_QUERIES, start=2):
+        print(f"\n== {number}. {title}\n$ posegraph query \"{sql}\" --store {store_path}")
+        print(format_table(run_query(store, sql)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="posegraph",
+        description="Exercise videos -> skeletons -> Parquet tables -> skeleton-graph models.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    query = commands.add_parser("query", help="run read-only SQL (DuckDB) over a skeleton store")
+    query.add_argument("sql", help="a SELECT over the views videos, frames, joints")
+    query.add_argument("--store", required=True, help="skeleton store folder")
+    query.add_argument("--format", default="table", choices=("table", "csv", "json", "parquet"))
+    query.add_argument("--out", help="write the result to this file instead of the terminal")
+    query.set_defaults(run=command_query)
+
+    schema = commands.add_parser("schema", help="list the SQL views of a store and their columns")
+    schema.add_argument("--store", required=True)
+    schema.set_defaults(run=command_schema)
+
+    layouts = commands.add_parser("layouts", help="list skeleton layouts and conversions")
+    layouts.add_argument("--joints", action="store_true", help="also list every joint")
+    layouts.set_defaults(run=command_layouts)
+
+    importer = commands.add_parser("import", help="import skeletons from other datasets")
+    sources = importer.add_subparsers(dest="source_kind", required=True, metavar="KIND")
+    kinetics = sources.add_parser("kinetics", help="Kinetics-Skeleton JSON files (openpose18)")
+    kinetics.add_argument("source", help="folder of .json files (searched recursively) or one file")
+    kinetics.add_argument("--store", required=True)
+    kinetics.add_argument("--split", help="split to record, e.g. train or val")
+    kinetics.add_argument("--fps", type=float, default=30.0, help="frame rate of the files (default 30)")
+    kinetics.add_argument("--max-people", type=int, default=2, help="most confident people kept")
+    kinetics.add_argument("--quiet", action="store_true", help="no progress bar")
+    kinetics.set_defaults(run=command_import_kinetics)
+
+    synth = commands.add_parser("synth", help="generate a labelled synthetic corpus (Prefect flow)")
+    synth.add_argument("--store", required=True)
+    synth.add_argument("--subjects", type=int, default=6)
+    synth.add_argument("--takes", type=int, default=2, help="sequences per subject and exercise")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.set_defaults(run=command_synth)
+
+    demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")
+    demo.add_argument("--out", default="demo_output")
+    demo.add_argument("--subjects", type=int, default=6)
+    demo.set_defaults(run=command_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    from posegraph.data.errors import StoreError
+
+    try:
+        return arguments.run(arguments)
+    except (StoreError, FileNotFoundError, ValueError) as error:
+        print(f"posegraph {arguments.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

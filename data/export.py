@@ -64,7 +64,7 @@ def _lists_as_json(table: pa.Table) -> pa.Table:
 
 
 def write_result(table: pa.Table, output_format: str, out: Path | None = None,
-                 stream: TextIO = sys.stdout) -> None:
+                 stream: TextIO | None = None) -> None:
     """Write a query result as ``output_format`` to ``out`` (or ``stream`` for text formats)."""
     if output_format not in FORMATS:
         raise ValueError(f"unknown format {output_format!r}; choose from {', '.join(FORMATS)}")
@@ -83,6 +83,6 @@ def write_result(table: pa.Table, output_format: str, out: Path | None = None,
         pacsv.write_csv(_lists_as_json(table), sink)
         text = sink.getvalue().to_pybytes().decode()
     if out is None:
-        stream.write(text)
+        (stream or sys.stdout).write(text)
     else:
         Path(out).write_text(text)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from posegraph.data import SkeletonStore, Skeletons, VideoInfo
+
+# Prefect's INFO lines at interpreter exit would hit pytest's closed capture streams.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SHARED = REPOSITORY.parent / "shared"

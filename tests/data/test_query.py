@@ -1,0 +1,86 @@
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from posegraph.data import ReadOnlyQueryError
+from posegraph.data.export import format_table, write_result
+from posegraph.data.query import describe_views, run_query
+from posegraph.skeleton import get_layout
+from tests.conftest import make_video, video_id
+
+
+@pytest.fixture
+def filled(store):
+    store.write_videos([make_video(video_id("ab"), frames=10),
+                        make_video(video_id("cd"), frames=6, layout="openpose18", joints=18,
+                                   people=2, label="lunge")])
+    return store
+
+
+def test_views_and_their_columns(filled):
+    views = describe_views(filled)
+    assert set(views) == {"videos", "frames", "joints"}
+    frames = dict(views["frames"])
+    assert frames["x"] == "FLOAT[]" and frames["layout"] == "VARCHAR"
+    assert {"joint_name", "joint_index", "visibility"} <= dict(views["joints"]).keys()
+    assert "bucket" not in dict(views["videos"])
+
+
+def test_joints_is_the_long_form_of_frames(filled):
+    counts = run_query(filled, "SELECT layout, count(*) AS n FROM joints GROUP BY 1 ORDER BY 1").to_pylist()
+    frames = run_query(filled, "SELECT layout, count(*) AS n FROM frames GROUP BY 1 ORDER BY 1").to_pylist()
+    assert [row["n"] for row in counts] == [frames[0]["n"] * 33, frames[1]["n"] * 18]
+    row = run_query(filled, "SELECT j.joint_name, j.x, f.x[12] AS expected FROM joints j JOIN frames f "
+                            "USING (video_id, frame_index, person, layout) "
+                            "WHERE j.layout = 'blazepose33' AND j.joint_index = 11 AND f.detected LIMIT 1").to_pylist()[0]
+    assert row["joint_name"] == get_layout("blazepose33").joint_names[11] == "left_shoulder"
+    assert row["x"] == row["expected"]
+
+
+def test_frames_without_a_videos_row_are_hidden(filled):
+    (filled.videos_file("cd")).unlink()  # as if the writer died before committing the row
+    layouts = run_query(filled, "SELECT DISTINCT layout FROM frames").column("layout").to_pylist()
+    assert layouts == ["blazepose33"]
+
+
+@pytest.mark.parametrize("sql, kind", [
+    ("COPY (SELECT * FROM videos) TO '{root}/stolen.csv'", "COPY"),
+    ("ATTACH '{root}/other.duckdb' AS other", "ATTACH"),
+    ("CREATE TABLE t AS SELECT 1", "CREATE"),
+    ("INSTALL httpfs", "LOAD"),
+    ("SET enable_external_access = true", "SET"),
+    ("SELECT 1; DROP VIEW videos", "DROP"),
+])
+def test_writing_statements_are_refused(filled, sql, kind):
+    with pytest.raises(ReadOnlyQueryError, match=f"statement of type {kind}"):
+        run_query(filled, sql.format(root=filled.root))
+    assert not (filled.root / "stolen.csv").exists() and not (filled.root / "other.duckdb").exists()
+
+
+def test_reading_outside_the_store_is_refused(filled, tmp_path):
+    outside = tmp_path / "secret.csv"
+    outside.write_text("a\n1\n")
+    with pytest.raises(ReadOnlyQueryError, match="may only read the store"):
+        run_query(filled, f"SELECT * FROM read_csv('{outside}')")
+
+
+def test_empty_store_has_the_views(store):
+    assert run_query(store, "SELECT count(*) AS n FROM joints")["n"][0].as_py() == 0
+    assert "video_id" in dict(describe_views(store)["videos"])
+
+
+def test_result_formats(filled, tmp_path, capsys):
+    result = run_query(filled, "SELECT video_id, layout, x FROM frames ORDER BY layout LIMIT 2")
+    write_result(result, "csv", tmp_path / "out.csv")
+    lines = (tmp_path / "out.csv").read_text().splitlines()
+    assert lines[0] == '"video_id","layout","x"' and len(lines) == 3
+    assert len(json.loads(json.loads(lines[1].split(",", 2)[2]))) == 33
+    write_result(result, "json", tmp_path / "out.json")
+    assert json.loads((tmp_path / "out.json").read_text())[0]["layout"] == "blazepose33"
+    write_result(result, "parquet", tmp_path / "out.parquet")
+    assert pq.read_table(tmp_path / "out.parquet").num_rows == 2
+    text = format_table(result)
+    assert "… 33 values]" in text and text.endswith("(2 rows)")
+    with pytest.raises(ValueError, match="needs --out"):
+        write_result(result, "parquet")

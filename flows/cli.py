@@ -90,6 +90,41 @@ def command_synth(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _extraction_options(arguments: argparse.Namespace):
+    from posegraph.flows.extraction import ExtractionOptions
+
+    if arguments.extractor == "hrnet" and not arguments.weights:
+        raise ValueError("--extractor hrnet needs --weights FILE: the HRNet-W32 checkpoint "
+                         "(pose_hrnet_w32_256x192.pth, official state_dict format); it cannot be downloaded here")
+    fps = None if str(arguments.fps).lower() == "none" else float(arguments.fps)
+    return ExtractionOptions(extractor=arguments.extractor, target_fps=fps, weights=arguments.weights,
+                             model_asset=arguments.model_asset,
+                             visibility_threshold=arguments.visibility_threshold,
+                             max_gap=arguments.max_gap, min_detection_rate=arguments.min_detection_rate)
+
+
+def command_extract(arguments: argparse.Namespace) -> int:
+    options = _extraction_options(arguments)
+    from posegraph.flows.extraction import run_extraction
+
+    summary = run_extraction(arguments.source, arguments.store, options, workers=arguments.workers,
+                             dask_address=arguments.dask_address, force=arguments.force,
+                             retry_failed=arguments.retry_failed, progress=not arguments.quiet)
+    failed = [o for o in summary["outcomes"] if o["status"] == "failed"]
+    for outcome in failed:
+        print(f"failed: {outcome['reason']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def command_serve(arguments: argparse.Namespace) -> int:
+    options = _extraction_options(arguments)
+    from posegraph.flows.scheduling import serve_extraction
+
+    serve_extraction(arguments.source, arguments.store, options, cron=arguments.cron,
+                     name=arguments.name, workers=arguments.workers, dask_address=arguments.dask_address)
+    return 0
+
+
 def command_demo(arguments: argparse.Namespace) -> int:
     from posegraph.data.export import format_table
     from posegraph.data.query import run_query
@@ -104,6 +139,22 @@ def command_demo(arguments: argparse.Namespace) -> int:
         print(f"\n== {number}. {title}\n$ posegraph query \"{sql}\" --store {store_path}")
         print(format_table(run_query(store, sql)))
     return 0
+
+
+def _add_extraction_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", required=True, help="skeleton store folder (created if missing)")
+    parser.add_argument("--extractor", default="blazepose", choices=("blazepose", "hrnet"))
+    parser.add_argument("--weights", help="HRNet checkpoint (.pth, official state_dict format)")
+    parser.add_argument("--model-asset", help="a MediaPipe Tasks pose landmarker file (.task) to use instead "
+                                              "of the bundled BlazePose full model")
+    parser.add_argument("--fps", default="16", help="sampling rate (default 16); 'none' keeps the native rate")
+    parser.add_argument("--workers", type=int, help="parallel processes (default: one per core)")
+    parser.add_argument("--dask-address", help="run the tasks on an existing Dask cluster, e.g. tcp://host:8786")
+    parser.add_argument("--visibility-threshold", type=float, default=0.6,
+                        help="mean joint visibility below which a frame counts as not detected")
+    parser.add_argument("--max-gap", type=int, default=8, help="longest gap (frames) filled by interpolation")
+    parser.add_argument("--min-detection-rate", type=float, default=0.3,
+                        help="videos detected in fewer frames are stored as rejected")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +195,21 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--takes", type=int, default=2, help="sequences per subject and exercise")
     synth.add_argument("--seed", type=int, default=0)
     synth.set_defaults(run=command_synth)
+
+    extract = commands.add_parser("extract", help="extract skeletons from videos into a store (Prefect flow)")
+    extract.add_argument("source", help="a folder of videos, a glob pattern, or a manifest CSV (path,label,split,group)")
+    _add_extraction_arguments(extract)
+    extract.add_argument("--force", action="store_true", help="redo videos already extracted with these settings")
+    extract.add_argument("--retry-failed", action="store_true", help="redo videos recorded as failed")
+    extract.add_argument("--quiet", action="store_true", help="no progress bar")
+    extract.set_defaults(run=command_extract)
+
+    serve = commands.add_parser("serve", help="serve the extraction flow as a scheduled Prefect deployment")
+    serve.add_argument("--source", required=True, help="folder, glob or manifest CSV scanned on every run")
+    _add_extraction_arguments(serve)
+    serve.add_argument("--cron", default="0 2 * * *", help='cron schedule (default "0 2 * * *": 02:00 daily)')
+    serve.add_argument("--name", default="nightly-extraction", help="deployment name")
+    serve.set_defaults(run=command_serve)
 
     demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")
     demo.add_argument("--out", default="demo_output")

@@ -40,3 +40,56 @@ def make_video(video_id: str, frames: int = 20, layout: str = "blazepose33", joi
 def video_id(prefix: str, number: int = 0) -> str:
     """A 64-hex-digit id starting with ``prefix`` (which picks the bucket)."""
     return (prefix + f"{number:x}").ljust(64, "0")
+
+
+VIDEOS = SHARED / "testdata" / "videos"
+
+
+@pytest.fixture(scope="session")
+def real_videos() -> Path:
+    """The real test videos in ../shared/testdata/videos (skip when absent)."""
+    if not (VIDEOS / "kinetics_clean_and_jerk.mp4").exists():
+        pytest.skip(f"real test videos not found in {VIDEOS} (see shared/testdata/SOURCES.md)")
+    return VIDEOS
+
+
+def write_clip(source: Path, target: Path, seconds: float, fps: float | None = None,
+               size: tuple[int, int] | None = None) -> Path:
+    """The first ``seconds`` of ``source`` re-encoded (mp4v), optionally at another fps/size."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(source))
+    native = capture.get(cv2.CAP_PROP_FPS)
+    fps = fps or native
+    width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+    height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    size = size or (width, height)
+    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for _ in range(int(round(seconds * fps))):
+        ok, image = capture.read()
+        if not ok:
+            break
+        writer.write(cv2.resize(image, size) if size != (width, height) else image)
+    writer.release()
+    capture.release()
+    return target
+
+
+@pytest.fixture(scope="session")
+def short_clips(real_videos, tmp_path_factory) -> dict[str, Path]:
+    """Two-second clips of the real videos (keeps MediaPipe time in tests small)."""
+    folder = tmp_path_factory.mktemp("clips")
+    return {name: write_clip(real_videos / f"{name}.mp4", folder / f"{name}.mp4", 2.0)
+            for name in ("kinetics_clean_and_jerk", "kinetics_tai_chi")}
+
+
+@pytest.fixture
+def broken_videos(tmp_path, real_videos) -> dict[str, Path]:
+    """Files that must be recorded as failed: empty, text, truncated, a folder, missing."""
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "empty.mp4").write_bytes(b"")
+    (folder / "notes.mp4").write_text("this is not a video\n")
+    data = (real_videos / "kinetics_tai_chi.mp4").read_bytes()
+    (folder / "truncated.mp4").write_bytes(data[: len(data) // 3])
+    return {path.stem: path for path in folder.iterdir()}

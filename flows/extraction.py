@@ -1,0 +1,193 @@
+"""Flow: extract skeletons from a corpus of videos into the store, one task per video.
+
+Plain functions do the work (tests call them directly); the flow wires them to Prefect with
+retries, a task runner (processes on this machine, or an existing Dask cluster) and a
+summary artifact.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+
+from posegraph.data import SkeletonStore
+from posegraph.data.ingest import (VideoJob, already_extracted, discover_videos, extraction_record,
+                                   failure_info, settings_json, video_id_for)
+from posegraph.skeleton.cleaning import CleaningSettings, clean, status_of
+from posegraph.skeleton.extraction import build_extractor
+from posegraph.skeleton.video import VideoError
+
+
+@dataclass(frozen=True)
+class ExtractionOptions:
+    """Everything that decides what a video's stored skeleton looks like."""
+
+    extractor: str = "blazepose"
+    target_fps: float | None = 16.0
+    weights: str | None = None
+    model_asset: str | None = None
+    visibility_threshold: float = 0.6
+    max_gap: int = 8
+    min_detection_rate: float = 0.3
+
+    @property
+    def cleaning(self) -> CleaningSettings:
+        return CleaningSettings(self.visibility_threshold, self.max_gap, self.min_detection_rate)
+
+    def extractor_options(self) -> dict:
+        options: dict = {"target_fps": self.target_fps}
+        if self.extractor == "hrnet":
+            options["weights"] = self.weights
+        elif self.model_asset:
+            options["model_asset"] = self.model_asset
+        return options
+
+
+@functools.lru_cache(maxsize=4)
+def _extractor(options: ExtractionOptions):
+    """One extractor per process and options (HRNet weights load once)."""
+    return build_extractor(options.extractor, **options.extractor_options())
+
+
+def extract_one(job: VideoJob, store_path: str, options: ExtractionOptions, force: bool = False,
+                retry_failed: bool = False) -> dict:
+    """Extract one video into the store (or skip it); returns a small outcome record.
+
+    Permanent problems (not a video, empty, truncated, nobody in frame) are stored as
+    ``failed`` rows and returned; anything else is raised for Prefect to retry.
+    """
+    started = time.perf_counter()
+    extractor = _extractor(options)
+    key = settings_json(extractor.settings, options.cleaning)
+    store = SkeletonStore(store_path)
+    video_id = video_id_for(job.path)
+    previous = None if force else already_extracted(store, video_id, extractor.layout, extractor.name, key)
+    if previous is not None and not (retry_failed and previous["status"] == "failed"):
+        return {"path": job.path, "video_id": video_id, "status": "skipped", "reason": None,
+                "frames": 0, "seconds": time.perf_counter() - started}
+    try:
+        result = extractor.extract(job.path)
+    except VideoError as error:
+        info = failure_info(job, video_id, extractor.layout, extractor.name, extractor.version, key, str(error))
+        store.write_video(info)
+        return {"path": job.path, "video_id": video_id, "status": "failed", "reason": str(error),
+                "frames": 0, "seconds": time.perf_counter() - started}
+    cleaned = clean(result.joints, result.detected, options.cleaning)
+    status, reason = status_of(cleaned, options.cleaning)
+    info, skeletons = extraction_record(job, video_id, result, cleaned, status, reason, key)
+    store.write_video(info, skeletons)
+    return {"path": job.path, "video_id": video_id, "status": info.status, "reason": info.reason,
+            "frames": len(result.joints), "seconds": time.perf_counter() - started}
+
+
+def record_crash(job: VideoJob, store_path: str, options: ExtractionOptions, error: BaseException) -> dict:
+    """Store a ``failed`` row for a video whose task failed even after its retries."""
+    extractor = _extractor(options)
+    video_id = video_id_for(job.path)
+    reason = f"extraction crashed after retries: {type(error).__name__}: {error}"
+    SkeletonStore(store_path).write_video(failure_info(
+        job, video_id, extractor.layout, extractor.name, extractor.version,
+        settings_json(extractor.settings, options.cleaning), reason))
+    return {"path": job.path, "video_id": video_id, "status": "failed", "reason": reason, "frames": 0, "seconds": 0.0}
+
+
+@task(name="extract-video", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE,
+      task_run_name="extract {job.path}")
+def extract_video(job: VideoJob, store_path: str, options: ExtractionOptions, force: bool,
+                  retry_failed: bool) -> dict:
+    """Extract one video; transient errors are retried twice."""
+    return extract_one(job, store_path, options, force, retry_failed)
+
+
+def summarize(outcomes: list[dict], seconds: float) -> dict:
+    """Counts per status, frames written and frames per second achieved."""
+    counts = {status: sum(o["status"] == status for o in outcomes) for status in ("ok", "rejected", "failed", "skipped")}
+    frames = sum(o["frames"] for o in outcomes)
+    return {**counts, "videos": len(outcomes), "frames": frames, "seconds": round(seconds, 2),
+            "frames_per_second": round(frames / seconds, 2) if seconds > 0 else 0.0}
+
+
+def summary_text(summary: dict) -> str:
+    return (f"videos: {summary['ok']} ok, {summary['rejected']} rejected, {summary['failed']} failed, "
+            f"{summary['skipped']} skipped | frames written: {summary['frames']} | "
+            f"{summary['frames_per_second']} frames/s over {summary['seconds']} s")
+
+
+@flow(name="extract-corpus", log_prints=True)
+def extract_corpus(source: str, store: str, options: ExtractionOptions = ExtractionOptions(),
+                   force: bool = False, retry_failed: bool = False, progress: bool = False) -> dict:
+    """Extract every video of ``source`` (folder, glob or manifest CSV) into ``store``."""
+    started = time.perf_counter()
+    jobs = discover_videos(source)
+    SkeletonStore(store)  # create or check the store before the tasks race to it
+    _extractor(options)  # fail fast on bad options (e.g. hrnet without weights)
+    futures = {extract_video.submit(job, store, options, force, retry_failed): job for job in jobs}
+    outcomes = []
+    bar = _progress_bar(len(jobs)) if progress else None
+    for future in as_completed(list(futures)):
+        job = futures[future]
+        try:
+            outcome = future.result()
+        except Exception as error:  # noqa: BLE001 - failed after retries: record it, go on
+            outcome = record_crash(job, store, options, error)
+        outcomes.append(outcome)
+        if bar is not None:
+            bar.update()
+            bar.set_postfix_str(f"{outcome['status']}: {Path(job.path).name}")
+    if bar is not None:
+        bar.close()
+    summary = summarize(outcomes, time.perf_counter() - started)
+    create_table_artifact(
+        key="extraction-summary",
+        table=[{k: o[k] for k in ("path", "status", "reason", "frames")} for o in sorted(outcomes, key=lambda o: o["path"])],
+        description=f"Extraction into {store}: {summary_text(summary)}")
+    print(summary_text(summary))
+    for outcome in outcomes:
+        if outcome["status"] == "failed":
+            get_run_logger().warning("failed: %s", outcome["reason"])
+    return {**summary, "outcomes": outcomes}
+
+
+def _progress_bar(total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="video", desc="extract")
+
+
+def task_runner(workers: int | None = None, dask_address: str | None = None):
+    """Processes on this machine (one per core by default), or an existing Dask cluster."""
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=dask_address)
+    import os
+
+    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        return ThreadPoolTaskRunner(max_workers=1)  # no process start-up cost for one worker
+    return ProcessPoolTaskRunner(max_workers=workers)
+
+
+def run_extraction(source: str, store: str, options: ExtractionOptions = ExtractionOptions(),
+                   workers: int | None = None, dask_address: str | None = None, force: bool = False,
+                   retry_failed: bool = False, progress: bool = False) -> dict:
+    """Run :func:`extract_corpus` with the chosen task runner."""
+    configured = extract_corpus.with_options(task_runner=task_runner(workers, dask_address))
+    return configured(source, store, options, force, retry_failed, progress)
+
+
+def outcomes_json(summary: dict) -> str:
+    return json.dumps(summary, default=str, indent=1)
+
+
+__all__ = ["ExtractionOptions", "extract_corpus", "extract_one", "run_extraction"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .video import VideoProperties
+if TYPE_CHECKING:  # keep `import posegraph.skeleton` free of OpenCV
+    from .video import VideoProperties
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class ExtractionResult:
     detected: np.ndarray
     timestamps: np.ndarray
     frame_indices: np.ndarray
-    properties: VideoProperties
+    properties: "VideoProperties"
     decoded_frames: int
     extractor: str
     extractor_version: str

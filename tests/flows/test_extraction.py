@@ -1,0 +1,151 @@
+"""The extraction flow: good videos stored, broken ones recorded, re-runs skip, runs resume."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from posegraph.data import SkeletonStore
+from posegraph.data.ingest import VideoJob, discover_videos
+from posegraph.flows.cli import main
+from posegraph.flows.extraction import ExtractionOptions, extract_one
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def corpus(tmp_path, short_clips, broken_videos) -> Path:
+    """Two good clips (label = folder) beside an empty, a text and a truncated 'video'."""
+    folder = tmp_path / "corpus"
+    (folder / "weightlifting").mkdir(parents=True)
+    for name, clip in short_clips.items():
+        shutil.copy(clip, folder / "weightlifting" / f"{name}.mp4")
+    for path in broken_videos.values():
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def statuses(store_path: Path) -> dict[str, tuple[str, str | None]]:
+    rows = SkeletonStore(store_path).videos().to_pylist()
+    return {Path(row["source_path"]).name: (row["status"], row["reason"]) for row in rows}
+
+
+def test_extract_one_stores_good_and_records_broken(corpus, tmp_path):
+    store = str(tmp_path / "store")
+    outcomes = [extract_one(job, store, ExtractionOptions()) for job in discover_videos(corpus)]
+    assert sorted(o["status"] for o in outcomes) == ["failed", "failed", "failed", "ok", "ok"]
+    found = statuses(Path(store))
+    assert found["empty.mp4"] == ("failed", f"{corpus / 'empty.mp4'}: empty file (0 bytes)")
+    assert "cannot decode" in found["notes.mp4"][1] and found["truncated.mp4"][0] == "failed"
+    row = next(r for r in SkeletonStore(store).videos().to_pylist() if r["status"] == "ok")
+    assert (row["label"], row["frame_count"], row["sampled_fps"], row["width"]) == ("weightlifting", 32, 16.0, 340)
+    assert row["detection_rate"] > 0.9 and row["extractor"] == "blazepose"
+
+    again = [extract_one(job, store, ExtractionOptions()) for job in discover_videos(corpus)]
+    assert {o["status"] for o in again} == {"skipped"}
+    assert SkeletonStore(store).videos().num_rows == 5
+    forced = extract_one(discover_videos(corpus)[-1], store, ExtractionOptions(), force=True)
+    assert forced["status"] == "ok"
+    other_settings = extract_one(discover_videos(corpus)[-1], store, ExtractionOptions(visibility_threshold=0.5))
+    assert other_settings["status"] == "ok"  # new settings are a new cache key
+
+
+def test_no_person_in_frame_is_a_failure(tmp_path):
+    import cv2
+    import numpy as np
+
+    path = tmp_path / "wall.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 16, (320, 240))
+    for _ in range(16):
+        writer.write(np.full((240, 320, 3), 120, dtype=np.uint8))
+    writer.release()
+    outcome = extract_one(VideoJob(str(path)), str(tmp_path / "store"), ExtractionOptions())
+    assert (outcome["status"], outcome["reason"]) == ("failed", "no person found in any frame")
+
+
+def test_manifest_labels_and_paths(tmp_path, short_clips):
+    manifest = tmp_path / "manifest.csv"
+    clip = short_clips["kinetics_tai_chi"]
+    manifest.write_text(f"path,label,split,group\n{clip},tai_chi,train,w01\nmissing.mp4,squat,val,w02\n")
+    jobs = discover_videos(manifest)
+    assert jobs[0] == VideoJob(str(clip), "tai_chi", "train", "w01")
+    assert jobs[1].path == str(tmp_path / "missing.mp4")
+    outcome = extract_one(jobs[1], str(tmp_path / "store"), ExtractionOptions())
+    assert outcome["status"] == "failed" and "no such file" in outcome["reason"]
+    (tmp_path / "bad.csv").write_text("file,label\nx.mp4,a\n")
+    with pytest.raises(ValueError, match="needs a header with at least a 'path' column"):
+        discover_videos(tmp_path / "bad.csv")
+
+
+def test_hrnet_without_weights_stops_with_a_clear_message(tmp_path, capsys):
+    assert main(["extract", str(tmp_path), "--store", str(tmp_path / "s"), "--extractor", "hrnet"]) == 2
+    assert "--extractor hrnet needs --weights FILE" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_the_flow_in_two_processes_then_a_rerun_adds_nothing(corpus, tmp_path, capsys):
+    store = tmp_path / "store"
+    code = main(["extract", str(corpus), "--store", str(store), "--workers", "2", "--quiet"])
+    assert code == 1  # some videos failed, after every good one was stored
+    found = statuses(store)
+    assert [name for name, (status, _) in found.items() if status == "ok"] != []
+    assert {name for name, (status, _) in found.items() if status == "failed"} == {
+        "empty.mp4", "notes.mp4", "truncated.mp4"}
+    assert "failed: " in capsys.readouterr().err
+    # A re-run skips everything already recorded (failures too: same bytes, same settings).
+    assert main(["extract", str(corpus), "--store", str(store), "--workers", "1", "--quiet"]) == 0
+    assert len(statuses(store)) == 5 and SkeletonStore(store).videos().num_rows == 5
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_an_interrupted_run_resumes(tmp_path, short_clips):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for copy in range(4):  # four different files (content differs by a trailing byte)
+        (corpus / f"clip{copy}.mp4").write_bytes(short_clips["kinetics_tai_chi"].read_bytes() + bytes([copy]))
+    store = tmp_path / "store"
+    command = [str(Path(sys.executable).parent / "posegraph"), "extract", str(corpus), "--store", str(store),
+               "--workers", "1", "--quiet"]
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (store / "videos").exists():
+        time.sleep(0.2)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    done_before = len(statuses(store))
+    assert 1 <= done_before < 4
+    assert subprocess.run(command, capture_output=True).returncode == 0
+    assert len(statuses(store)) == 4
+    assert SkeletonStore(store).videos().num_rows == 4
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_the_flow_on_a_two_worker_dask_cluster(corpus, tmp_path):
+    from distributed import LocalCluster
+
+    from posegraph.flows.extraction import run_extraction
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        summary = run_extraction(str(corpus), str(tmp_path / "store"), dask_address=cluster.scheduler_address)
+    assert (summary["ok"], summary["failed"], summary["skipped"]) == (2, 3, 0)
+    assert summary["frames"] == 64 and summary["frames_per_second"] > 0
+
+
+def test_the_deployment_schedule_and_parameters(tmp_path):
+    from posegraph.flows.scheduling import extraction_deployment
+
+    deployment = extraction_deployment(str(tmp_path), str(tmp_path / "store"), ExtractionOptions(),
+                                       cron="0 2 * * *", name="nightly")
+    assert deployment.name == "nightly"
+    assert deployment.schedules[0].schedule.cron == "0 2 * * *"
+    assert deployment.parameters["store"] == str(tmp_path / "store")
+    assert deployment.parameters["options"]["extractor"] == "blazepose"

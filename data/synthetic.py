@@ -16,6 +16,7 @@ Subjects keep their body across exercises, so group-aware splits (by subject) ar
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -380,3 +381,32 @@ def store_records(sequences: list[SyntheticSequence]) -> list[tuple["VideoInfo",
                                      sequence.timestamps, phase=sequence.phase)
         records.append((info, skeletons))
     return records
+
+
+def render_corpus(sequences: list[SyntheticSequence], folder: str | Path) -> Path:
+    """Render every sequence as an .mp4 of a drawn person (from the noise-free joints) under
+    ``folder/<exercise>/``, plus ``folder/manifest.csv`` (path,label,split,group)."""
+    import csv
+
+    from ..skeleton.figure import background, draw_figure
+    from ..skeleton.render import write_video
+
+    folder = Path(folder)
+    subjects = sorted({sequence.subject for sequence in sequences})
+    rows = []
+    for sequence in sequences:
+        path = folder / sequence.exercise / f"{sequence.subject}_take{sequence.take}.mp4"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        size = np.array([sequence.width, sequence.height])
+        wall = background(sequence.width, sequence.height, seed=len(rows))
+        images = (draw_figure(wall.copy(), joints[:, :2] * size, joints[:, 2])
+                  for joints in sequence.clean_joints)
+        write_video(images, path, sequence.frames_per_second)
+        rows.append({"path": str(path.relative_to(folder)), "label": sequence.exercise,
+                     "split": split_of(sequence.subject, subjects), "group": sequence.subject})
+    manifest = folder / "manifest.csv"
+    with open(manifest, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["path", "label", "split", "group"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest

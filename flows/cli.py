@@ -6,22 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-DEMO_QUERIES = (
-    ("videos per exercise and split",
-     "SELECT label, split, count(*) AS videos, sum(frame_count) AS frames, "
-     "round(avg(detection_rate), 3) AS detection_rate FROM videos "
-     "GROUP BY label, split ORDER BY label, split"),
-    ("deepest squats: lowest hip position per video (y grows downwards)",
-     "SELECT v.group AS subject, f.video_id[:12] AS video, v.repetitions, "
-     "round(max((f.y[24] + f.y[25]) / 2), 3) AS lowest_hips "
-     "FROM frames f JOIN videos v USING (video_id, layout) WHERE v.label = 'squat' AND f.detected "
-     "GROUP BY ALL ORDER BY lowest_hips DESC LIMIT 5"),
-    ("least visible joints across the corpus",
-     "SELECT joint_name, round(avg(visibility), 3) AS mean_visibility, "
-     "count(*) FILTER (WHERE visibility < 0.5) AS frames_below_half "
-     "FROM joints WHERE detected GROUP BY joint_name ORDER BY mean_visibility LIMIT 5"),
-)
-
 
 def _store(path: str, create: bool = False):
     from posegraph.data import SkeletonStore
@@ -125,20 +109,19 @@ def command_serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def command_demo(arguments: argparse.Namespace) -> int:
-    from posegraph.data.export import format_table
-    from posegraph.data.query import run_query
-    from posegraph.flows.synthesis import synthesize_corpus
+def command_render(arguments: argparse.Namespace) -> int:
+    from posegraph.flows.visualize import render_stored_video
 
-    out = Path(arguments.out)
-    store_path = out / "store"
-    print(f"== 1. synthetic corpus -> {store_path} (a real Prefect flow)")
-    synthesize_corpus(str(store_path), subjects=arguments.subjects, takes=2, seed=0)
-    store = _store(str(store_path))
-    for number, (title, sql) in enumerate(DEMO_QUERIES, start=2):
-        print(f"\n== {number}. {title}\n$ posegraph query \"{sql}\" --store {store_path}")
-        print(format_table(run_query(store, sql)))
+    out = render_stored_video(_store(arguments.store), arguments.video_id, arguments.out,
+                              layout=arguments.layout, person=arguments.person)
+    print(f"rendered {out}")
     return 0
+
+
+def command_demo(arguments: argparse.Namespace) -> int:
+    from posegraph.flows.demo import run_demo
+
+    return run_demo(Path(arguments.out), subjects=arguments.subjects, workers=arguments.workers)
 
 
 def _add_extraction_arguments(parser: argparse.ArgumentParser) -> None:
@@ -211,9 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--name", default="nightly-extraction", help="deployment name")
     serve.set_defaults(run=command_serve)
 
+    render = commands.add_parser("render", help="draw a stored skeleton over its video (.mp4, .gif, .png sheet)")
+    render.add_argument("video_id", help="the video id, or a unique prefix of it")
+    render.add_argument("--store", required=True)
+    render.add_argument("--out", required=True, help="FILE.mp4, FILE.gif or FILE.png (contact sheet)")
+    render.add_argument("--layout", help="which layout, when the video is stored in several")
+    render.add_argument("--person", type=int, default=0)
+    render.set_defaults(run=command_render)
+
     demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")
     demo.add_argument("--out", default="demo_output")
     demo.add_argument("--subjects", type=int, default=6)
+    demo.add_argument("--workers", type=int, default=2, help="extraction processes")
     demo.set_defaults(run=command_demo)
     return parser
 

@@ -1,0 +1,111 @@
+"""Drawing stored skeletons over their source video (or a blank canvas) and writing the
+result as a video (.mp4), an animated .gif, or a .png contact sheet of evenly spaced frames.
+
+Joints are coloured by visibility (red = 0 through yellow to green = 1); interpolated joints
+get a white ring; bones are drawn between joints that are both present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .layout import Layout
+from .video import FrameSampler, VideoError
+
+CANVAS_COLOR = (40, 40, 40)
+SHEET_FRAMES = 8
+
+
+def visibility_color(visibility: float) -> tuple[int, int, int]:
+    """BGR from red (0) through yellow (0.5) to green (1)."""
+    value = float(np.clip(np.nan_to_num(visibility, nan=0.0), 0.0, 1.0))
+    return (0, int(255 * min(1.0, 2 * value)), int(255 * min(1.0, 2 * (1 - value))))
+
+
+def draw_skeleton(image: np.ndarray, joints: np.ndarray, layout: Layout,
+                  interpolated: np.ndarray | None = None) -> np.ndarray:
+    """Draw one frame's ``joints (V, 4)`` (x, y normalised) on ``image`` in place."""
+    height, width = image.shape[:2]
+    radius = max(2, int(round(min(width, height) / 160)))
+    pixels = joints[:, :2] * [width, height]
+    present = np.isfinite(pixels).all(axis=1)
+    for first, second in layout.edges:
+        if present[first] and present[second]:
+            cv2.line(image, tuple(int(v) for v in pixels[first]), tuple(int(v) for v in pixels[second]),
+                     (230, 230, 230), max(1, radius // 2), cv2.LINE_AA)
+    for joint in np.nonzero(present)[0]:
+        center = tuple(int(v) for v in pixels[joint])
+        cv2.circle(image, center, radius, visibility_color(joints[joint, 3]), -1, cv2.LINE_AA)
+        if interpolated is not None and interpolated[joint]:
+            cv2.circle(image, center, radius + 2, (255, 255, 255), 1, cv2.LINE_AA)
+    return image
+
+
+def source_frames(path: str | Path | None, frame_indices: np.ndarray, width: int, height: int) -> Iterator[np.ndarray]:
+    """The source frames with the stored indices, or blank canvases when the video is gone."""
+    wanted = {int(index) for index in frame_indices}
+    images: dict[int, np.ndarray] = {}
+    if path is not None and Path(path).is_file():
+        try:
+            for frame in FrameSampler(path, None):
+                if frame.index in wanted:
+                    images[frame.index] = frame.image
+        except VideoError:
+            images = {}
+    for index in frame_indices:
+        image = images.get(int(index))
+        yield image.copy() if image is not None else np.full((height, width, 3), CANVAS_COLOR, np.uint8)
+
+
+def overlay(frames: Iterable[np.ndarray], joints: np.ndarray, layout: Layout,
+            interpolated: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """Frames with the skeleton drawn: joints ``(T, V, 4)``, interpolated ``(T, V)``."""
+    for position, image in enumerate(frames):
+        yield draw_skeleton(image, joints[position], layout,
+                            None if interpolated is None else interpolated[position])
+
+
+def contact_sheet(images: list[np.ndarray], columns: int = 4) -> np.ndarray:
+    """Images in a grid (rows of ``columns``), padded with blank tiles."""
+    height, width = images[0].shape[:2]
+    blank = np.full((height, width, 3), CANVAS_COLOR, np.uint8)
+    tiles = images + [blank] * (-len(images) % columns)
+    rows = [np.hstack(tiles[start:start + columns]) for start in range(0, len(tiles), columns)]
+    return np.vstack(rows)
+
+
+def write_images(images: Iterable[np.ndarray], out: str | Path, frames_per_second: float) -> Path:
+    """Write ``.mp4`` (mp4v), ``.gif`` (Pillow) or ``.png`` (contact sheet of 8 evenly spaced frames)."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    frames = list(images)
+    if not frames:
+        raise ValueError("nothing to render: the video has no stored frames")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".png":
+        picks = np.linspace(0, len(frames) - 1, min(SHEET_FRAMES, len(frames))).round().astype(int)
+        cv2.imwrite(str(out), contact_sheet([frames[i] for i in picks]))
+    elif suffix == ".gif":
+        from PIL import Image
+
+        pictures = [Image.fromarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)) for frame in frames]
+        pictures[0].save(out, save_all=True, append_images=pictures[1:], loop=0,
+                         duration=int(round(1000 / frames_per_second)))
+    elif suffix == ".mp4":
+        height, width = frames[0].shape[:2]
+        writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), frames_per_second, (width, height))
+        for frame in frames:
+            writer.write(frame)
+        writer.release()
+    else:
+        raise ValueError(f"{out}: choose an output ending in .mp4, .gif or .png")
+    return out
+
+
+def write_video(images: Iterable[np.ndarray], out: str | Path, frames_per_second: float) -> Path:
+    """Frames to an .mp4 file (mp4v)."""
+    return write_images(images, Path(out).with_suffix(".mp4"), frames_per_second)

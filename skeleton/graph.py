@@ -123,3 +123,26 @@ def partitions(
         further = at_hop * (neighbour_to_center < joint_to_center)
         subsets.extend([root] if hop == 0 else [root + closer, further])
     return torch.stack(subsets)
+
+
+def k_hop_adjacency(matrix: torch.Tensor, hops: int, with_self: bool = True) -> torch.Tensor:
+    """Joints exactly ``hops`` apart (lower hops removed), MS-G3D's disentangled neighbourhood.
+
+    ``matrix`` is a 0/1 adjacency without self-loops; hop 0 is the identity.
+    """
+    identity = torch.eye(matrix.shape[0], dtype=matrix.dtype)
+    if hops == 0:
+        return identity
+    reach = matrix + identity
+    exact = (torch.linalg.matrix_power(reach, hops).clamp(max=1)
+             - torch.linalg.matrix_power(reach, hops - 1).clamp(max=1))
+    return exact + identity if with_self else exact
+
+
+def multiscale_adjacency(matrix: torch.Tensor, scales: int) -> torch.Tensor:
+    """Symmetric-normalised k-hop adjacencies for k = 0..scales-1, stacked.
+
+    Shapes:
+        matrix: ``(V, V)`` 0/1 without self-loops -> output: ``(scales * V, V)``.
+    """
+    return torch.cat([normalize_symmetric(k_hop_adjacency(matrix, hops)) for hops in range(scales)])

@@ -118,6 +118,92 @@ def command_render(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _print_metrics(metrics: dict, paths: dict) -> None:
+    keys = ("top1_accuracy", "top5_accuracy", "balanced_accuracy", "cohen_kappa", "macro_f1", "roc_auc_macro_ovr")
+    print("  ".join(f"{key} {metrics[key]:.3f}" for key in keys))
+    print("per-class F1: " + ", ".join(f"{name} {score:.2f}" for name, score in metrics["per_class_f1"].items()))
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+
+
+def command_train(arguments: argparse.Namespace) -> int:
+    import os
+
+    from posegraph.gcn.config import load_config
+
+    if arguments.resume:
+        from posegraph.gcn.config import TrainConfig
+        from posegraph.gcn.checkpoint import load_checkpoint
+
+        config = TrainConfig(**load_checkpoint(Path(arguments.resume) / "last.pt")["config"])
+        run_dir = arguments.resume
+    else:
+        config = load_config(arguments.config, arguments.set, model=arguments.model, init=arguments.init,
+                             finetune=arguments.finetune)
+        from posegraph.flows.training import default_run_dir
+
+        run_dir = arguments.run_dir or default_run_dir(config)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # under torchrun: plain training, no Prefect server per process
+        from posegraph.gcn.training import train
+
+        train(config, arguments.store, run_dir, resume=bool(arguments.resume), progress=False)
+        return 0
+    from posegraph.flows.training import train_and_evaluate
+
+    result = train_and_evaluate(config, arguments.store, run_dir, resume=bool(arguments.resume),
+                                progress=not arguments.quiet, split=arguments.split)
+    print(f"run {result['run_dir']}: best validation accuracy {result['best_val_accuracy']:.3f} "
+          f"at epoch {result['best_epoch']}")
+    _print_metrics(result["metrics"], result["paths"])
+    return 0
+
+
+def command_evaluate(arguments: argparse.Namespace) -> int:
+    from posegraph.flows.training import evaluate_flow
+
+    result = evaluate_flow(arguments.run_dir, arguments.store, arguments.split)
+    _print_metrics(result["metrics"], result["paths"])
+    return 0
+
+
+def command_classify(arguments: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+
+    from posegraph.gcn.inference import classify_people, load_classifier
+
+    model, content = load_classifier(arguments.checkpoint)
+    target = Path(arguments.video)
+    if target.is_file():
+        from posegraph.skeleton import build_extractor
+        from posegraph.skeleton.cleaning import clean
+
+        result = build_extractor("blazepose").extract(target)
+        cleaned = clean(result.joints, result.detected)
+        if not cleaned.detected.any():
+            raise ValueError(f"{target}: no person found in any frame; nothing to classify")
+        people, layout = cleaned.joints[None], result.layout
+    else:
+        if not arguments.store:
+            raise ValueError(f"{target} is not a file; to classify a stored video id, pass --store STORE")
+        from posegraph.flows.visualize import resolve_video_id
+        from posegraph.gcn.dataset import load_people
+
+        store = _store(arguments.store)
+        video_id = resolve_video_id(store, arguments.video)
+        layout = store.video_rows(video_id)[0]["layout"]
+        people = load_people(store, video_id, layout, content["num_persons"])
+    ranking = classify_people(model, content, np.asarray(people), layout, arguments.top_k)
+    if arguments.json:
+        print(json.dumps({"video": arguments.video, "predictions": [
+            {"class": name, "probability": round(p, 6)} for name, p in ranking]}))
+    else:
+        for name, probability in ranking:
+            print(f"{probability:7.2%}  {name}")
+    return 0
+
+
 def command_demo(arguments: argparse.Namespace) -> int:
     from posegraph.flows.demo import run_demo
 
@@ -202,6 +288,33 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--person", type=int, default=0)
     render.set_defaults(run=command_render)
 
+    trainer = commands.add_parser("train", help="train a graph classifier on a store, then evaluate it (Prefect flow)")
+    trainer.add_argument("--model", choices=("stgcn", "msg3d"), help="overrides the config's model")
+    trainer.add_argument("--store", required=True)
+    trainer.add_argument("--config", help="YAML config (see configs/)")
+    trainer.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    trainer.add_argument("--run-dir", help="where checkpoints and reports go (default runs/MODEL-TIME)")
+    trainer.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run exactly where it was")
+    trainer.add_argument("--init", metavar="CHECKPOINT", help="start from a checkpoint (transfer learning)")
+    trainer.add_argument("--finetune", help="with --init: head, last:K or all (default all)")
+    trainer.add_argument("--split", default="test", help="split evaluated at the end (default test)")
+    trainer.add_argument("--quiet", action="store_true", help="no progress bar")
+    trainer.set_defaults(run=command_train)
+
+    evaluator = commands.add_parser("evaluate", help="evaluate a run's best checkpoint on a split")
+    evaluator.add_argument("run_dir")
+    evaluator.add_argument("--store", required=True)
+    evaluator.add_argument("--split", default="test")
+    evaluator.set_defaults(run=command_evaluate)
+
+    classify = commands.add_parser("classify", help="top-k exercise classes of a video file or a stored video id")
+    classify.add_argument("video", help="a video file (extracted with BlazePose first) or a video id (prefix)")
+    classify.add_argument("--checkpoint", required=True)
+    classify.add_argument("--store", help="the store holding the video id")
+    classify.add_argument("--top-k", type=int, default=5)
+    classify.add_argument("--json", action="store_true")
+    classify.set_defaults(run=command_classify)
+
     demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")
     demo.add_argument("--out", default="demo_output")
     demo.add_argument("--subjects", type=int, default=6)
@@ -216,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return arguments.run(arguments)
-    except (StoreError, FileNotFoundError, ValueError) as error:
+    except (StoreError, FileNotFoundError, ValueError) as error:  # CheckpointError is a ValueError
         print(f"posegraph {arguments.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -158,7 +158,11 @@ class G3D(nn.Module):
 
 
 class MultiWindowG3D(nn.Module):
-    """G3D pathways with windows of 3 and 5 frames, summed. Shapes as :class:`G3D`."""
+    """G3D pathways with windows of 3 and 5 frames, summed.
+
+    Shapes:
+        x: ``(N, C_in, T, V)`` -> ``(N, C_out, T / stride, V)``.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, binary: torch.Tensor, scales: int, stride: int,
                  first: bool = False) -> None:

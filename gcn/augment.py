@@ -1,0 +1,56 @@
+"""Augmentations for training, driven by an explicit random generator (resumable runs).
+
+- :func:`random_crop`: a random window of ``length`` frames (padded by looping when shorter).
+- :func:`camera_motion`: simulated camera movement as in the reference feeder
+  (``random_move``): rotation, scale and translation that change smoothly over time,
+  interpolated between a few random key frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ANGLES_DEG = (-10.0, -5.0, 0.0, 5.0, 10.0)
+SCALES = (0.9, 1.0, 1.1)
+TRANSLATIONS = (-0.2, -0.1, 0.0, 0.1, 0.2)
+KEY_FRAME_STEP = 30
+
+
+def random_crop(data: np.ndarray, length: int, random: np.random.Generator) -> np.ndarray:
+    """``(C, T, V, M)`` -> ``(C, length, V, M)``: a random window, looped if the clip is short."""
+    frames = data.shape[1]
+    if frames >= length:
+        start = int(random.integers(0, frames - length + 1))
+        return data[:, start:start + length]
+    repeats = int(np.ceil(length / max(frames, 1)))
+    return np.concatenate([data] * repeats, axis=1)[:, :length]
+
+
+def pad_or_loop(data: np.ndarray, length: int) -> np.ndarray:
+    """Deterministic version for evaluation batches: loop the clip up to ``length``."""
+    frames = data.shape[1]
+    if frames >= length:
+        return data
+    repeats = int(np.ceil(length / max(frames, 1)))
+    return np.concatenate([data] * repeats, axis=1)[:, :length]
+
+
+def camera_motion(data: np.ndarray, random: np.random.Generator) -> np.ndarray:
+    """Smoothly varying rotation / scale / translation of x, y. Shapes: ``(C, T, V, M)`` kept."""
+    channels, frames, joints, persons = data.shape
+    keys = np.append(np.arange(0, frames, KEY_FRAME_STEP), frames)
+    count = len(keys)
+    angle = np.radians(random.choice(ANGLES_DEG, count))
+    scale = random.choice(SCALES, count)
+    shift_x = random.choice(TRANSLATIONS, count)
+    shift_y = random.choice(TRANSLATIONS, count)
+    positions = np.arange(frames)
+    angle, scale = np.interp(positions, keys, angle), np.interp(positions, keys, scale)
+    shift_x, shift_y = np.interp(positions, keys, shift_x), np.interp(positions, keys, shift_y)
+    moved = data.copy()
+    x, y = data[0], data[1]
+    present = (data[2] > 0) if channels > 2 else np.ones_like(x, dtype=bool)
+    cos, sin = (np.cos(angle) * scale)[:, None, None], (np.sin(angle) * scale)[:, None, None]
+    moved[0] = np.where(present, cos * x - sin * y + shift_x[:, None, None], 0.0)
+    moved[1] = np.where(present, sin * x + cos * y + shift_y[:, None, None], 0.0)
+    return moved.astype(np.float32)

@@ -1,0 +1,104 @@
+"""Evaluation of a trained classifier: metrics as JSON, confusion matrix and curves as PNG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn import metrics as skm
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def classification_metrics(logits: np.ndarray, labels: np.ndarray, class_names: list[str]) -> dict:
+    """Top-1/top-5, balanced accuracy, Cohen's kappa, macro P/R/F1, per-class F1, ROC-AUC, confusion matrix."""
+    probabilities = softmax(logits)
+    predicted = probabilities.argmax(axis=1)
+    classes = list(range(len(class_names)))
+    top5 = np.argsort(-probabilities, axis=1)[:, :5]
+    precision, recall, f1, _ = skm.precision_recall_fscore_support(labels, predicted, labels=classes,
+                                                                   average="macro", zero_division=0)
+    per_class = skm.f1_score(labels, predicted, labels=classes, average=None, zero_division=0)
+    present = sorted(set(labels.tolist()))
+    try:
+        if len(present) < 2:
+            raise ValueError("one class")
+        auc = float(skm.roc_auc_score(labels, probabilities[:, present] / probabilities[:, present].sum(1, keepdims=True),
+                                      multi_class="ovr", average="macro", labels=present)) \
+            if len(present) > 2 else float(skm.roc_auc_score(labels == present[1], probabilities[:, present[1]]))
+    except ValueError:
+        auc = float("nan")
+    return {
+        "samples": int(len(labels)),
+        "top1_accuracy": float((predicted == labels).mean()),
+        "top5_accuracy": float(np.mean([label in row for label, row in zip(labels, top5)])),
+        "balanced_accuracy": float(skm.balanced_accuracy_score(labels, predicted)),
+        "cohen_kappa": float(skm.cohen_kappa_score(labels, predicted, labels=classes)),
+        "macro_precision": float(precision), "macro_recall": float(recall), "macro_f1": float(f1),
+        "per_class_f1": {name: float(score) for name, score in zip(class_names, per_class)},
+        "roc_auc_macro_ovr": auc,
+        "confusion_matrix": skm.confusion_matrix(labels, predicted, labels=classes).tolist(),
+        "class_names": list(class_names),
+    }
+
+
+def plot_confusion_matrix(matrix: list[list[int]], class_names: list[str], path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    values = np.array(matrix)
+    size = max(4.0, 0.6 * len(class_names) + 2)
+    figure, axes = plt.subplots(figsize=(size, size))
+    axes.imshow(values, cmap="Blues")
+    axes.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    axes.set_yticks(range(len(class_names)), class_names)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(title)
+    for (row, column), count in np.ndenumerate(values):
+        axes.text(column, row, str(count), ha="center", va="center",
+                  color="white" if count > values.max() / 2 else "black")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def plot_training_curves(history: list[dict], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [record["epoch"] for record in history]
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    for key in ("train_loss", "val_loss"):
+        loss_axes.plot(epochs, [record.get(key) for record in history], marker="o", label=key)
+    for key in ("train_accuracy", "val_accuracy"):
+        accuracy_axes.plot(epochs, [record.get(key) for record in history], marker="o", label=key)
+    loss_axes.set_xlabel("epoch")
+    accuracy_axes.set_xlabel("epoch")
+    loss_axes.legend()
+    accuracy_axes.legend()
+    accuracy_axes.set_ylim(0, 1)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def write_report(metrics: dict, history: list[dict], run_dir: Path, split: str) -> dict[str, Path]:
+    """``metrics-<split>.json``, ``confusion-<split>.png`` and ``curves.png`` in the run directory."""
+    paths = {"metrics": run_dir / f"metrics-{split}.json", "confusion_matrix": run_dir / f"confusion-{split}.png"}
+    paths["metrics"].write_text(json.dumps(metrics, indent=1))
+    plot_confusion_matrix(metrics["confusion_matrix"], metrics["class_names"], paths["confusion_matrix"],
+                          f"{split}: top-1 {metrics['top1_accuracy']:.2f}")
+    if history:
+        paths["curves"] = plot_training_curves(history, run_dir / "curves.png")
+    return paths

@@ -1,0 +1,298 @@
+"""Training: deterministic seeds, a checkpoint every epoch, exact resume, early stopping on
+validation accuracy, the best checkpoint kept, automatic device, optional mixed precision,
+and DistributedDataParallel when started under ``torchrun``.
+
+Run directory::
+
+    RUN/config.yaml      the resolved config        RUN/last.pt   every epoch (resume from it)
+    RUN/history.json     loss / accuracy per epoch  RUN/best.pt   best validation accuracy
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, DistributedSampler
+
+from posegraph.data import SkeletonStore
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TrainConfig, save_config
+from .dataset import SkeletonDataset, VideoItem, collate_whole_sequences
+from .finetune import apply_finetune, freeze_frozen_batchnorm, load_initial_weights
+from .preprocess import Normalization
+from .registry import build_model
+from .splits import few_shot_subsets, group_split, stratified_split
+
+IN_CHANNELS = 3
+
+
+@dataclass
+class Corpus:
+    """The videos of each split and the class names."""
+
+    class_names: list[str]
+    splits: dict[str, list[VideoItem]]
+    stored_layout: str
+
+
+def select_corpus(store: SkeletonStore, config: TrainConfig) -> Corpus:
+    """Usable videos (status ok, labelled), split as the config says, few-shot applied."""
+    rows = [row for row in store.videos().to_pylist() if row["status"] == "ok" and row["label"]]
+    if config.labels:
+        rows = [row for row in rows if row["label"] in config.labels]
+    layouts = sorted({row["layout"] for row in rows})
+    if not rows:
+        raise ValueError(f"no labelled videos with status ok in the store at {store.root}")
+    if len(layouts) > 1:
+        raise ValueError(f"the store holds layouts {layouts}; keep one per training store")
+    class_names = sorted({row["label"] for row in rows})
+    labels = [row["label"] for row in rows]
+    if config.split == "column" and all(row["split"] in ("train", "val", "test") for row in rows):
+        names = [row["split"] for row in rows]
+    elif config.split in ("column", "group") and all(row["group"] for row in rows):
+        names = group_split(labels, [row["group"] for row in rows], seed=config.seed)
+    else:
+        names = stratified_split(labels, seed=config.seed)
+    index = {name: i for i, name in enumerate(class_names)}
+    splits = {name: [VideoItem(row["video_id"], row["layout"], index[row["label"]])
+                     for row, split in zip(rows, names) if split == name] for name in ("train", "val", "test")}
+    if config.few_shot:
+        train_labels = [class_names[item.label] for item in splits["train"]]
+        chosen = few_shot_subsets(train_labels, (config.few_shot,), seed=config.seed)[config.few_shot]
+        splits["train"] = [splits["train"][i] for i in chosen]
+    if not splits["train"]:
+        raise ValueError("the training split is empty")
+    if not splits["val"]:
+        splits["val"] = splits["test"] or splits["train"]
+    return Corpus(class_names, splits, layouts[0])
+
+
+def pick_device(choice: str) -> torch.device:
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(choice)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class Distributed:
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: torch.device) -> Distributed:
+    """Join the process group when started by ``torchrun`` (gloo on CPU, nccl on GPU)."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return Distributed()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Distributed(dist.get_rank(), world_size)
+
+
+def build_for(config: TrainConfig, layout: str, class_count: int) -> nn.Module:
+    return build_model(config.model, layout, class_count, IN_CHANNELS, config.num_persons, **config.model_options())
+
+
+def evaluate_logits(model: nn.Module, dataset: SkeletonDataset, batch_size: int,
+                    device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+    """Logits ``(N, classes)`` and labels ``(N,)`` over whole sequences."""
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_whole_sequences)
+    model.eval()
+    logits, labels = [], []
+    with torch.no_grad():
+        for data, target in loader:
+            logits.append(model(data.to(device)).float().cpu())
+            labels.append(target)
+    return torch.cat(logits).numpy(), torch.cat(labels).numpy()
+
+
+def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "adam":
+        return torch.optim.Adam(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(parameters, lr=config.learning_rate, momentum=config.momentum, nesterov=True,
+                               weight_decay=config.weight_decay)
+    raise ValueError(f"optimizer must be sgd or adam, got {config.optimizer!r}")
+
+
+def _learning_rate(config: TrainConfig, epoch: int) -> float:
+    """Linear warm-up, then cosine decay to zero over the run."""
+    if epoch < config.warmup_epochs:
+        return config.learning_rate * (epoch + 1) / config.warmup_epochs
+    progress = (epoch - config.warmup_epochs) / max(config.epochs - config.warmup_epochs, 1)
+    return float(config.learning_rate * 0.5 * (1 + np.cos(np.pi * progress)))
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_epoch: int
+    best_val_accuracy: float
+    epochs_run: int
+    stopped_early: bool
+
+
+def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resume: bool = False,
+          progress: bool = True, log: Callable[[str], None] = print) -> TrainResult:
+    """Train (or resume training) a graph classifier on the store; see the module docstring."""
+    run_dir = Path(run_dir)
+    device = pick_device(config.device)
+    world = init_distributed(device)
+    if world.enabled and device.type == "cuda":
+        device = torch.device("cuda", world.rank % torch.cuda.device_count())
+    state = _load_resume_state(run_dir) if resume else None
+    if state is not None:
+        config = TrainConfig(**state["config"])
+    seed_everything(config.seed)
+    store = SkeletonStore(store_path, create=False)
+    corpus = select_corpus(store, config)
+    layout = config.layout or corpus.stored_layout
+    model = build_for(config, layout, len(corpus.class_names))
+    if config.init and state is None:
+        initial = load_checkpoint(config.init, expected_layout=layout)
+        fresh = load_initial_weights(model, initial["state_dict"])
+        log(f"initialised from {config.init}" + (f" (new: {', '.join(fresh)})" if fresh else ""))
+    trainable = apply_finetune(model, config.finetune)
+    model.to(device)
+    optimizer = _optimizer(config, model)
+    history: list[dict] = []
+    start_epoch, best_accuracy, best_epoch, stale = 0, -1.0, -1, 0
+    if state is not None:
+        model.load_state_dict(state["state_dict"])
+        training = state["training_state"]
+        optimizer.load_state_dict(training["optimizer"])
+        history = training["history"]
+        start_epoch, best_accuracy = training["epoch"] + 1, training["best_accuracy"]
+        best_epoch, stale = training["best_epoch"], training["stale"]
+        log(f"resuming {run_dir} at epoch {start_epoch + 1}")
+    if world.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_config(config, run_dir / "config.yaml")
+    wrapped = nn.parallel.DistributedDataParallel(model) if world.enabled else model
+    train_set = SkeletonDataset(store, corpus.splits["train"], layout, config.num_persons, train=True,
+                                clip_frames=config.clip_frames, seed=config.seed, augment=config.augment)
+    val_set = SkeletonDataset(store, corpus.splits["val"], layout, config.num_persons)
+    metadata = dict(model=config.model, layout=layout, class_names=corpus.class_names, config=config.to_dict(),
+                    normalization=Normalization().to_dict(), num_persons=config.num_persons, in_channels=IN_CHANNELS)
+    autocast_type = torch.float16 if device.type == "cuda" else torch.bfloat16
+    scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
+    loss_function = nn.CrossEntropyLoss()
+    if world.main:
+        log(f"training {config.model} on {layout}: {len(corpus.class_names)} classes, "
+            f"{len(train_set)} train / {len(val_set)} val videos, {len(trainable)} trainable tensors, "
+            f"device {device}{f', {world.world_size} processes' if world.enabled else ''}")
+    stopped_early = False
+    epoch = start_epoch - 1
+    for epoch in range(start_epoch, config.epochs):
+        torch.manual_seed(config.seed * 100_003 + epoch)  # dropout etc.: a function of the epoch only
+        train_set.set_epoch(epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = _learning_rate(config, epoch)
+        sampler = DistributedSampler(train_set, world.world_size, world.rank, shuffle=True, seed=config.seed) \
+            if world.enabled else None
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        order = torch.Generator().manual_seed(config.seed * 7919 + epoch)
+        loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
+                            generator=order, num_workers=config.num_workers, drop_last=len(train_set) > config.batch_size)
+        wrapped.train()
+        freeze_frozen_batchnorm(model)
+        total_loss, correct, seen = 0.0, 0, 0
+        bar = _bar(loader, epoch, config.epochs, progress and world.main)
+        for data, target in bar:
+            data, target = data.to(device), target.to(device)
+            optimizer.zero_grad(set_to_none=True)
+            with torch.autocast(device.type, dtype=autocast_type, enabled=config.amp):
+                logits = wrapped(data)
+                loss = loss_function(logits.float(), target)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            total_loss += float(loss.detach()) * len(target)
+            correct += int((logits.argmax(1) == target).sum())
+            seen += len(target)
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}")
+        record = {"epoch": epoch + 1, "train_loss": total_loss / max(seen, 1), "train_accuracy": correct / max(seen, 1),
+                  "lr": float(optimizer.param_groups[0]["lr"])}
+        if world.enabled:  # DDP syncs gradients; batch-norm statistics are made equal here
+            for buffer in model.buffers():
+                dist.broadcast(buffer, src=0)
+        stop = torch.zeros(1)
+        if world.main:
+            logits, labels = evaluate_logits(model, val_set, config.eval_batch_size, device)
+            record["val_loss"] = float(loss_function(torch.from_numpy(logits), torch.from_numpy(labels)))
+            record["val_accuracy"] = float((logits.argmax(1) == labels).mean())
+            history.append(record)
+            improved = record["val_accuracy"] > best_accuracy
+            if improved:
+                best_accuracy, best_epoch, stale = record["val_accuracy"], epoch + 1, 0
+                save_checkpoint(run_dir / "best.pt", model.state_dict(), **metadata)
+            else:
+                stale += 1
+            training_state = {"optimizer": optimizer.state_dict(), "history": history, "epoch": epoch,
+                              "best_accuracy": best_accuracy, "best_epoch": best_epoch, "stale": stale}
+            save_checkpoint(run_dir / "last.pt", model.state_dict(), training_state=training_state, **metadata)
+            (run_dir / "history.json").write_text(json.dumps(history, indent=1))
+            log(f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.3f} acc "
+                f"{record['train_accuracy']:.3f} | val loss {record['val_loss']:.3f} acc {record['val_accuracy']:.3f}"
+                + (" (best)" if improved else ""))
+            stop[0] = float(stale >= config.patience)
+        if world.enabled:
+            dist.broadcast(stop, src=0)
+        if stop.item():
+            stopped_early = True
+            if world.main:
+                log(f"early stop: no better validation accuracy for {config.patience} epochs")
+            break
+    if world.enabled:
+        _write_rank_fingerprint(model, run_dir, world.rank)
+        dist.barrier()
+    return TrainResult(run_dir, best_epoch, best_accuracy, epoch + 1, stopped_early)
+
+
+def _write_rank_fingerprint(model: nn.Module, run_dir: Path, rank: int) -> None:
+    """Each process records a checksum of its weights: equal files = processes stayed in step."""
+    from .checkpoint import weights_checksum
+
+    (run_dir / f"weights-rank{rank}.sha256").write_text(weights_checksum(model.state_dict()))
+
+
+def _load_resume_state(run_dir: Path) -> dict:
+    last = run_dir / "last.pt"
+    if not last.exists():
+        raise FileNotFoundError(f"cannot resume: {last} does not exist (was the run started in {run_dir}?)")
+    return load_checkpoint(last)
+
+
+def _bar(loader: DataLoader, epoch: int, epochs: int, enabled: bool):
+    if not enabled:
+        return loader
+    from tqdm import tqdm
+
+    return tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", leave=False)

@@ -176,14 +176,9 @@ def command_classify(arguments: argparse.Namespace) -> int:
     model, content = load_classifier(arguments.checkpoint)
     target = Path(arguments.video)
     if target.is_file():
-        from posegraph.skeleton import build_extractor
-        from posegraph.skeleton.cleaning import clean
+        from posegraph.gcn.inference import extract_people
 
-        result = build_extractor("blazepose").extract(target)
-        cleaned = clean(result.joints, result.detected)
-        if not cleaned.detected.any():
-            raise ValueError(f"{target}: no person found in any frame; nothing to classify")
-        people, layout = cleaned.joints[None], result.layout
+        people, layout = extract_people(target)
     else:
         if not arguments.store:
             raise ValueError(f"{target} is not a file; to classify a stored video id, pass --store STORE")

@@ -62,3 +62,15 @@ def classify_people(model: torch.nn.Module, content: dict, people: np.ndarray, s
     probabilities = softmax(logits)[0]
     order = np.argsort(-probabilities)[:top_k]
     return [(content["class_names"][i], float(probabilities[i])) for i in order]
+
+
+def extract_people(video: str | Path) -> tuple[np.ndarray, str]:
+    """BlazePose skeleton of a video file, cleaned: ``(1, T, 33, 4)`` and its layout."""
+    from posegraph.skeleton import build_extractor
+    from posegraph.skeleton.cleaning import clean
+
+    result = build_extractor("blazepose").extract(video)
+    cleaned = clean(result.joints, result.detected)
+    if not cleaned.detected.any():
+        raise ValueError(f"{video}: no person found in any frame; nothing to classify")
+    return cleaned.joints[None], result.layout

@@ -93,3 +93,13 @@ def broken_videos(tmp_path, real_videos) -> dict[str, Path]:
     data = (real_videos / "kinetics_tai_chi.mp4").read_bytes()
     (folder / "truncated.mp4").write_bytes(data[: len(data) // 3])
     return {path.stem: path for path in folder.iterdir()}
+
+
+@pytest.fixture(scope="session")
+def synthetic_store(tmp_path_factory) -> SkeletonStore:
+    """Six exercises x six subjects x two takes; split by subject (s05 val, s06 test)."""
+    from posegraph.data.synthetic import generate_corpus, store_records
+
+    store = SkeletonStore(tmp_path_factory.mktemp("synthetic") / "store")
+    store.write_videos(store_records(generate_corpus(subjects=6, takes=2, seed=11, repetitions=3)))
+    return store

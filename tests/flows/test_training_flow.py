@@ -1,0 +1,40 @@
+"""`posegraph train` / `evaluate` / `classify` through the CLI and a real Prefect flow."""
+
+import json
+
+import pytest
+
+from posegraph.flows.cli import main
+
+QUICK = ["epochs=1", "clip_frames=16", "batch_size=8", "augment=false"]
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_train_evaluate_and_classify_commands(synthetic_store, tmp_path, capsys):
+    run = tmp_path / "run"
+    arguments = ["train", "--model", "stgcn", "--store", str(synthetic_store.root), "--run-dir", str(run), "--quiet"]
+    assert main(arguments + [part for item in QUICK for part in ("--set", item)]) == 0
+    output = capsys.readouterr().out
+    assert "top1_accuracy" in output and "confusion_matrix: " in output
+    metrics = json.loads((run / "metrics-test.json").read_text())
+    assert metrics["samples"] == 12 and len(metrics["confusion_matrix"]) == 6
+    assert (run / "confusion-test.png").stat().st_size > 0 and (run / "best.pt").exists()
+
+    row = next(r for r in synthetic_store.videos().to_pylist() if r["split"] == "test")
+    assert main(["classify", row["video_id"][:16], "--store", str(synthetic_store.root),
+                 "--checkpoint", str(run / "best.pt"), "--json", "--top-k", "3"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert len(answer["predictions"]) == 3
+    assert sum(p["probability"] for p in answer["predictions"]) <= 1.0 + 1e-6
+    assert {p["class"] for p in answer["predictions"]} <= set(metrics["class_names"])
+
+    assert main(["evaluate", str(run), "--store", str(synthetic_store.root), "--split", "val"]) == 0
+    assert (run / "metrics-val.json").exists()
+
+
+def test_train_reports_config_mistakes(synthetic_store, tmp_path, capsys):
+    assert main(["train", "--store", str(synthetic_store.root), "--set", "epoch=3"]) == 2
+    assert "unknown config key(s) epoch" in capsys.readouterr().err
+    assert main(["classify", "nothing-here", "--checkpoint", str(tmp_path / "none.pt")]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -8,7 +8,6 @@ summary artifact.
 from __future__ import annotations
 
 import functools
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,6 +174,9 @@ def task_runner(workers: int | None = None, dask_address: str | None = None):
     workers = workers or os.cpu_count() or 1
     if workers == 1:
         return ThreadPoolTaskRunner(max_workers=1)  # no process start-up cost for one worker
+    from posegraph.flows.server import share_temporary_server
+
+    share_temporary_server()  # workers report to this process's server instead of starting their own
     return ProcessPoolTaskRunner(max_workers=workers)
 
 
@@ -184,10 +186,6 @@ def run_extraction(source: str, store: str, options: ExtractionOptions = Extract
     """Run :func:`extract_corpus` with the chosen task runner."""
     configured = extract_corpus.with_options(task_runner=task_runner(workers, dask_address))
     return configured(source, store, options, force, retry_failed, progress)
-
-
-def outcomes_json(summary: dict) -> str:
-    return json.dumps(summary, default=str, indent=1)
 
 
 __all__ = ["ExtractionOptions", "extract_corpus", "extract_one", "run_extraction"]

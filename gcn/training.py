@@ -2,6 +2,9 @@
 validation accuracy, the best checkpoint kept, automatic device, optional mixed precision,
 and DistributedDataParallel when started under ``torchrun``.
 
+A resumed run repeats the uninterrupted one exactly when it uses the same number of CPU threads
+(float sums are ordered differently with another count).
+
 Run directory::
 
     RUN/config.yaml      the resolved config        RUN/last.pt   every epoch (resume from it)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +52,8 @@ def clean(joints: np.ndarray, found: np.ndarray, settings: CleaningSettings = Cl
     """Apply the visibility threshold and gap filling to ``joints (T, V, 4)``."""
     joints = np.array(joints, dtype=np.float32, copy=True)
     frame_count, joint_count, _ = joints.shape
-    with np.errstate(invalid="ignore"):
+    with warnings.catch_warnings():  # frames where every joint is NaN have no mean: that is fine
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean_visibility = np.nanmean(joints[..., 3], axis=1) if joint_count else np.zeros(frame_count)
     detected = np.asarray(found, dtype=bool) & (np.nan_to_num(mean_visibility, nan=0.0) >= settings.visibility_threshold)
     joints[~detected] = np.nan

@@ -53,8 +53,11 @@ def test_resume_after_kill_continues_exactly(synthetic_store, tmp_path):
     train(load_config(None, overrides), synthetic_store.root, uninterrupted, progress=False, log=lambda _: None)
 
     killed = tmp_path / "killed"
+    # Same thread count as this process: float sums differ between 1 and 2 threads, and some
+    # libraries (Dask) leave OMP_NUM_THREADS=1 in the environment.
+    same_threads = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
     process = subprocess.Popen([sys.executable, "-c", RESUMABLE, str(synthetic_store.root), str(killed), *overrides],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=same_threads)
     history = killed / "history.json"
     deadline = time.time() + 120
     while time.time() < deadline and not (history.exists() and len(json.loads(history.read_text() or "[]")) >= 1):

@@ -40,9 +40,11 @@ def test_a_short_run_beats_chance_on_held_out_subjects(synthetic_store, tmp_path
 
 RESUMABLE = """
 import sys
+import torch
 from posegraph.gcn.config import load_config
 from posegraph.gcn.training import train
-train(load_config(None, sys.argv[3:]), sys.argv[1], sys.argv[2], progress=False)
+torch.set_num_threads(int(sys.argv[3]))
+train(load_config(None, sys.argv[4:]), sys.argv[1], sys.argv[2], progress=False)
 """
 
 
@@ -54,10 +56,10 @@ def test_resume_after_kill_continues_exactly(synthetic_store, tmp_path):
 
     killed = tmp_path / "killed"
     # Same thread count as this process: float sums differ between 1 and 2 threads, and some
-    # libraries (Dask) leave OMP_NUM_THREADS=1 in the environment.
-    same_threads = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
-    process = subprocess.Popen([sys.executable, "-c", RESUMABLE, str(synthetic_store.root), str(killed), *overrides],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=same_threads)
+    # libraries (Dask) leave OMP_NUM_THREADS=1 / MKL_NUM_THREADS=1 in the environment.
+    threads = str(torch.get_num_threads())
+    process = subprocess.Popen([sys.executable, "-c", RESUMABLE, str(synthetic_store.root), str(killed), threads,
+                                *overrides], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     history = killed / "history.json"
     deadline = time.time() + 120
     while time.time() < deadline and not (history.exists() and len(json.loads(history.read_text() or "[]")) >= 1):

@@ -82,25 +82,25 @@ def video_id_for(path: str | Path) -> str:
 
 
 def already_extracted(store: SkeletonStore, video_id: str, layout: str, extractor: str,
-                      settings_json: str) -> dict | None:
+                      settings_key: str) -> dict | None:
     """The stored row of this content with these extractor settings, if there is one."""
     for row in store.video_rows(video_id):
-        if (row["layout"], row["extractor"], row["extractor_settings"]) == (layout, extractor, settings_json):
+        if (row["layout"], row["extractor"], row["extractor_settings"]) == (layout, extractor, settings_key):
             return row
     return None
 
 
 def failure_info(job: VideoJob, video_id: str, layout: str, extractor: str, version: str,
-                 settings_json: str, reason: str) -> VideoInfo:
+                 settings_key: str, reason: str) -> VideoInfo:
     """A ``failed`` row: the run goes on, the reason stays with the video."""
     return VideoInfo(video_id=video_id, layout=layout, source_path=job.path, label=job.label,
                      split=job.split, group=job.group, extractor=extractor, extractor_version=version,
-                     extractor_settings=settings_json, status="failed", reason=reason,
+                     extractor_settings=settings_key, status="failed", reason=reason,
                      detection_rate=0.0, frame_count=0)
 
 
 def extraction_record(job: VideoJob, video_id: str, result, cleaned, status: str, reason: str | None,
-                      settings_json: str) -> tuple[VideoInfo, Skeletons]:
+                      settings_key: str) -> tuple[VideoInfo, Skeletons]:
     """The ``videos`` row and the skeletons of a finished extraction."""
     properties = result.properties
     expected = properties.frame_count
@@ -113,13 +113,13 @@ def extraction_record(job: VideoJob, video_id: str, result, cleaned, status: str
         status, reason = "failed", "no person found in any frame"
     duration = (result.decoded_frames / properties.frames_per_second
                 if properties.frames_per_second else float(result.timestamps[-1]) if len(result.timestamps) else 0.0)
-    sampled_fps = json.loads(settings_json).get("target_fps") or properties.frames_per_second
+    sampled_fps = json.loads(settings_key).get("target_fps") or properties.frames_per_second
     info = VideoInfo(
         video_id=video_id, layout=result.layout, source_path=job.path, label=job.label, split=job.split,
         group=job.group, source_fps=properties.frames_per_second, sampled_fps=sampled_fps,
         width=properties.width, height=properties.height, frame_count=len(result.joints),
         duration_s=duration, extractor=result.extractor, extractor_version=result.extractor_version,
-        extractor_settings=settings_json, detection_rate=cleaned.detection_rate,
+        extractor_settings=settings_key, detection_rate=cleaned.detection_rate,
         mean_visibility=cleaned.mean_visibility, status=status, reason=reason)
     skeletons = Skeletons.single(result.layout, cleaned.joints, cleaned.detected, result.timestamps,
                                  result.frame_indices, cleaned.interpolated)

@@ -177,6 +177,14 @@ def _arm(body: _Body, shoulder: np.ndarray, upper: np.ndarray, fore: np.ndarray)
     return elbow, elbow + _unit(fore) * body.forearm
 
 
+def _sideways_arms(body: _Body, angle: float, forward: float = 0.0):
+    """Straight arms raised sideways by ``angle`` (rad) from hanging."""
+    def arms(shoulder: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray]:
+        direction = np.array([sign * np.sin(angle), -np.cos(angle), forward])
+        return _arm(body, shoulder, direction, direction)
+    return arms
+
+
 def _pose(exercise: str, body: _Body, motion: float, size: float) -> np.ndarray:
     """3-D joints ``(33, 3)`` of ``exercise`` at ``motion`` (0 = start posture, 1 = turning point)."""
     down = -_Y
@@ -184,12 +192,14 @@ def _pose(exercise: str, body: _Body, motion: float, size: float) -> np.ndarray:
     stance = (_X * body.hip_half_width * 1.2, -_X * body.hip_half_width * 1.2)
     hanging = lambda shoulder, sign: _arm(body, shoulder, down + _X * sign * 0.08, down + _Z * 0.1)
     floor = np.array([0.0, body.ankle_height, 0.0])
+    planted = (floor + stance[0], floor + stance[1])
+    upright = lambda arms: _standing(body, np.array([0.0, standing_height, 0.0]), 0.0, planted, arms)
     if exercise == "squat":
         pelvis = np.array([0.0, standing_height - 0.55 * body.leg * motion, -0.2 * body.leg * motion])
         raise_angle = np.radians(85) * motion
         arms = lambda shoulder, sign: _arm(body, shoulder, *(2 * [np.array(
             [0.0, -np.cos(raise_angle), np.sin(raise_angle)])]))
-        parts = _standing(body, pelvis, np.radians(35) * motion, (floor + stance[0], floor + stance[1]), arms)
+        parts = _standing(body, pelvis, np.radians(35) * motion, planted, arms)
     elif exercise == "lunge":
         step = 0.55 * body.leg
         pelvis = np.array([0.0, body.ankle_height + np.sqrt(body.leg**2 - step**2) * 0.98
@@ -198,20 +208,12 @@ def _pose(exercise: str, body: _Body, motion: float, size: float) -> np.ndarray:
         parts = _standing(body, pelvis, np.radians(5), feet, hanging, (_Z, _Z - _Y))
     elif exercise == "biceps_curl":
         flexion = np.radians(10 + 135 * motion)
-        arms = lambda shoulder, sign: _arm(body, shoulder, down + _Z * 0.05,
-                                           np.array([0.0, -np.cos(flexion), np.sin(flexion)]))
-        parts = _standing(body, np.array([0.0, standing_height, 0.0]), 0.0,
-                          (floor + stance[0], floor + stance[1]), arms)
+        parts = upright(lambda shoulder, sign: _arm(body, shoulder, down + _Z * 0.05,
+                                                    np.array([0.0, -np.cos(flexion), np.sin(flexion)])))
     elif exercise == "lateral_raise":
-        angle = np.radians(8 + 80 * motion)
-        arms = lambda shoulder, sign: _arm(body, shoulder, *(2 * [np.array(
-            [sign * np.sin(angle), -np.cos(angle), 0.05])]))
-        parts = _standing(body, np.array([0.0, standing_height, 0.0]), 0.0,
-                          (floor + stance[0], floor + stance[1]), arms)
+        parts = upright(_sideways_arms(body, np.radians(8 + 80 * motion), forward=0.05))
     elif exercise == "jumping_jack":
-        angle = np.radians(10 + 160 * motion)
-        arms = lambda shoulder, sign: _arm(body, shoulder, *(2 * [np.array(
-            [sign * np.sin(angle), -np.cos(angle), 0.0])]))
+        arms = _sideways_arms(body, np.radians(10 + 160 * motion))
         spread = body.hip_half_width + 0.45 * body.leg * motion
         feet = (floor + _X * spread, floor - _X * spread)
         height = body.ankle_height + np.sqrt(body.leg**2 - (spread - body.hip_half_width) ** 2) * 0.985

@@ -56,7 +56,8 @@ def load_initial_weights(model: nn.Module, state_dict: dict[str, torch.Tensor]) 
     is an error.
     """
     own = model.state_dict()
-    head_names = {f"{name}" for name, _ in model.named_parameters() if _is_head(model, name)}
+    head_ids = {id(parameter) for parameter in model.head().parameters()}
+    head_names = {name for name, parameter in model.named_parameters() if id(parameter) in head_ids}
     usable = {k: v for k, v in state_dict.items() if k in own and own[k].shape == v.shape}
     skipped = sorted(k for k in own if k not in usable)
     unexpected = sorted(set(skipped) - head_names)
@@ -65,8 +66,3 @@ def load_initial_weights(model: nn.Module, state_dict: dict[str, torch.Tensor]) 
                          f"{'...' if len(unexpected) > 5 else ''}")
     model.load_state_dict(usable, strict=False)
     return skipped
-
-
-def _is_head(model: nn.Module, name: str) -> bool:
-    head_parameters = {id(p) for p in model.head().parameters()}
-    return id(dict(model.named_parameters())[name]) in head_parameters

@@ -178,3 +178,13 @@ def test_two_process_ddp_training_stays_in_step(synthetic_store, tmp_path):
     assert rank0 == (run / "weights-rank1.sha256").read_text()
     assert len(json.loads((run / "history.json").read_text())) == 2
     assert weights_checksum(load_checkpoint(run / "last.pt")["state_dict"]) == rank0
+
+
+@pytest.mark.slow
+def test_msg3d_trains_with_mixed_precision(synthetic_store, tmp_path):
+    config = load_config(None, QUICK + ["epochs=1", "model=msg3d", "amp=true", "learning_rate=0.01"])
+    train(config, synthetic_store.root, tmp_path / "amp", progress=False, log=lambda _: None)
+    history = json.loads((tmp_path / "amp" / "history.json").read_text())
+    assert np.isfinite(history[0]["train_loss"])
+    content = load_checkpoint(tmp_path / "amp" / "best.pt", expected_layout="blazepose33")
+    assert content["model"] == "msg3d" and content["config"]["amp"] is True

@@ -167,8 +167,13 @@ def test_finetune_from_an_openpose18_checkpoint(synthetic_store, tmp_path):
 
 @pytest.mark.slow
 def test_two_process_ddp_training_stays_in_step(synthetic_store, tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a free port for the rendezvous
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
     run = tmp_path / "ddp"
-    command = [str(Path(sys.executable).parent / "torchrun"), "--nproc_per_node", "2", "--master_port", "29517",
+    command = [str(Path(sys.executable).parent / "torchrun"), "--nproc_per_node", "2", "--master_port", port,
                "-m", "posegraph.flows.cli", "train", "--store", str(synthetic_store.root), "--run-dir", str(run),
                "--quiet", *[part for override in QUICK + ["epochs=2"] for part in ("--set", override)]]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=300,

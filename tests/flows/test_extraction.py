@@ -149,3 +149,33 @@ def test_the_deployment_schedule_and_parameters(tmp_path):
     assert deployment.schedules[0].schedule.cron == "0 2 * * *"
     assert deployment.parameters["store"] == str(tmp_path / "store")
     assert deployment.parameters["options"]["extractor"] == "blazepose"
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_transient_errors_are_retried_and_persistent_ones_recorded(tmp_path, short_clips, monkeypatch):
+    from posegraph.flows import extraction
+    from posegraph.flows.extraction import run_extraction
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(short_clips["kinetics_tai_chi"], corpus / "flaky.mp4")
+    shutil.copy(short_clips["kinetics_clean_and_jerk"], corpus / "cursed.mp4")
+    calls = {"flaky.mp4": 0, "cursed.mp4": 0}
+    real = extraction.extract_one
+
+    def unreliable(job, *args, **kwargs):
+        name = Path(job.path).name
+        calls[name] += 1
+        if name == "cursed.mp4" or calls[name] == 1:
+            raise OSError(f"network share hiccup reading {name}")
+        return real(job, *args, **kwargs)
+
+    monkeypatch.setattr(extraction, "extract_one", unreliable)
+    summary = run_extraction(str(corpus), str(tmp_path / "store"), workers=1)
+    assert calls == {"flaky.mp4": 2, "cursed.mp4": 3}  # one retry was enough; two retries, then give up
+    found = statuses(tmp_path / "store")
+    assert found["flaky.mp4"] == ("ok", None)
+    assert found["cursed.mp4"][0] == "failed"
+    assert "crashed after retries: OSError: network share hiccup reading cursed.mp4" in found["cursed.mp4"][1]
+    assert (summary["ok"], summary["failed"]) == (1, 1)

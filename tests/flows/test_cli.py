@@ -1,7 +1,6 @@
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,16 @@ from tests.conftest import make_video, video_id
 HEAVY = ("torch", "prefect", "mediapipe", "torch_geometric", "duckdb", "pyarrow")
 
 
-def test_help_is_fast_and_imports_nothing_heavy():
-    code = ("import sys, time; start = time.perf_counter(); from posegraph.flows.cli import build_parser; "
-            "build_parser().format_help(); elapsed = time.perf_counter() - start; "
-            f"print([m for m in {HEAVY!r} if m in sys.modules], elapsed)")
+def test_help_imports_nothing_heavy():
+    """--help must stay fast (benchmarks/cli_startup.py times it): no torch, prefect, mediapipe..."""
+    code = ("import sys; from posegraph.flows.cli import build_parser; build_parser().format_help(); "
+            f"print([m for m in {HEAVY!r} if m in sys.modules])")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    loaded, elapsed = output.rsplit(" ", 1)
-    assert loaded == "[]"
-    assert float(elapsed) < 0.5
-    started = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).parent / "posegraph"), "--help"], capture_output=True, check=True)
-    assert time.perf_counter() - started < 1.0
+    assert output.strip() == "[]"
+    helped = subprocess.run([str(Path(sys.executable).parent / "posegraph"), "--help"], capture_output=True,
+                            text=True, check=True)
+    for command in ("extract", "query", "train", "classify", "render", "serve"):
+        assert command in helped.stdout
 
 
 def test_query_command_writes_json(store, tmp_path, capsys):

@@ -119,8 +119,9 @@ def command_render(arguments: argparse.Namespace) -> int:
 
 
 def _print_metrics(metrics: dict, paths: dict) -> None:
-    keys = ("top1_accuracy", "top5_accuracy", "balanced_accuracy", "cohen_kappa", "macro_f1", "roc_auc_macro_ovr")
-    print("  ".join(f"{key} {metrics[key]:.3f}" for key in keys))
+    from posegraph.gcn.evaluation import format_headline
+
+    print(format_headline(metrics))
     print("per-class F1: " + ", ".join(f"{name} {score:.2f}" for name, score in metrics["per_class_f1"].items()))
     for name, path in paths.items():
         print(f"{name}: {path}")
@@ -171,14 +172,12 @@ def command_classify(arguments: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from posegraph.gcn.inference import classify_people, load_classifier
+    from posegraph.gcn.inference import classify_people, classify_video_file, load_classifier
 
     model, content = load_classifier(arguments.checkpoint)
     target = Path(arguments.video)
     if target.is_file():
-        from posegraph.gcn.inference import extract_people
-
-        people, layout = extract_people(target)
+        ranking = classify_video_file(target, model, content, arguments.top_k)
     else:
         if not arguments.store:
             raise ValueError(f"{target} is not a file; to classify a stored video id, pass --store STORE")
@@ -189,7 +188,7 @@ def command_classify(arguments: argparse.Namespace) -> int:
         video_id = resolve_video_id(store, arguments.video)
         layout = store.video_rows(video_id)[0]["layout"]
         people = load_people(store, video_id, layout, content["num_persons"])
-    ranking = classify_people(model, content, np.asarray(people), layout, arguments.top_k)
+        ranking = classify_people(model, content, np.asarray(people), layout, arguments.top_k)
     if arguments.json:
         print(json.dumps({"video": arguments.video, "predictions": [
             {"class": name, "probability": round(p, 6)} for name, p in ranking]}))

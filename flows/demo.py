@@ -124,6 +124,7 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
 def train_demo_model(store_path: Path, run_dir: Path) -> dict:
     from posegraph.flows.training import train_and_evaluate
     from posegraph.gcn.config import load_config
+    from posegraph.gcn.evaluation import format_headline
 
     if not DEMO_CONFIG.exists():
         raise FileNotFoundError(f"{DEMO_CONFIG} is missing: run the demo from a posegraph checkout")
@@ -131,17 +132,15 @@ def train_demo_model(store_path: Path, run_dir: Path) -> dict:
     metrics = result["metrics"]
     print(f"best validation accuracy {result['best_val_accuracy']:.3f} (epoch {result['best_epoch']}); "
           f"test ({metrics['samples']} videos of an unseen subject):")
-    keys = ("top1_accuracy", "top5_accuracy", "balanced_accuracy", "cohen_kappa", "macro_f1", "roc_auc_macro_ovr")
-    print("  " + "  ".join(f"{key} {metrics[key]:.3f}" for key in keys))
+    print("  " + format_headline(metrics))
     print(f"  confusion matrix: {result['paths']['confusion_matrix']}")
     print(f"  training curves:  {result['paths'].get('curves')}")
     return metrics
 
 
 def classify_file(video: Path, checkpoint: Path) -> None:
-    from posegraph.gcn.inference import classify_people, extract_people, load_classifier
+    from posegraph.gcn.inference import classify_video_file, load_classifier
 
     model, content = load_classifier(checkpoint)
-    people, layout = extract_people(video)
-    for name, probability in classify_people(model, content, people, layout, top_k=3):
+    for name, probability in classify_video_file(video, model, content, top_k=3):
         print(f"  {probability:7.2%}  {name}")

@@ -9,6 +9,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from posegraph.gcn.config import TrainConfig
+from posegraph.gcn.evaluation import SUMMARY_METRICS
 from posegraph.gcn.inference import evaluate_run
 from posegraph.gcn.training import train
 
@@ -31,10 +32,8 @@ def evaluate_task(run_dir: str, store: str, split: str) -> dict:
 
 
 def publish_metrics(metrics: dict, paths: dict, split: str) -> None:
-    summary_keys = ("top1_accuracy", "top5_accuracy", "balanced_accuracy", "cohen_kappa", "macro_precision",
-                    "macro_recall", "macro_f1", "roc_auc_macro_ovr")
     create_table_artifact(key=f"metrics-{split}", table=[{"metric": key, "value": round(metrics[key], 4)}
-                                                         for key in summary_keys],
+                                                         for key in SUMMARY_METRICS],
                           description=f"Evaluation on the {split} split ({metrics['samples']} videos)")
     per_class = "\n".join(f"| {name} | {score:.3f} |" for name, score in metrics["per_class_f1"].items())
     create_markdown_artifact(key=f"per-class-{split}", markdown=(

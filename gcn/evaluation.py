@@ -9,6 +9,16 @@ import numpy as np
 from sklearn import metrics as skm
 
 
+HEADLINE_METRICS = ("top1_accuracy", "top5_accuracy", "balanced_accuracy", "cohen_kappa", "macro_f1",
+                    "roc_auc_macro_ovr")
+SUMMARY_METRICS = HEADLINE_METRICS[:4] + ("macro_precision", "macro_recall") + HEADLINE_METRICS[4:]
+
+
+def format_headline(metrics: dict) -> str:
+    """One line of the headline metrics, for terminals."""
+    return "  ".join(f"{key} {metrics[key]:.3f}" for key in HEADLINE_METRICS)
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)

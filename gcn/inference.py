@@ -64,6 +64,13 @@ def classify_people(model: torch.nn.Module, content: dict, people: np.ndarray, s
     return [(content["class_names"][i], float(probabilities[i])) for i in order]
 
 
+def classify_video_file(video: str | Path, model: torch.nn.Module, content: dict,
+                        top_k: int = 5) -> list[tuple[str, float]]:
+    """Extract a video file with BlazePose, then rank the checkpoint's classes."""
+    people, layout = extract_people(video)
+    return classify_people(model, content, people, layout, top_k)
+
+
 def extract_people(video: str | Path) -> tuple[np.ndarray, str]:
     """BlazePose skeleton of a video file, cleaned: ``(1, T, 33, 4)`` and its layout."""
     from posegraph.skeleton import build_extractor

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from posegraph.skeleton import convert, get_layout
+from posegraph.skeleton.metrics import torso_size
 
 CHANNELS = ("x", "y", "confidence")
 
@@ -30,10 +31,8 @@ class Normalization:
 
 
 def torso_length(joints: np.ndarray, layout: str) -> float:
-    spec = get_layout(layout)
-    shoulders = joints[:, [spec.index("left_shoulder"), spec.index("right_shoulder")], :2].mean(axis=1)
-    hips = joints[:, [spec.index("left_hip"), spec.index("right_hip")], :2].mean(axis=1)
-    lengths = np.linalg.norm(shoulders - hips, axis=-1)
+    """Mean torso size over the frames where it is seen (1.0 when it never is)."""
+    lengths = torso_size(joints[..., :2], layout)
     lengths = lengths[np.isfinite(lengths) & (lengths > 1e-6)]
     return float(lengths.mean()) if lengths.size else 1.0
 

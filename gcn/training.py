@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from posegraph.data import SkeletonStore
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint, weights_checksum
 from .config import TrainConfig, save_config
 from .dataset import SkeletonDataset, VideoItem, collate_whole_sequences
 from .finetune import apply_finetune, freeze_frozen_batchnorm, load_initial_weights
@@ -281,8 +281,6 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
 
 def _write_rank_fingerprint(model: nn.Module, run_dir: Path, rank: int) -> None:
     """Each process records a checksum of its weights: equal files = processes stayed in step."""
-    from .checkpoint import weights_checksum
-
     (run_dir / f"weights-rank{rank}.sha256").write_text(weights_checksum(model.state_dict()))
 
 

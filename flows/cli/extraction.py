@@ -1,0 +1,94 @@
+"""Commands for data engineers: extract, serve on a schedule, render overlays."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import open_store as _store
+
+
+def _extraction_options(arguments: argparse.Namespace):
+    from posegraph.flows.extraction import ExtractionOptions
+
+    if arguments.extractor == "hrnet" and not arguments.weights:
+        raise ValueError("--extractor hrnet needs --weights FILE: the HRNet-W32 checkpoint "
+                         "(pose_hrnet_w32_256x192.pth, official state_dict format); it cannot be downloaded here")
+    fps = None if str(arguments.fps).lower() == "none" else float(arguments.fps)
+    return ExtractionOptions(extractor=arguments.extractor, target_fps=fps, weights=arguments.weights,
+                             model_asset=arguments.model_asset,
+                             visibility_threshold=arguments.visibility_threshold,
+                             max_gap=arguments.max_gap, min_detection_rate=arguments.min_detection_rate)
+
+
+def command_extract(arguments: argparse.Namespace) -> int:
+    options = _extraction_options(arguments)
+    from posegraph.flows.extraction import run_extraction
+
+    summary = run_extraction(arguments.source, arguments.store, options, workers=arguments.workers,
+                             dask_address=arguments.dask_address, force=arguments.force,
+                             retry_failed=arguments.retry_failed, progress=not arguments.quiet)
+    failed = [o for o in summary["outcomes"] if o["status"] == "failed"]
+    for outcome in failed:
+        print(f"failed: {outcome['reason']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def command_serve(arguments: argparse.Namespace) -> int:
+    options = _extraction_options(arguments)
+    from posegraph.flows.scheduling import serve_extraction
+
+    serve_extraction(arguments.source, arguments.store, options, cron=arguments.cron,
+                     name=arguments.name, workers=arguments.workers, dask_address=arguments.dask_address)
+    return 0
+
+
+def command_render(arguments: argparse.Namespace) -> int:
+    from posegraph.flows.visualize import render_stored_video
+
+    out = render_stored_video(_store(arguments.store), arguments.video_id, arguments.out,
+                              layout=arguments.layout, person=arguments.person)
+    print(f"rendered {out}")
+    return 0
+
+
+def _add_extraction_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", required=True, help="skeleton store folder (created if missing)")
+    parser.add_argument("--extractor", default="blazepose", choices=("blazepose", "hrnet"))
+    parser.add_argument("--weights", help="HRNet checkpoint (.pth, official state_dict format)")
+    parser.add_argument("--model-asset", help="a MediaPipe Tasks pose landmarker file (.task) to use instead "
+                                              "of the bundled BlazePose full model")
+    parser.add_argument("--fps", default="16", help="sampling rate (default 16); 'none' keeps the native rate")
+    parser.add_argument("--workers", type=int, help="parallel processes (default: one per core)")
+    parser.add_argument("--dask-address", help="run the tasks on an existing Dask cluster, e.g. tcp://host:8786")
+    parser.add_argument("--visibility-threshold", type=float, default=0.6,
+                        help="mean joint visibility below which a frame counts as not detected")
+    parser.add_argument("--max-gap", type=int, default=8, help="longest gap (frames) filled by interpolation")
+    parser.add_argument("--min-detection-rate", type=float, default=0.3,
+                        help="videos detected in fewer frames are stored as rejected")
+
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    extract = commands.add_parser("extract", help="extract skeletons from videos into a store (Prefect flow)")
+    extract.add_argument("source", help="a folder of videos, a glob pattern, or a manifest CSV (path,label,split,group)")
+    _add_extraction_arguments(extract)
+    extract.add_argument("--force", action="store_true", help="redo videos already extracted with these settings")
+    extract.add_argument("--retry-failed", action="store_true", help="redo videos recorded as failed")
+    extract.add_argument("--quiet", action="store_true", help="no progress bar")
+    extract.set_defaults(run=command_extract)
+
+    serve = commands.add_parser("serve", help="serve the extraction flow as a scheduled Prefect deployment")
+    serve.add_argument("--source", required=True, help="folder, glob or manifest CSV scanned on every run")
+    _add_extraction_arguments(serve)
+    serve.add_argument("--cron", default="0 2 * * *", help='cron schedule (default "0 2 * * *": 02:00 daily)')
+    serve.add_argument("--name", default="nightly-extraction", help="deployment name")
+    serve.set_defaults(run=command_serve)
+
+    render = commands.add_parser("render", help="draw a stored skeleton over its video (.mp4, .gif, .png sheet)")
+    render.add_argument("video_id", help="the video id, or a unique prefix of it")
+    render.add_argument("--store", required=True)
+    render.add_argument("--out", required=True, help="FILE.mp4, FILE.gif or FILE.png (contact sheet)")
+    render.add_argument("--layout", help="which layout, when the video is stored in several")
+    render.add_argument("--person", type=int, default=0)
+    render.set_defaults(run=command_render)

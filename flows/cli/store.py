@@ -1,0 +1,56 @@
+"""Commands that fill a store without videos: dataset imports and synthetic data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .common import open_store as _store
+
+
+def command_import_kinetics(arguments: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from posegraph.data.kinetics import import_kinetics, kinetics_files
+
+    store = _store(arguments.store, create=True)
+    total = len(kinetics_files(Path(arguments.source)))
+    with tqdm(total=total, unit="file", desc="import", disable=arguments.quiet) as bar:
+        def on_file(path: Path, problem: str | None) -> None:
+            bar.update()
+            if problem:
+                tqdm.write(f"skipped {path}: {problem}", file=sys.stderr)
+
+        report = import_kinetics(arguments.source, store, split=arguments.split,
+                                 fps=arguments.fps, max_people=arguments.max_people, on_file=on_file)
+    print(f"imported {len(report.imported)} videos into {store.root}; "
+          f"{len(report.failed)} malformed file(s) skipped and recorded as failed")
+    return 1 if report.failed else 0
+
+
+def command_synth(arguments: argparse.Namespace) -> int:
+    from posegraph.flows.synthesis import synthesize_corpus
+
+    synthesize_corpus(arguments.store, arguments.subjects, arguments.takes, arguments.seed)
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    importer = commands.add_parser("import", help="import skeletons from other datasets")
+    sources = importer.add_subparsers(dest="source_kind", required=True, metavar="KIND")
+    kinetics = sources.add_parser("kinetics", help="Kinetics-Skeleton JSON files (openpose18)")
+    kinetics.add_argument("source", help="folder of .json files (searched recursively) or one file")
+    kinetics.add_argument("--store", required=True)
+    kinetics.add_argument("--split", help="split to record, e.g. train or val")
+    kinetics.add_argument("--fps", type=float, default=30.0, help="frame rate of the files (default 30)")
+    kinetics.add_argument("--max-people", type=int, default=2, help="most confident people kept")
+    kinetics.add_argument("--quiet", action="store_true", help="no progress bar")
+    kinetics.set_defaults(run=command_import_kinetics)
+
+    synth = commands.add_parser("synth", help="generate a labelled synthetic corpus (Prefect flow)")
+    synth.add_argument("--store", required=True)
+    synth.add_argument("--subjects", type=int, default=6)
+    synth.add_argument("--takes", type=int, default=2, help="sequences per subject and exercise")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.set_defaults(run=command_synth)

@@ -1,0 +1,118 @@
+"""Commands for ML engineers: train, evaluate, classify."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .common import open_store as _store
+
+
+def _print_metrics(metrics: dict, paths: dict) -> None:
+    from posegraph.gcn.evaluation import format_headline
+
+    print(format_headline(metrics))
+    print("per-class F1: " + ", ".join(f"{name} {score:.2f}" for name, score in metrics["per_class_f1"].items()))
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+
+
+def command_train(arguments: argparse.Namespace) -> int:
+    import os
+
+    from posegraph.gcn.config import load_config
+
+    if arguments.resume:
+        from posegraph.gcn.config import TrainConfig
+        from posegraph.gcn.checkpoint import load_checkpoint
+
+        config = TrainConfig(**load_checkpoint(Path(arguments.resume) / "last.pt")["config"])
+        run_dir = arguments.resume
+    else:
+        config = load_config(arguments.config, arguments.set, model=arguments.model, init=arguments.init,
+                             finetune=arguments.finetune)
+        from posegraph.flows.training import default_run_dir
+
+        run_dir = arguments.run_dir or default_run_dir(config)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # under torchrun: plain training, no Prefect server per process
+        from posegraph.gcn.training import train
+
+        train(config, arguments.store, run_dir, resume=bool(arguments.resume), progress=False)
+        return 0
+    from posegraph.flows.training import train_and_evaluate
+
+    result = train_and_evaluate(config, arguments.store, run_dir, resume=bool(arguments.resume),
+                                progress=not arguments.quiet, split=arguments.split)
+    print(f"run {result['run_dir']}: best validation accuracy {result['best_val_accuracy']:.3f} "
+          f"at epoch {result['best_epoch']}")
+    _print_metrics(result["metrics"], result["paths"])
+    return 0
+
+
+def command_evaluate(arguments: argparse.Namespace) -> int:
+    from posegraph.flows.training import evaluate_flow
+
+    result = evaluate_flow(arguments.run_dir, arguments.store, arguments.split)
+    _print_metrics(result["metrics"], result["paths"])
+    return 0
+
+
+def command_classify(arguments: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+
+    from posegraph.gcn.inference import classify_people, classify_video_file, load_classifier
+
+    model, content = load_classifier(arguments.checkpoint)
+    target = Path(arguments.video)
+    if target.is_file():
+        ranking = classify_video_file(target, model, content, arguments.top_k)
+    else:
+        if not arguments.store:
+            raise ValueError(f"{target} is not a file; to classify a stored video id, pass --store STORE")
+        from posegraph.flows.visualize import resolve_video_id
+        from posegraph.gcn.dataset import load_people
+
+        store = _store(arguments.store)
+        video_id = resolve_video_id(store, arguments.video)
+        layout = store.video_rows(video_id)[0]["layout"]
+        people = load_people(store, video_id, layout, content["num_persons"])
+        ranking = classify_people(model, content, np.asarray(people), layout, arguments.top_k)
+    if arguments.json:
+        print(json.dumps({"video": arguments.video, "predictions": [
+            {"class": name, "probability": round(p, 6)} for name, p in ranking]}))
+    else:
+        for name, probability in ranking:
+            print(f"{probability:7.2%}  {name}")
+    return 0
+
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    trainer = commands.add_parser("train", help="train a graph classifier on a store, then evaluate it (Prefect flow)")
+    trainer.add_argument("--model", choices=("stgcn", "msg3d"), help="overrides the config's model")
+    trainer.add_argument("--store", required=True)
+    trainer.add_argument("--config", help="YAML config (see configs/)")
+    trainer.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    trainer.add_argument("--run-dir", help="where checkpoints and reports go (default runs/MODEL-TIME)")
+    trainer.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run exactly where it was")
+    trainer.add_argument("--init", metavar="CHECKPOINT", help="start from a checkpoint (transfer learning)")
+    trainer.add_argument("--finetune", help="with --init: head, last:K or all (default all)")
+    trainer.add_argument("--split", default="test", help="split evaluated at the end (default test)")
+    trainer.add_argument("--quiet", action="store_true", help="no progress bar")
+    trainer.set_defaults(run=command_train)
+
+    evaluator = commands.add_parser("evaluate", help="evaluate a run's best checkpoint on a split")
+    evaluator.add_argument("run_dir")
+    evaluator.add_argument("--store", required=True)
+    evaluator.add_argument("--split", default="test")
+    evaluator.set_defaults(run=command_evaluate)
+
+    classify = commands.add_parser("classify", help="top-k exercise classes of a video file or a stored video id")
+    classify.add_argument("video", help="a video file (extracted with BlazePose first) or a video id (prefix)")
+    classify.add_argument("--checkpoint", required=True)
+    classify.add_argument("--store", help="the store holding the video id")
+    classify.add_argument("--top-k", type=int, default=5)
+    classify.add_argument("--json", action="store_true")
+    classify.set_defaults(run=command_classify)

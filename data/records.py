@@ -19,6 +19,7 @@ class VideoInfo:
     label: str | None = None
     split: str | None = None
     group: str | None = None
+    view: str | None = None  # camera view, where the source records it
     source_fps: float | None = None
     sampled_fps: float | None = None
     width: int | None = None

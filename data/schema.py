@@ -17,6 +17,7 @@ VIDEOS_SCHEMA = pa.schema(
         pa.field("label", pa.string()),
         pa.field("split", pa.string()),
         pa.field("group", pa.string()),  # subject / worker id, for group-aware splits
+        pa.field("view", pa.string()),  # camera view, where the source says (Penn Action: front, ...)
         pa.field("source_fps", pa.float64()),
         pa.field("sampled_fps", pa.float64()),
         pa.field("width", pa.int32()),

@@ -1,4 +1,4 @@
-"""The registered layouts: BlazePose-33, COCO-17, OpenPose-18 (Kinetics-Skeleton) and NTU-25."""
+"""The registered layouts: BlazePose-33, COCO-17, OpenPose-18 (Kinetics-Skeleton), NTU-25, Penn-13."""
 
 from __future__ import annotations
 
@@ -81,8 +81,24 @@ NTU25 = Layout(
     center=(20,),
 )
 
+# Penn Action's annotation order (human-labelled, no face, hand or foot points). The head joins
+# both shoulders, as the nose does in COCO-17; shoulders and hips close the torso as in BlazePose.
+PENN13 = Layout(
+    name="penn13",
+    joint_names=(
+        "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist",
+        "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
+        "right_ankle",
+    ),
+    edges=(
+        (0, 1), (0, 2), (1, 2), (1, 3), (3, 5), (2, 4), (4, 6),
+        (1, 7), (2, 8), (7, 8), (7, 9), (9, 11), (8, 10), (10, 12),
+    ),
+    center=(1, 2),  # the shoulders, as in blazepose33: their midpoint is OpenPose's neck
+)
+
 LAYOUTS: dict[str, Layout] = {
-    layout.name: layout for layout in (BLAZEPOSE33, COCO17, OPENPOSE18, NTU25)
+    layout.name: layout for layout in (BLAZEPOSE33, COCO17, OPENPOSE18, NTU25, PENN13)
 }
 
 

@@ -28,7 +28,7 @@ def test_named_joints_are_copied(source, target):
             np.testing.assert_array_equal(converted[index], expected_by_name(source, target, name, values))
 
 
-@pytest.mark.parametrize("source", ["blazepose33", "coco17"])
+@pytest.mark.parametrize("source", ["blazepose33", "coco17", "penn13"])
 def test_neck_is_shoulder_midpoint_with_the_lower_confidence(source):
     values = coded_points(source)
     layout = get_layout(source)
@@ -57,6 +57,40 @@ def test_blazepose_via_coco_equals_direct_conversion():
     values = np.random.default_rng(0).random((5, 33, 4))
     via_coco = convert(convert(values, "blazepose33", "coco17"), "coco17", "openpose18")
     np.testing.assert_allclose(via_coco, convert(values, "blazepose33", "openpose18"))
+
+
+@pytest.mark.parametrize("target, absent", [
+    ("openpose18", ("right_eye", "left_eye", "right_ear", "left_ear")),
+    ("coco17", ("left_eye", "right_eye", "left_ear", "right_ear")),
+])
+def test_penn_head_becomes_the_nose_and_the_face_is_missing(target, absent):
+    values = coded_points("penn13", leading=(3,))  # (T, 13, 4)
+    converted = convert(values, "penn13", target)
+    layout = get_layout(target)
+    assert converted.shape == (3, layout.num_joints, 4)
+    np.testing.assert_array_equal(converted[:, layout.index("nose")], values[:, 0])  # the head
+    for name in absent:
+        assert np.isnan(converted[:, layout.index(name), :3]).all()
+        assert (converted[:, layout.index(name), 3] == 0).all()
+    present = [index for index, name in enumerate(layout.joint_names) if name not in absent]
+    assert np.isfinite(converted[:, present]).all()
+    bare = convert(values[..., :2], "penn13", target, confidence_channel=None)
+    assert np.isnan(bare[:, layout.index(absent[0])]).all()
+
+
+@pytest.mark.parametrize("source", ["blazepose33", "coco17"])
+def test_nose_stands_for_the_penn_head(source):
+    values = coded_points(source, leading=(2,))
+    converted = convert(values, source, "penn13")
+    assert converted.shape == (2, 13, 4)
+    np.testing.assert_array_equal(converted[:, 0], values[:, get_layout(source).index("nose")])
+    assert np.isfinite(converted).all()
+
+
+def test_blazepose_via_coco_to_penn_equals_direct_conversion():
+    values = np.random.default_rng(1).random((4, 33, 4))
+    via_coco = convert(convert(values, "blazepose33", "coco17"), "coco17", "penn13")
+    np.testing.assert_allclose(via_coco, convert(values, "blazepose33", "penn13"))
 
 
 def test_wrong_joint_count_and_unknown_pairs_are_explained():

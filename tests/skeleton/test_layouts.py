@@ -19,6 +19,7 @@ def components(layout: Layout) -> int:
 
 @pytest.mark.parametrize("name, joints, edges", [
     ("blazepose33", 33, 35), ("coco17", 17, 16), ("openpose18", 18, 17), ("ntu25", 25, 24),
+    ("penn13", 13, 14),
 ])
 def test_joint_and_edge_counts(name, joints, edges):
     layout = get_layout(name)
@@ -26,7 +27,7 @@ def test_joint_and_edge_counts(name, joints, edges):
     assert len({tuple(sorted(edge)) for edge in layout.edges}) == edges  # no duplicate bones
 
 
-@pytest.mark.parametrize("name", ["coco17", "openpose18", "ntu25"])
+@pytest.mark.parametrize("name", ["coco17", "openpose18", "ntu25", "penn13"])
 def test_trees_are_connected(name):
     assert components(get_layout(name)) == 1
 
@@ -63,11 +64,34 @@ def test_coco17_is_hrnet_output_order():
     assert names[-2:] == ("left_ankle", "right_ankle")
 
 
+def test_penn13_is_penn_actions_annotation_order():
+    layout = get_layout("penn13")
+    assert layout.joint_names == (
+        "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist",
+        "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+    assert [layout.joint_names[joint] for joint in layout.center] == ["left_shoulder", "right_shoulder"]
+    bones = {tuple(sorted(layout.joint_names[joint] for joint in edge)) for edge in layout.edges}
+    assert {("head", "left_shoulder"), ("left_hip", "right_hip"), ("left_ankle", "left_knee"),
+            ("right_elbow", "right_wrist"), ("right_hip", "right_shoulder")} <= bones
+
+
+def test_penn13_partitions_and_torso_size_work():
+    graph = pytest.importorskip("posegraph.skeleton.graph", reason="torch not installed")
+    from posegraph.skeleton.metrics import torso_size
+
+    spatial = graph.partitions("penn13", "spatial")
+    assert spatial.shape == (3, 13, 13)
+    np.testing.assert_allclose(spatial.sum(dim=(0, 1)).numpy(), np.ones(13), atol=1e-6)  # columns sum to 1
+    joints = np.zeros((1, 13, 2))
+    joints[0, [1, 2], 1], joints[0, [7, 8], 1] = 0.2, 0.6
+    np.testing.assert_allclose(torso_size(joints, "penn13"), [0.4])
+
+
 def test_layouts_are_frozen_data():
     layout = get_layout("coco17")
     with pytest.raises(AttributeError):
         layout.name = "other"  # type: ignore[misc]
-    assert set(LAYOUTS) == {"blazepose33", "coco17", "openpose18", "ntu25"}
+    assert set(LAYOUTS) == {"blazepose33", "coco17", "openpose18", "ntu25", "penn13"}
 
 
 def test_unknown_layout_names_the_known_ones():

@@ -8,6 +8,8 @@ reference below computes the same 83 formulas one frame at a time with plain Pyt
 ``math`` (two passes: the body scale is a median over frames). Both run in this process; the
 vectorised builder is the best of ``--repeats`` runs, the loop one run. Prints frames per
 second, feature values per second and their ratio, after checking both give the same numbers.
+Then both classifier families' training samples per second on random input of the defaults'
+shapes (ST-GCN: batch 16 of 90-frame crops; BiLSTM: batch 32 of 20-frame feature windows).
 """
 
 from __future__ import annotations
@@ -175,9 +177,37 @@ def main() -> None:
         print(f"  {label:<28} {1000 * seconds:8.1f} ms  {arguments.frames / seconds:11,.0f} frames/s  "
               f"{arguments.frames * len(FEATURE_NAMES) / seconds:13,.0f} features/s")
     print(f"  ratio: {looped / best:.1f}x (target >= 20x)")
-    # ---------------------------------------------------------------------------------------------
-    # Classifier training samples/s: to be added here (another engineer), after the features part.
-    # ---------------------------------------------------------------------------------------------
+    print("\ntraining samples per second (forward + backward + optimiser step, batch as in the defaults)")
+    for model, layout, shape in CLASSIFIERS:
+        print(f"  {model:<7} {layout:<12} input {str(shape):<20} {training_samples_per_second(model, layout, shape):8.1f} samples/s")
+
+
+# (model, layout, one training sample's shape): the defaults' batch sizes and crop / window lengths.
+CLASSIFIERS = (("stgcn", "penn13", (3, 90, 13, 1)), ("stgcn", "blazepose33", (3, 90, 33, 1)),
+               ("bilstm", "any layout", (20, 83)))
+
+
+def training_samples_per_second(model_name: str, layout: str, shape: tuple[int, ...], steps: int = 3) -> float:
+    """Mean over ``steps`` training steps after one warm-up, with the family's default batch and optimiser."""
+    import torch
+
+    from posegraph.gcn.config import load_config
+    from posegraph.gcn.families import family_of
+
+    config = load_config(None, [], model=model_name)
+    model = family_of(config).build(config, layout if model_name != "bilstm" else "blazepose33", 15)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate) if config.optimizer == "adam" \
+        else torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9)
+    data, target = torch.randn(config.batch_size, *shape), torch.randint(0, 15, (config.batch_size,))
+    timings = []
+    for step in range(steps + 1):
+        started = time.perf_counter()
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(data), target).backward()
+        optimizer.step()
+        if step:
+            timings.append(time.perf_counter() - started)
+    return config.batch_size / (sum(timings) / len(timings))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Checkpoints as plain data: weights plus the layout, class names, config, normalisation and a
-checksum of the weights. Loaded with ``torch.load(weights_only=True)``."""
+"""Checkpoints as plain data: weights plus the layout, class names, config, normalisation (method
+and frame rate), what the model family needs beyond weights (``extra``: the BiLSTM's feature
+scaler) and a checksum of the weights. Loaded with ``torch.load(weights_only=True)``."""
 
 from __future__ import annotations
 
@@ -26,13 +27,14 @@ def weights_checksum(state_dict: dict[str, torch.Tensor]) -> str:
 
 def save_checkpoint(path: Path, model_state: dict[str, torch.Tensor], *, model: str, layout: str,
                     class_names: list[str], config: dict, normalization: dict, num_persons: int,
-                    in_channels: int, training_state: dict | None = None) -> None:
+                    in_channels: int, training_state: dict | None = None, extra: dict | None = None) -> None:
     """Write atomically (temporary file + rename), so a killed run never leaves half a checkpoint."""
     content = {
         "format": FORMAT, "model": model, "layout": layout, "class_names": list(class_names),
         "config": config, "normalization": normalization, "num_persons": num_persons,
         "in_channels": in_channels, "state_dict": {k: v.detach().cpu() for k, v in model_state.items()},
         "checksum": weights_checksum(model_state), "training_state": training_state or {},
+        "extra": extra or {},  # what a model family needs beyond weights (the BiLSTM's feature scaler)
     }
     temporary = path.with_name(f".{path.name}.partial")
     torch.save(content, temporary)

@@ -1,40 +1,73 @@
-"""Training configuration: a typed dataclass, read from YAML, overridden with ``--set key=value``,
-and saved (resolved) in the run directory."""
+"""Training configuration: one typed dataclass and one ``--set`` vocabulary for every model family.
+
+Read from YAML, overridden with ``--set key=value``, resolved and saved in the run directory.
+Generic keys (``layout``, ``epochs``, ``batch_size``, ``learning_rate``, ``patience``,
+``augment``, ``split``, ``few_shot``, ``labels``, ``seed``, ...) mean the same for every model;
+their defaults come from the model's family (``None`` below = the family's default, see
+:data:`FAMILY_DEFAULTS`). Keys that belong to one family (``partition`` for ST-GCN,
+``window_frames`` for the BiLSTM, ...) are refused with a clear message for another.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import typing
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import yaml
 
+MODEL_FAMILIES = {"stgcn": "graph", "msg3d": "graph", "bilstm": "sequence"}
+
+# Keys that only some models understand (every other key is generic).
+MODEL_KEYS: dict[str, tuple[str, ...]] = {
+    "num_persons": ("stgcn", "msg3d"), "clip_frames": ("stgcn", "msg3d"), "dropout": ("stgcn", "msg3d"),
+    "partition": ("stgcn",), "edge_importance": ("stgcn",),
+    "gcn_scales": ("msg3d",), "g3d_scales": ("msg3d",),
+    "window_frames": ("bilstm",), "frame_step": ("bilstm",), "window_overlap": ("bilstm",),
+    "min_window_confidence": ("bilstm",),
+}
+
+# Defaults that differ by family: graph models follow the ST-GCN reference (SGD 0.1, cosine),
+# the BiLSTM its source study (Adam 1e-3, batch 32, focal loss with balanced class weights,
+# learning rate halved after 8 epochs without a better validation loss, patience 15).
+FAMILY_DEFAULTS: dict[str, dict[str, object]] = {
+    "graph": dict(epochs=30, batch_size=16, eval_batch_size=16, optimizer="sgd", learning_rate=0.1,
+                  weight_decay=1e-4, patience=10, lr_schedule="cosine", loss="cross_entropy",
+                  class_weights="none", num_persons=1, clip_frames=90, dropout=0.0, partition="spatial",
+                  edge_importance=True),
+    "sequence": dict(epochs=100, batch_size=32, eval_batch_size=64, optimizer="adam", learning_rate=1e-3,
+                     weight_decay=0.0, patience=15, lr_schedule="plateau", loss="focal",
+                     class_weights="balanced", window_frames=20, frame_step=2, window_overlap=0.7,
+                     min_window_confidence=0.3),
+}
+
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything a training run depends on. Defaults follow the ST-GCN reference (SGD 0.1,
-    momentum 0.9, weight decay 1e-4, 90-frame crops) scaled to small corpora."""
+    """Everything a training run depends on (``None`` = the model family's default)."""
 
     model: str = "stgcn"
     layout: str | None = None  # the model's layout; None = the store's (data are converted)
-    num_persons: int = 1
-    partition: str = "spatial"
-    edge_importance: bool = True
-    dropout: float = 0.0
-    gcn_scales: int | None = None
-    g3d_scales: int | None = None
-    epochs: int = 30
-    batch_size: int = 16
-    eval_batch_size: int = 16
-    optimizer: str = "sgd"  # sgd | adam
-    learning_rate: float = 0.1
+    frames_per_second: float = 16.0  # sequences are resampled to this rate by timestamps
+    epochs: int | None = None
+    batch_size: int | None = None
+    eval_batch_size: int | None = None
+    optimizer: str | None = None  # sgd | adam
+    learning_rate: float | None = None
     momentum: float = 0.9
-    weight_decay: float = 1e-4
+    weight_decay: float | None = None
+    lr_schedule: str | None = None  # cosine (with warm-up) | plateau
     warmup_epochs: int = 0
-    clip_frames: int = 90
+    plateau_factor: float = 0.5  # plateau: multiply the rate by this ...
+    plateau_patience: int = 8  # ... after this many epochs without a better validation loss
+    min_learning_rate: float = 1e-6
+    loss: str | None = None  # cross_entropy | focal
+    focal_gamma: float = 2.0
+    focal_alpha: float | None = None  # focal loss alpha (one value for every class)
+    class_weights: str | None = None  # none | balanced (inverse class frequency in the training split)
     augment: bool = True
-    patience: int = 10  # early stopping: epochs without a better validation accuracy
+    patience: int | None = None  # early stopping: epochs without a better validation accuracy
     seed: int = 0
     device: str = "auto"  # auto picks CUDA when present
     amp: bool = False  # mixed precision (bfloat16 on CPU, float16 on CUDA)
@@ -44,10 +77,29 @@ class TrainConfig:
     init: str | None = None  # checkpoint to start from
     finetune: str = "all"  # head | last:K | all
     num_workers: int = 0
+    # graph models (stgcn, msg3d)
+    num_persons: int | None = None
+    clip_frames: int | None = None  # training crop length in frames
+    dropout: float | None = None
+    partition: str | None = None
+    edge_importance: bool | None = None
+    gcn_scales: int | None = None
+    g3d_scales: int | None = None
+    # sequence model (bilstm)
+    window_frames: int | None = None  # frames per window
+    frame_step: int | None = None  # take every n-th frame
+    window_overlap: float | None = None  # share of a window's frames shared with the next
+    min_window_confidence: float | None = None  # video prediction leaves out less confident windows
+
+    @property
+    def family(self) -> str:
+        return MODEL_FAMILIES[self.model]
 
     def model_options(self) -> dict:
         if self.model == "stgcn":
             return {"partition": self.partition, "edge_importance": self.edge_importance, "dropout": self.dropout}
+        if self.model == "bilstm":
+            return {}
         options: dict = {"dropout": self.dropout}
         if self.gcn_scales:
             options["gcn_scales"] = self.gcn_scales
@@ -56,7 +108,12 @@ class TrainConfig:
         return options
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The keys that apply to this model (what ``config.yaml`` holds)."""
+        return {field.name: getattr(self, field.name) for field in fields(self) if applies(field.name, self.model)}
+
+
+def applies(key: str, model: str) -> bool:
+    return model in MODEL_KEYS.get(key, (model,))
 
 
 def _coerce(name: str, text: str) -> object:
@@ -73,8 +130,15 @@ def _coerce(name: str, text: str) -> object:
     return value
 
 
+def resolve(config: TrainConfig) -> TrainConfig:
+    """Fill the family's defaults into keys left ``None``."""
+    defaults = FAMILY_DEFAULTS[config.family]
+    return dataclasses.replace(config, **{key: value for key, value in defaults.items()
+                                          if getattr(config, key) is None and applies(key, config.model)})
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None, **values: object) -> TrainConfig:
-    """A config from an optional YAML file, then ``key=value`` overrides, then keyword values."""
+    """A resolved config from an optional YAML file, then ``key=value`` overrides, then keyword values."""
     content: dict = {}
     if path is not None:
         loaded = yaml.safe_load(Path(path).read_text()) or {}
@@ -91,8 +155,23 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     unknown = sorted(set(content) - known)
     if unknown:
         raise ValueError(f"unknown config key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+    model = str(content.get("model", TrainConfig.model))
+    if model not in MODEL_FAMILIES:
+        raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODEL_FAMILIES)}")
+    foreign = sorted(key for key in content if not applies(key, model))
+    if foreign:
+        owners = "; ".join(f"{key} is for {', '.join(MODEL_KEYS[key])}" for key in foreign)
+        where = f" (from {path})" if path is not None else ""
+        raise ValueError(f"config key(s) {', '.join(foreign)} do not apply to model {model}{where}: {owners}. "
+                         f"Remove them, or use a config file written for {model}.")
     resolved = {key: _coerce(key, value) if isinstance(value, str) else value for key, value in content.items()}
-    return TrainConfig(**resolved)
+    return resolve(TrainConfig(**resolved))
+
+
+def config_from_dict(content: dict) -> TrainConfig:
+    """A config as saved in a run directory or checkpoint (older ones may lack newer keys)."""
+    known = {field.name for field in fields(TrainConfig)}
+    return resolve(TrainConfig(**{key: value for key, value in content.items() if key in known}))
 
 
 def save_config(config: TrainConfig, path: Path) -> None:

@@ -1,8 +1,9 @@
 """A torch ``Dataset`` over the skeleton store.
 
-Reads only the videos it is given (one bucket file each), caches their normalised arrays,
-and serves ``(C, T, V, M)`` tensors: training takes random 90-frame crops with simulated
-camera movement; evaluation returns the whole sequence. Randomness comes from
+Reads only the videos it is given (one bucket file each), caches their prepared arrays (model
+layout, model frame rate, one geometry: see :mod:`posegraph.gcn.preprocess`), and serves
+``(C, T, V, M)`` tensors: training takes random 90-frame crops with simulated camera
+movement; evaluation returns the whole sequence. Randomness comes from
 ``(seed, epoch, index)`` only, so a resumed run sees exactly the samples an uninterrupted one
 would.
 """
@@ -18,22 +19,29 @@ from torch.utils.data import Dataset
 from posegraph.data import SkeletonStore
 
 from .augment import camera_motion, pad_or_loop, random_crop
-from .preprocess import normalize, to_layout
+from .preprocess import DEFAULT_FPS, PeopleSequence, prepare, to_channels
 
 
 @dataclass(frozen=True)
 class VideoItem:
-    """One video of a dataset: its id, stored layout and class index."""
+    """One video of a dataset: its id, stored layout, class index and frame size."""
 
     video_id: str
     layout: str
     label: int
+    width: int | None = None
+    height: int | None = None
 
 
-def load_people(store: SkeletonStore, video_id: str, layout: str, persons: int) -> np.ndarray:
-    """``(M, T, V, 4)`` for the first ``persons`` people of a video (NaN where absent)."""
-    frames = [store.read_video(video_id, person=person, layout=layout).joints for person in range(persons)]
-    return np.stack(frames)
+def load_sequence(store: SkeletonStore, video_id: str, layout: str | None = None, persons: int = 1) -> PeopleSequence:
+    """The first ``persons`` people of a stored video (NaN where absent), with its clock and frame size."""
+    row = store.video_rows(video_id)
+    row = next((r for r in row if layout is None or r["layout"] == layout), None)
+    if row is None:
+        raise ValueError(f"video {video_id} is not in the store at {store.root}" + (f" in layout {layout}" if layout else ""))
+    frames = [store.read_video(video_id, person=person, layout=row["layout"]) for person in range(persons)]
+    return PeopleSequence(np.stack([f.joints for f in frames]), row["layout"], frames[0].timestamps,
+                          row["width"], row["height"])
 
 
 class SkeletonDataset(Dataset):
@@ -46,10 +54,12 @@ class SkeletonDataset(Dataset):
         num_persons: persons M per sample.
         train: random crops + camera motion when True, whole sequences otherwise.
         clip_frames: crop length for training (90 = ~5.6 s at 16 fps).
+        frames_per_second: sequences are resampled to this rate by their timestamps.
     """
 
     def __init__(self, store: SkeletonStore, items: list[VideoItem], model_layout: str, num_persons: int = 1,
-                 train: bool = False, clip_frames: int = 90, seed: int = 0, augment: bool = True) -> None:
+                 train: bool = False, clip_frames: int = 90, seed: int = 0, augment: bool = True,
+                 frames_per_second: float = DEFAULT_FPS) -> None:
         self.store = store
         self.items = items
         self.model_layout = model_layout
@@ -58,6 +68,7 @@ class SkeletonDataset(Dataset):
         self.clip_frames = clip_frames
         self.seed = seed
         self.augment = augment
+        self.frames_per_second = frames_per_second
         self.epoch = 0
         self._cache: dict[int, np.ndarray] = {}
 
@@ -71,9 +82,8 @@ class SkeletonDataset(Dataset):
         """The normalised whole sequence ``(C, T, V, M)`` (cached)."""
         if index not in self._cache:
             item = self.items[index]
-            people = load_people(self.store, item.video_id, item.layout, self.num_persons)
-            people = to_layout(people, item.layout, self.model_layout)
-            self._cache[index] = normalize(people, self.model_layout)
+            sequence = load_sequence(self.store, item.video_id, item.layout, self.num_persons)
+            self._cache[index] = to_channels(prepare(sequence, self.model_layout, self.frames_per_second))
         return self._cache[index]
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:

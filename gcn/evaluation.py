@@ -24,8 +24,21 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
+def confidence_band_accuracy(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, dict]:
+    """Accuracy and count per confidence band: ``above_0.8`` (> 0.8), ``0.6_to_0.8`` (0.6 to 0.8
+    inclusive), ``below_0.6`` (< 0.6); accuracy ``None`` for an empty band. Shapes: ``(N, C)``, ``(N,)``."""
+    probabilities = np.asarray(probabilities)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == np.asarray(labels)
+    inside = {"above_0.8": confidence > 0.8, "0.6_to_0.8": (confidence >= 0.6) & (confidence <= 0.8),
+              "below_0.6": confidence < 0.6}
+    return {name: {"accuracy": float(correct[mask].mean()) if mask.any() else None, "count": int(mask.sum())}
+            for name, mask in inside.items()}
+
+
 def classification_metrics(logits: np.ndarray, labels: np.ndarray, class_names: list[str]) -> dict:
-    """Top-1/top-5, balanced accuracy, Cohen's kappa, macro P/R/F1, per-class F1, ROC-AUC, confusion matrix."""
+    """Top-1/top-5, balanced accuracy, Cohen's kappa, macro P/R/F1, per-class F1, ROC-AUC, confusion
+    matrix, and accuracy per confidence band (how far a confident answer can be trusted)."""
     probabilities = softmax(logits)
     predicted = probabilities.argmax(axis=1)
     classes = list(range(len(class_names)))
@@ -53,6 +66,7 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray, class_names: 
         "roc_auc_macro_ovr": auc,
         "confusion_matrix": skm.confusion_matrix(labels, predicted, labels=classes).tolist(),
         "class_names": list(class_names),
+        "confidence_bands": confidence_band_accuracy(probabilities, labels),
     }
 
 

@@ -1,10 +1,11 @@
-"""From stored frames to model input ``(C, T, V, M)``: layout mapping, centring and scaling.
+"""From stored frames to model input: layout mapping, one frame rate, one geometry.
 
-Normalisation (documented because checkpoints carry it): per sequence, the origin moves to the
-mean position of the layout's centre joints over all frames where they are seen, and
-coordinates are divided by the mean torso size (shoulders' midpoint to hips' midpoint) over
-those frames. Channels are x, y, confidence (visibility). Joints that are missing (NaN, or
-confidence 0 as OpenPose writes them) become 0 in every channel, as in the reference feeders.
+Every model family goes through :func:`prepare`: the stored layout is mapped to the model's
+(e.g. blazepose33 -> openpose18), the sequence is resampled by its timestamps to the model's
+frame rate, then :func:`posegraph.skeleton.geometry.body_frame` makes x and y aspect-correct,
+centres and scales them (documented there, once). Checkpoints carry a :class:`Normalization`
+that names the method and the frame rate. The graph models then take channels x, y,
+confidence, with missing joints 0 in every channel as in the reference feeders.
 """
 
 from __future__ import annotations
@@ -13,44 +14,59 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from posegraph.skeleton import convert, get_layout
-from posegraph.skeleton.metrics import torso_size
+from posegraph.skeleton import convert
+from posegraph.skeleton.geometry import METHOD, body_frame, resample
 
 CHANNELS = ("x", "y", "confidence")
+DEFAULT_FPS = 16.0
 
 
 @dataclass(frozen=True)
 class Normalization:
-    """How coordinates were normalised (stored in checkpoints)."""
+    """How coordinates were normalised and at which frame rate (stored in checkpoints)."""
 
-    method: str = "center-torso"
-    frames_per_second: float = 16.0
+    method: str = METHOD
+    frames_per_second: float = DEFAULT_FPS
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def torso_length(joints: np.ndarray, layout: str) -> float:
-    """Mean torso size over the frames where it is seen (1.0 when it never is)."""
-    lengths = torso_size(joints[..., :2], layout)
-    lengths = lengths[np.isfinite(lengths) & (lengths > 1e-6)]
-    return float(lengths.mean()) if lengths.size else 1.0
+@dataclass(frozen=True)
+class PeopleSequence:
+    """The people of one video as stored, with what the geometry needs.
+
+    Shapes:
+        people: ``(M, T, V, 4)`` x, y (fractions of the frame), z, visibility; NaN where unseen.
+        timestamps: ``(T,)`` seconds.
+    """
+
+    people: np.ndarray
+    layout: str
+    timestamps: np.ndarray
+    width: int | None = None
+    height: int | None = None
 
 
-def normalize(people: np.ndarray, layout: str) -> np.ndarray:
-    """``people (M, T, V, 4)`` x, y, z, visibility -> ``(C=3, T, V, M)`` float32, centred and scaled."""
-    spec = get_layout(layout)
-    joints = people[..., [0, 1, 3]].astype(np.float32)  # x, y, confidence
+def prepare(sequence: PeopleSequence, model_layout: str, frames_per_second: float | None = DEFAULT_FPS) -> np.ndarray:
+    """``(M, T', V', 4)`` in the model's layout and frame rate, aspect-correct, centred, scaled."""
+    people = to_layout(sequence.people, sequence.layout, model_layout)
+    if frames_per_second:
+        people, _ = resample(people, sequence.timestamps, frames_per_second)
+    return body_frame(people, model_layout, sequence.width, sequence.height)
+
+
+def to_channels(people: np.ndarray) -> np.ndarray:
+    """``(M, T, V, 4)`` from :func:`prepare` -> ``(C=3, T, V, M)`` x, y, confidence; missing = 0."""
+    joints = people[..., [0, 1, 3]].astype(np.float32)
     missing = ~np.isfinite(joints).all(axis=-1) | (np.nan_to_num(joints[..., 2]) <= 0)
-    joints[missing] = np.nan
-    main = joints[0]
-    centre = main[:, list(spec.center), :2].reshape(-1, 2)
-    centre = centre[np.isfinite(centre).all(axis=1)]
-    origin = centre.mean(axis=0) if len(centre) else np.array([0.5, 0.5], np.float32)
-    scale = torso_length(main, layout)
-    joints[..., :2] = (joints[..., :2] - origin) / scale
     joints[missing] = 0.0
-    return np.ascontiguousarray(joints.transpose(3, 1, 2, 0))  # (C, T, V, M)
+    return np.ascontiguousarray(joints.transpose(3, 1, 2, 0))
+
+
+def normalize(people: np.ndarray, layout: str, width: int | None = None, height: int | None = None) -> np.ndarray:
+    """``people (M, T, V, 4)`` -> ``(C=3, T, V, M)`` float32, aspect-correct, centred and scaled."""
+    return to_channels(body_frame(people, layout, width, height))
 
 
 def to_layout(people: np.ndarray, source: str, target: str) -> np.ndarray:

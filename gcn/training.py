@@ -5,6 +5,11 @@ and DistributedDataParallel when started under ``torchrun``.
 A resumed run repeats the uninterrupted one exactly when it uses the same number of CPU threads
 (float sums are ordered differently with another count).
 
+One loop for every model family: the family (:mod:`posegraph.gcn.families`) supplies the
+model, the datasets and video-level evaluation; the loop, the loss (cross-entropy or focal, with
+optional balanced class weights), the learning-rate schedule (warm-up + cosine, or halved on a
+validation-loss plateau), early stopping and the run directory are shared.
+
 Run directory::
 
     RUN/config.yaml      the resolved config        RUN/last.pt   every epoch (resume from it)
@@ -29,14 +34,14 @@ from torch.utils.data import DataLoader, DistributedSampler
 from posegraph.data import SkeletonStore
 
 from .checkpoint import load_checkpoint, save_checkpoint, weights_checksum
-from .config import TrainConfig, save_config
-from .dataset import SkeletonDataset, VideoItem, collate_whole_sequences
+from .config import TrainConfig, config_from_dict, save_config
+from .dataset import VideoItem
+from .families import family_of
 from .finetune import apply_finetune, freeze_frozen_batchnorm, load_initial_weights
+from .losses import FocalLoss, balanced_class_weights
 from .preprocess import Normalization
-from .registry import build_model
+from .schedules import PlateauSchedule
 from .splits import few_shot_subsets, group_split, stratified_split
-
-IN_CHANNELS = 3
 
 
 @dataclass
@@ -67,7 +72,7 @@ def select_corpus(store: SkeletonStore, config: TrainConfig) -> Corpus:
     else:
         names = stratified_split(labels, seed=config.seed)
     index = {name: i for i, name in enumerate(class_names)}
-    splits = {name: [VideoItem(row["video_id"], row["layout"], index[row["label"]])
+    splits = {name: [VideoItem(row["video_id"], row["layout"], index[row["label"]], row["width"], row["height"])
                      for row, split in zip(rows, names) if split == name] for name in ("train", "val", "test")}
     if config.few_shot:
         train_labels = [class_names[item.label] for item in splits["train"]]
@@ -116,21 +121,16 @@ def init_distributed(device: torch.device) -> Distributed:
     return Distributed(dist.get_rank(), world_size)
 
 
-def build_for(config: TrainConfig, layout: str, class_count: int) -> nn.Module:
-    return build_model(config.model, layout, class_count, IN_CHANNELS, config.num_persons, **config.model_options())
-
-
-def evaluate_logits(model: nn.Module, dataset: SkeletonDataset, batch_size: int,
-                    device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-    """Logits ``(N, classes)`` and labels ``(N,)`` over whole sequences."""
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_whole_sequences)
-    model.eval()
-    logits, labels = [], []
-    with torch.no_grad():
-        for data, target in loader:
-            logits.append(model(data.to(device)).float().cpu())
-            labels.append(target)
-    return torch.cat(logits).numpy(), torch.cat(labels).numpy()
+def loss_for(config: TrainConfig, train_labels: list[int], class_count: int) -> nn.Module:
+    """Cross-entropy or focal loss, with balanced class weights when the config asks."""
+    weights = balanced_class_weights(train_labels, class_count) if config.class_weights == "balanced" else None
+    if config.class_weights not in ("balanced", "none"):
+        raise ValueError(f"class_weights must be balanced or none, got {config.class_weights!r}")
+    if config.loss == "focal":
+        return FocalLoss(config.focal_gamma, config.focal_alpha, weights)
+    if config.loss == "cross_entropy":
+        return nn.CrossEntropyLoss(weight=weights)
+    raise ValueError(f"loss must be cross_entropy or focal, got {config.loss!r}")
 
 
 def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
@@ -143,10 +143,14 @@ def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     raise ValueError(f"optimizer must be sgd or adam, got {config.optimizer!r}")
 
 
-def _learning_rate(config: TrainConfig, epoch: int) -> float:
-    """Linear warm-up, then cosine decay to zero over the run."""
+def _learning_rate(config: TrainConfig, epoch: int, current: float | None = None) -> float:
+    """Linear warm-up, then cosine decay to zero over the run; ``plateau`` keeps ``current``."""
+    if config.lr_schedule not in ("cosine", "plateau"):
+        raise ValueError(f"lr_schedule must be cosine or plateau, got {config.lr_schedule!r}")
     if epoch < config.warmup_epochs:
         return config.learning_rate * (epoch + 1) / config.warmup_epochs
+    if config.lr_schedule == "plateau":
+        return config.learning_rate if current is None or epoch == config.warmup_epochs else current
     progress = (epoch - config.warmup_epochs) / max(config.epochs - config.warmup_epochs, 1)
     return float(config.learning_rate * 0.5 * (1 + np.cos(np.pi * progress)))
 
@@ -162,7 +166,7 @@ class TrainResult:
 
 def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resume: bool = False,
           progress: bool = True, log: Callable[[str], None] = print) -> TrainResult:
-    """Train (or resume training) a graph classifier on the store; see the module docstring."""
+    """Train (or resume training) a classifier of any family on the store; see the module docstring."""
     run_dir = Path(run_dir)
     device = pick_device(config.device)
     world = init_distributed(device)
@@ -170,12 +174,13 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
         device = torch.device("cuda", world.rank % torch.cuda.device_count())
     state = _load_resume_state(run_dir) if resume else None
     if state is not None:
-        config = TrainConfig(**state["config"])
+        config = config_from_dict(state["config"])
     seed_everything(config.seed)
     store = SkeletonStore(store_path, create=False)
     corpus = select_corpus(store, config)
     layout = config.layout or corpus.stored_layout
-    model = build_for(config, layout, len(corpus.class_names))
+    family = family_of(config)
+    model = family.build(config, layout, len(corpus.class_names))
     if config.init and state is None:
         initial = load_checkpoint(config.init, expected_layout=layout)
         fresh = load_initial_weights(model, initial["state_dict"])
@@ -197,17 +202,20 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, run_dir / "config.yaml")
     wrapped = nn.parallel.DistributedDataParallel(model) if world.enabled else model
-    train_set = SkeletonDataset(store, corpus.splits["train"], layout, config.num_persons, train=True,
-                                clip_frames=config.clip_frames, seed=config.seed, augment=config.augment)
-    val_set = SkeletonDataset(store, corpus.splits["val"], layout, config.num_persons)
+    train_set, val_set, extra = family.datasets(store, corpus.splits["train"], corpus.splits["val"], layout, config)
     metadata = dict(model=config.model, layout=layout, class_names=corpus.class_names, config=config.to_dict(),
-                    normalization=Normalization().to_dict(), num_persons=config.num_persons, in_channels=IN_CHANNELS)
+                    normalization=Normalization(frames_per_second=config.frames_per_second).to_dict(),
+                    num_persons=config.num_persons or 1, in_channels=extra.pop("in_channels", 0), extra=extra)
     autocast_type = torch.float16 if device.type == "cuda" else torch.bfloat16
     scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
-    loss_function = nn.CrossEntropyLoss()
+    loss_function = loss_for(config, [item.label for item in corpus.splits["train"]], len(corpus.class_names))
+    plateau = PlateauSchedule(config.plateau_factor, config.plateau_patience, config.min_learning_rate)
+    if state is not None and "plateau" in state["training_state"]:
+        plateau.load_state_dict(state["training_state"]["plateau"])
     if world.main:
         log(f"training {config.model} on {layout}: {len(corpus.class_names)} classes, "
-            f"{len(train_set)} train / {len(val_set)} val videos, {len(trainable)} trainable tensors, "
+            f"{len(corpus.splits['train'])} train / {len(corpus.splits['val'])} val videos "
+            f"({len(train_set)} training samples), {len(trainable)} trainable tensors, "
             f"device {device}{f', {world.world_size} processes' if world.enabled else ''}")
     stopped_early = False
     epoch = start_epoch - 1
@@ -215,7 +223,7 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
         torch.manual_seed(config.seed * 100_003 + epoch)  # dropout etc.: a function of the epoch only
         train_set.set_epoch(epoch)
         for group in optimizer.param_groups:
-            group["lr"] = _learning_rate(config, epoch)
+            group["lr"] = _learning_rate(config, epoch, group["lr"])
         sampler = DistributedSampler(train_set, world.world_size, world.rank, shuffle=True, seed=config.seed) \
             if world.enabled else None
         if sampler is not None:
@@ -248,10 +256,13 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
                 dist.broadcast(buffer, src=0)
         stop = torch.zeros(1)
         if world.main:
-            logits, labels = evaluate_logits(model, val_set, config.eval_batch_size, device)
+            logits, labels = family.video_logits(model, val_set, config, device)
             record["val_loss"] = float(loss_function(torch.from_numpy(logits), torch.from_numpy(labels)))
             record["val_accuracy"] = float((logits.argmax(1) == labels).mean())
             history.append(record)
+            if config.lr_schedule == "plateau":
+                for group in optimizer.param_groups:
+                    group["lr"] = plateau.step(record["val_loss"], group["lr"])
             improved = record["val_accuracy"] > best_accuracy
             if improved:
                 best_accuracy, best_epoch, stale = record["val_accuracy"], epoch + 1, 0
@@ -259,7 +270,8 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
             else:
                 stale += 1
             training_state = {"optimizer": optimizer.state_dict(), "history": history, "epoch": epoch,
-                              "best_accuracy": best_accuracy, "best_epoch": best_epoch, "stale": stale}
+                              "best_accuracy": best_accuracy, "best_epoch": best_epoch, "stale": stale,
+                              "plateau": plateau.state_dict()}
             save_checkpoint(run_dir / "last.pt", model.state_dict(), training_state=training_state, **metadata)
             (run_dir / "history.json").write_text(json.dumps(history, indent=1))
             log(f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.3f} acc "

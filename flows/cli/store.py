@@ -9,24 +9,39 @@ from pathlib import Path
 from .common import open_store as _store
 
 
-def command_import_kinetics(arguments: argparse.Namespace) -> int:
+def _run_import(arguments: argparse.Namespace, files: list[Path], run) -> int:
+    """A progress bar over ``files``, problems named as they come, a summary; exit 1 if any failed."""
     from tqdm import tqdm
 
-    from posegraph.data.kinetics import import_kinetics, kinetics_files
-
     store = _store(arguments.store, create=True)
-    total = len(kinetics_files(Path(arguments.source)))
-    with tqdm(total=total, unit="file", desc="import", disable=arguments.quiet) as bar:
+    with tqdm(total=len(files), unit="file", desc="import", disable=arguments.quiet) as bar:
         def on_file(path: Path, problem: str | None) -> None:
             bar.update()
             if problem:
                 tqdm.write(f"skipped {path}: {problem}", file=sys.stderr)
 
-        report = import_kinetics(arguments.source, store, split=arguments.split,
-                                 fps=arguments.fps, max_people=arguments.max_people, on_file=on_file)
+        report = run(store, on_file)
     print(f"imported {len(report.imported)} videos into {store.root}; "
           f"{len(report.failed)} malformed file(s) skipped and recorded as failed")
     return 1 if report.failed else 0
+
+
+def command_import_kinetics(arguments: argparse.Namespace) -> int:
+    from posegraph.data.kinetics import import_kinetics, kinetics_files
+
+    return _run_import(arguments, kinetics_files(Path(arguments.source)), lambda store, on_file: import_kinetics(
+        arguments.source, store, split=arguments.split, fps=arguments.fps, max_people=arguments.max_people,
+        on_file=on_file))
+
+
+def command_import_penn_action(arguments: argparse.Namespace) -> int:
+    from posegraph.data.penn_action import import_penn_action, penn_action_files
+
+    if not 0 <= arguments.val_fraction < 1:
+        raise ValueError(f"--val-fraction must be in [0, 1), got {arguments.val_fraction}")
+    return _run_import(arguments, penn_action_files(Path(arguments.source)), lambda store, on_file: import_penn_action(
+        arguments.source, store, val_fraction=arguments.val_fraction, seed=arguments.seed, fps=arguments.fps,
+        on_file=on_file))
 
 
 def command_synth(arguments: argparse.Namespace) -> int:
@@ -47,6 +62,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     kinetics.add_argument("--max-people", type=int, default=2, help="most confident people kept")
     kinetics.add_argument("--quiet", action="store_true", help="no progress bar")
     kinetics.set_defaults(run=command_import_kinetics)
+
+    penn = sources.add_parser("penn-action", help="Penn Action label files (.mat, 13 annotated joints: penn13)")
+    penn.add_argument("source", help="folder of .mat files (searched recursively) or one file")
+    penn.add_argument("--store", required=True)
+    penn.add_argument("--val-fraction", type=float, default=0.1,
+                      help="share of each action's clips in a seeded validation split (default 0.1)")
+    penn.add_argument("--seed", type=int, default=0, help="seed of the validation split")
+    penn.add_argument("--fps", type=float, default=30.0, help="frame rate of the clips (not stated; default 30)")
+    penn.add_argument("--quiet", action="store_true", help="no progress bar")
+    penn.set_defaults(run=command_import_penn_action)
 
     synth = commands.add_parser("synth", help="generate a labelled synthetic corpus (Prefect flow)")
     synth.add_argument("--store", required=True)

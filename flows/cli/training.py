@@ -23,10 +23,10 @@ def command_train(arguments: argparse.Namespace) -> int:
     from posegraph.gcn.config import load_config
 
     if arguments.resume:
-        from posegraph.gcn.config import TrainConfig
         from posegraph.gcn.checkpoint import load_checkpoint
+        from posegraph.gcn.config import config_from_dict
 
-        config = TrainConfig(**load_checkpoint(Path(arguments.resume) / "last.pt")["config"])
+        config = config_from_dict(load_checkpoint(Path(arguments.resume) / "last.pt")["config"])
         run_dir = arguments.resume
     else:
         config = load_config(arguments.config, arguments.set, model=arguments.model, init=arguments.init,
@@ -60,38 +60,52 @@ def command_evaluate(arguments: argparse.Namespace) -> int:
 def command_classify(arguments: argparse.Namespace) -> int:
     import json
 
-    import numpy as np
-
-    from posegraph.gcn.inference import classify_people, classify_video_file, load_classifier
+    from posegraph.gcn.inference import classify_sequence, extract_sequence, load_classifier
 
     model, content = load_classifier(arguments.checkpoint)
     target = Path(arguments.video)
     if target.is_file():
-        ranking = classify_video_file(target, model, content, arguments.top_k)
+        sequence = extract_sequence(target)
     else:
         if not arguments.store:
             raise ValueError(f"{target} is not a file; to classify a stored video id, pass --store STORE")
         from posegraph.flows.visualize import resolve_video_id
-        from posegraph.gcn.dataset import load_people
+        from posegraph.gcn.dataset import load_sequence
 
         store = _store(arguments.store)
-        video_id = resolve_video_id(store, arguments.video)
-        layout = store.video_rows(video_id)[0]["layout"]
-        people = load_people(store, video_id, layout, content["num_persons"])
-        ranking = classify_people(model, content, np.asarray(people), layout, arguments.top_k)
+        sequence = load_sequence(store, resolve_video_id(store, arguments.video), persons=content["num_persons"])
+    ranking = classify_sequence(model, content, sequence, arguments.top_k)
+    attention = _frames_that_mattered(model, content, sequence)
     if arguments.json:
-        print(json.dumps({"video": arguments.video, "predictions": [
-            {"class": name, "probability": round(p, 6)} for name, p in ranking]}))
-    else:
-        for name, probability in ranking:
-            print(f"{probability:7.2%}  {name}")
+        result = {"video": arguments.video, "model": content["model"], "predictions": [
+            {"class": name, "probability": round(p, 6)} for name, p in ranking]}
+        if attention is not None:
+            result["frame_importance"] = [{"time_s": round(float(t), 4), "weight": round(float(w), 6)}
+                                          for t, w in zip(*attention)]
+        print(json.dumps(result))
+        return 0
+    for name, probability in ranking:
+        print(f"{probability:7.2%}  {name}")
+    if attention is not None:
+        times, weights = attention
+        top = sorted(times[weights.argsort()[::-1][:3]])
+        print("frames that mattered most (BiLSTM attention): " + ", ".join(f"{t:.2f} s" for t in top))
     return 0
 
 
+def _frames_that_mattered(model, content: dict, sequence):
+    """The BiLSTM's attention over the video's frames; ``None`` for graph models."""
+    from posegraph.gcn.config import config_from_dict
+    from posegraph.gcn.families import frames_that_mattered
+
+    if config_from_dict(content["config"]).family != "sequence":
+        return None
+    return frames_that_mattered(model, content, sequence)
+
 
 def register(commands: argparse._SubParsersAction) -> None:
-    trainer = commands.add_parser("train", help="train a graph classifier on a store, then evaluate it (Prefect flow)")
-    trainer.add_argument("--model", choices=("stgcn", "msg3d"), help="overrides the config's model")
+    trainer = commands.add_parser("train", help="train a classifier (stgcn, msg3d, bilstm) on a store, then evaluate it (Prefect flow)")
+    trainer.add_argument("--model", choices=("stgcn", "msg3d", "bilstm"), help="overrides the config's model")
     trainer.add_argument("--store", required=True)
     trainer.add_argument("--config", help="YAML config (see configs/)")
     trainer.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")

@@ -1,0 +1,180 @@
+"""Model families: what differs between graph models and the sequence model, behind one interface.
+
+The training loop (:mod:`posegraph.gcn.training`), evaluation and ``classify`` are written once;
+a family supplies the model, the datasets, video-level evaluation and what its checkpoints need
+beyond the weights (the BiLSTM's feature scaler and windowing).
+
+- ``graph`` (``stgcn``, ``msg3d``): whole skeleton sequences ``(C, T, V, M)``; a video's logits
+  come from the whole sequence.
+- ``sequence`` (``bilstm``): windows of 83 biomechanical features ``(T, 83)``; a video's
+  probabilities are the confidence-weighted average of its windows' (windows below
+  ``min_window_confidence`` left out), so its logits are their logarithm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from posegraph.data import SkeletonStore
+
+from .config import TrainConfig
+from .dataset import SkeletonDataset, VideoItem, collate_whole_sequences
+from .evaluation import softmax
+from .preprocess import PeopleSequence, prepare, to_channels
+from .registry import build_model
+
+GRAPH_IN_CHANNELS = 3
+
+
+class GraphFamily:
+    """ST-GCN and MS-G3D over whole skeleton sequences."""
+
+    name = "graph"
+
+    def build(self, config: TrainConfig, layout: str, class_count: int, extra: dict | None = None) -> nn.Module:
+        return build_model(config.model, layout, class_count, GRAPH_IN_CHANNELS, config.num_persons,
+                           **config.model_options())
+
+    def datasets(self, store: SkeletonStore, train_items: list[VideoItem], val_items: list[VideoItem],
+                 layout: str, config: TrainConfig) -> tuple[Dataset, Dataset, dict]:
+        train_set = SkeletonDataset(store, train_items, layout, config.num_persons, train=True,
+                                    clip_frames=config.clip_frames, seed=config.seed, augment=config.augment,
+                                    frames_per_second=config.frames_per_second)
+        return train_set, self.eval_set(store, val_items, layout, config, {}), {"in_channels": GRAPH_IN_CHANNELS}
+
+    def eval_set(self, store: SkeletonStore, items: list[VideoItem], layout: str, config: TrainConfig,
+                 extra: dict) -> Dataset:
+        return SkeletonDataset(store, items, layout, config.num_persons, frames_per_second=config.frames_per_second)
+
+    def video_logits(self, model: nn.Module, dataset: SkeletonDataset, config: TrainConfig,
+                     device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+        """Logits ``(N, classes)`` and labels ``(N,)`` over whole sequences."""
+        loader = DataLoader(dataset, batch_size=config.eval_batch_size, shuffle=False,
+                            collate_fn=collate_whole_sequences)
+        model.eval()
+        logits, labels = [], []
+        with torch.no_grad():
+            for data, target in loader:
+                logits.append(model(data.to(device)).float().cpu())
+                labels.append(target)
+        return torch.cat(logits).numpy(), torch.cat(labels).numpy()
+
+    def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
+                 sequence: PeopleSequence) -> np.ndarray:
+        """Class probabilities ``(classes,)`` of one video."""
+        persons = config.num_persons
+        people = sequence.people
+        if people.shape[0] < persons:
+            padding = np.full((persons - people.shape[0],) + people.shape[1:], np.nan, dtype=people.dtype)
+            people = np.concatenate([people, padding])
+        sequence = PeopleSequence(people[:persons], sequence.layout, sequence.timestamps, sequence.width,
+                                  sequence.height)
+        data = to_channels(prepare(sequence, layout, config.frames_per_second))
+        device = next(model.parameters()).device
+        with torch.no_grad():
+            logits = model(torch.from_numpy(data)[None].to(device)).float().cpu().numpy()
+        return softmax(logits)[0]
+
+
+class SequenceFamily:
+    """The BiLSTM-attention classifier over windows of biomechanical features."""
+
+    name = "sequence"
+
+    def build(self, config: TrainConfig, layout: str, class_count: int, extra: dict | None = None) -> nn.Module:
+        from posegraph.features import FEATURE_NAMES
+
+        return build_model(config.model, layout, class_count, len(FEATURE_NAMES))
+
+    def datasets(self, store: SkeletonStore, train_items: list[VideoItem], val_items: list[VideoItem],
+                 layout: str, config: TrainConfig) -> tuple[Dataset, Dataset, dict]:
+        from posegraph.features import FEATURE_NAMES
+
+        from .feature_windows import FeatureWindows
+
+        train_set = FeatureWindows(store, train_items, layout, config.frames_per_second, config.window_frames,
+                                   config.frame_step, config.window_overlap, train=True, augment=config.augment,
+                                   seed=config.seed)
+        scaler = train_set.fit_scaler()  # training windows only
+        extra = {"scaler": scaler.to_dict(), "feature_names": list(FEATURE_NAMES)}
+        return train_set, self.eval_set(store, val_items, layout, config, extra), {**extra, "in_channels": len(FEATURE_NAMES)}
+
+    def eval_set(self, store: SkeletonStore, items: list[VideoItem], layout: str, config: TrainConfig,
+                 extra: dict) -> Dataset:
+        from .feature_windows import FeatureWindows
+        from .sequence import FeatureScaler
+
+        return FeatureWindows(store, items, layout, config.frames_per_second, config.window_frames,
+                              config.frame_step, config.window_overlap,
+                              scaler=FeatureScaler.from_dict(extra["scaler"]))
+
+    def window_probabilities(self, model: nn.Module, windows: torch.Tensor, batch_size: int,
+                             device: torch.device) -> np.ndarray:
+        model.eval()
+        with torch.no_grad():
+            logits = [model(windows[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(windows), batch_size)]
+        return softmax(torch.cat(logits).numpy())
+
+    def video_logits(self, model: nn.Module, dataset, config: TrainConfig,
+                     device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+        """Video-level logits (log of the voted probabilities) ``(N, classes)`` and labels ``(N,)``."""
+        from .sequence import video_probabilities
+
+        windows = torch.stack([dataset[i][0] for i in range(len(dataset))])
+        probabilities = self.window_probabilities(model, windows, config.eval_batch_size, device)
+        owners = dataset.video_of_window()
+        voted = np.stack([video_probabilities(probabilities[owners == position], config.min_window_confidence)
+                          for position in range(len(dataset.items))])
+        return np.log(np.clip(voted, 1e-12, None)), np.array([item.label for item in dataset.items])
+
+    def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
+                 sequence: PeopleSequence) -> np.ndarray:
+        from .feature_windows import sequence_features
+        from .sequence import FeatureScaler, video_probabilities, window_starts, windows
+
+        features = sequence_features(sequence, layout, config.frames_per_second)
+        starts = window_starts(len(features), config.window_frames, config.frame_step, config.window_overlap)
+        scaled = FeatureScaler.from_dict(extra["scaler"]).transform(
+            windows(features, starts, config.window_frames, config.frame_step))
+        device = next(model.parameters()).device
+        probabilities = self.window_probabilities(model, torch.from_numpy(scaled), config.eval_batch_size, device)
+        return video_probabilities(probabilities, config.min_window_confidence)
+
+
+def frames_that_mattered(model: nn.Module, content: dict, sequence: PeopleSequence) -> tuple[np.ndarray, np.ndarray]:
+    """The BiLSTM's attention spread over the video: ``(times_s (T,), importance (T,))`` at the
+    model's frame rate, importance summing to 1.
+
+    Each window's attention per frame (mean attention received, :func:`frame_importance`) is
+    added to the frames it sampled, weighted by the window's confidence.
+    """
+    from .bilstm import frame_importance
+    from .config import config_from_dict
+    from .feature_windows import sequence_features
+    from .sequence import FeatureScaler, window_starts, windows
+
+    config = config_from_dict(content["config"])
+    if config.family != "sequence":
+        raise ValueError(f"{config.model} has no attention over frames; only bilstm checkpoints do")
+    features = sequence_features(sequence, content["layout"], config.frames_per_second)
+    starts = window_starts(len(features), config.window_frames, config.frame_step, config.window_overlap)
+    scaled = FeatureScaler.from_dict(content["extra"]["scaler"]).transform(
+        windows(features, starts, config.window_frames, config.frame_step))
+    with torch.no_grad():
+        logits, attention = model(torch.from_numpy(scaled).to(next(model.parameters()).device), return_attention=True)
+    confidence = torch.softmax(logits.float(), dim=1).amax(dim=1).cpu().numpy()
+    per_window = frame_importance(attention.float()).cpu().numpy() * confidence[:, None]
+    importance = np.zeros(len(features))
+    frames = (starts[:, None] + np.arange(config.window_frames) * config.frame_step) % len(features)
+    np.add.at(importance, frames, per_window)
+    return np.arange(len(features)) / config.frames_per_second, importance / max(importance.sum(), 1e-12)
+
+
+FAMILIES = {"graph": GraphFamily(), "sequence": SequenceFamily()}
+
+
+def family_of(config: TrainConfig) -> GraphFamily | SequenceFamily:
+    return FAMILIES[config.family]

@@ -1,0 +1,98 @@
+"""A torch ``Dataset`` of feature windows for the sequence model (BiLSTM-attention).
+
+Each video goes through the same preparation as the graph models (model layout, frame rate,
+geometry: :func:`posegraph.gcn.preprocess.prepare`), then
+:func:`posegraph.features.build_features` gives its ``(T, 83)`` features (NaN where missing),
+cached. Windows of ``window_frames`` frames take every ``frame_step``-th frame and overlap by
+``window_overlap`` (:mod:`posegraph.gcn.sequence`). Training windows are augmented (time
+stretch, shift, noise) with randomness from ``(seed, epoch, index)`` only, so a resumed run sees
+the same samples. A :class:`FeatureScaler` fitted on the training windows standardises every
+window and fills missing values with 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from posegraph.data import SkeletonStore
+from posegraph.features import build_features
+
+from .dataset import VideoItem, load_sequence
+from .preprocess import PeopleSequence, prepare
+from .sequence import FeatureScaler, add_noise, cut_window, window_starts, windows
+
+
+def sequence_features(sequence: PeopleSequence, layout: str, frames_per_second: float) -> np.ndarray:
+    """``(T, 83)`` features of the main person, in the model's layout and frame rate."""
+    joints = prepare(sequence, layout, frames_per_second)[0]
+    return build_features(joints, layout, frames_per_second)[0]
+
+
+class FeatureWindows(Dataset):
+    """Windows ``(window_frames, 83)`` of the videos of one split, with their class index.
+
+    Args:
+        store: the skeleton store. items: the videos. layout: the model's layout.
+        window_frames, frame_step, window_overlap: the windowing (20, 2, 0.7 by default).
+        train: augment windows (a fresh draw every epoch) when True.
+        scaler: standardisation; ``None`` until :meth:`fit_scaler` (training split only).
+    """
+
+    def __init__(self, store: SkeletonStore, items: list[VideoItem], layout: str, frames_per_second: float,
+                 window_frames: int = 20, frame_step: int = 2, window_overlap: float = 0.7,
+                 train: bool = False, augment: bool = True, seed: int = 0,
+                 scaler: FeatureScaler | None = None) -> None:
+        self.store, self.items, self.layout = store, items, layout
+        self.frames_per_second = frames_per_second
+        self.window_frames, self.frame_step, self.window_overlap = window_frames, frame_step, window_overlap
+        self.train, self.augment, self.seed, self.scaler = train, augment, seed, scaler
+        self.epoch = 0
+        self._features: dict[int, np.ndarray] = {}
+        self.index: list[tuple[int, int]] = []  # (video position, window start)
+        for position in range(len(items)):
+            starts = window_starts(len(self.features(position)), window_frames, frame_step, window_overlap)
+            self.index += [(position, int(start)) for start in starts]
+
+    def features(self, position: int) -> np.ndarray:
+        if position not in self._features:
+            item = self.items[position]
+            self._features[position] = sequence_features(load_sequence(self.store, item.video_id, item.layout),
+                                                         self.layout, self.frames_per_second)
+        return self._features[position]
+
+    def raw_windows(self) -> np.ndarray:
+        """Every window, unaugmented and unscaled ``(N, window_frames, 83)`` (to fit the scaler)."""
+        return np.stack([self._cut(position, start, None) for position, start in self.index])
+
+    def fit_scaler(self) -> FeatureScaler:
+        self.scaler = FeatureScaler.fit(self.raw_windows())
+        return self.scaler
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def video_of_window(self) -> np.ndarray:
+        """``(N,)`` the position of each window's video in ``items``."""
+        return np.array([position for position, _ in self.index], dtype=int)
+
+    def _cut(self, position: int, start: int, random: np.random.Generator | None) -> np.ndarray:
+        features = self.features(position)  # a window past the end of a short clip loops back
+        if random is None:
+            return windows(features, np.array([start]), self.window_frames, self.frame_step)[0]
+        return cut_window(features, start, self.window_frames, self.frame_step, random)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        if self.scaler is None:
+            raise RuntimeError("fit or set the feature scaler before reading windows")
+        position, start = self.index[index]
+        random = np.random.default_rng([self.seed, self.epoch, index]) if self.train and self.augment else None
+        window = self._cut(position, start, random)
+        scaled = self.scaler.transform(window)
+        if random is not None:
+            scaled = add_noise(scaled, random, missing=np.isnan(window))
+        return torch.from_numpy(np.ascontiguousarray(scaled, dtype=np.float32)), self.items[position].label

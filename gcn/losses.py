@@ -1,0 +1,82 @@
+"""Losses for imbalanced exercise classes: focal loss and sklearn-style balanced class weights.
+
+Background (mediapipe-biomech-bilstm-attention, 5.1): focal loss with gamma 2 and alpha 1, plus
+balanced class weights, so rare exercises and hard windows are not drowned out by easy ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class FocalLoss(nn.Module):
+    """``FL = -alpha_t * w_t * (1 - p_t) ** gamma * log(p_t)`` for integer targets (Lin et al. 2017).
+
+    ``p_t`` comes from ``log_softmax`` (stable for any logits; no epsilon clipping needed).
+    Reduction ``mean`` is the plain mean over samples of the weighted terms, *not* divided by the
+    sum of weights as ``nn.CrossEntropyLoss(weight=...)`` does: weights then change the size of
+    the loss as well as the balance, exactly as Keras' ``class_weight`` does with a custom loss.
+    With ``gamma=0`` and no alpha or weights it equals ``F.cross_entropy``.
+
+    Args:
+        gamma: focusing exponent; 0 turns focal loss into cross-entropy.
+        alpha: ``None`` (1), one float for every class, or a tensor of one value per class.
+        class_weights: ``None`` or one weight per class (e.g. :func:`balanced_class_weights`).
+        reduction: ``mean`` | ``sum`` | ``none``.
+
+    Shapes:
+        logits ``(N, C)``, targets ``(N,)`` int -> scalar (``none``: ``(N,)``).
+    """
+
+    def __init__(self, gamma: float = 2.0, alpha: float | Sequence[float] | torch.Tensor | None = None,
+                 class_weights: Sequence[float] | torch.Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__()
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"reduction {reduction!r}: use mean, sum or none")
+        self.gamma, self.reduction = float(gamma), reduction
+        self.alpha_scalar = float(alpha) if isinstance(alpha, (int, float)) else None
+        per_class = None if alpha is None or self.alpha_scalar is not None else alpha
+        # Buffers follow .to(device) and live in the state dict; None buffers are skipped there.
+        self.register_buffer("alpha", _as_tensor(per_class))
+        self.register_buffer("class_weights", _as_tensor(class_weights))
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        log_p = F.log_softmax(logits.float(), dim=1).gather(1, targets[:, None]).squeeze(1)
+        loss = -(1.0 - log_p.exp()) ** self.gamma * log_p
+        if self.alpha_scalar is not None:
+            loss = loss * self.alpha_scalar
+        if self.alpha is not None:
+            loss = loss * self.alpha[targets]
+        if self.class_weights is not None:
+            loss = loss * self.class_weights[targets]
+        if self.reduction == "none":
+            return loss
+        return loss.sum() if self.reduction == "sum" else loss.mean()
+
+
+def balanced_class_weights(labels: Sequence[int] | np.ndarray, num_classes: int) -> torch.Tensor:
+    """sklearn's ``"balanced"``: ``n_samples / (num_classes * count_c)`` per class, float32.
+
+    A class with no samples gets weight 1 (neutral) rather than infinity or 0: it cannot be
+    learned from this data, but its samples elsewhere (validation) still count at face value.
+
+    Shapes:
+        labels ``(n,)`` ints in ``[0, num_classes)`` -> ``(num_classes,)``.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must lie in [0, {num_classes}), got {labels.min()}..{labels.max()}")
+    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    weights = np.ones(num_classes)
+    present = counts > 0
+    weights[present] = labels.size / (num_classes * counts[present])
+    return torch.from_numpy(weights.astype(np.float32))
+
+
+def _as_tensor(values: Sequence[float] | torch.Tensor | None) -> torch.Tensor | None:
+    return None if values is None else torch.as_tensor(values, dtype=torch.float32).clone()

@@ -30,6 +30,9 @@ from .records import Skeletons, VideoInfo
 from .store import SkeletonStore
 
 LAYOUT = "openpose18"
+# The release was made from videos resized to 340x256 before OpenPose ran (ST-GCN, Yan et al.
+# 2018, section 4.1); recording it lets the geometry undo the stretch of normalised x and y.
+FRAME_SIZE = (340, 256)
 EXTRACTOR = "kinetics-skeleton-json"
 EXTRACTOR_VERSION = "openpose-coco18"
 WRITE_BATCH = 64
@@ -107,6 +110,7 @@ def read_kinetics_file(path: Path, fps: float = 30.0, max_people: int = 2,
         problem = None
     info = VideoInfo(video_id=hashlib.sha256(raw).hexdigest(), layout=LAYOUT,
                      source_path=str(path), split=split, source_fps=fps, sampled_fps=fps,
+                     width=FRAME_SIZE[0], height=FRAME_SIZE[1],
                      extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION)
     if problem is None:
         try:

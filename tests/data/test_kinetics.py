@@ -42,6 +42,7 @@ def test_import_keeps_the_two_most_confident_people(kinetics_dir, tmp_path):
     rows = {Path(row["source_path"]).name: row for row in store.videos().to_pylist()}
     crowd = rows["crowd.json"]
     assert (crowd["label"], crowd["layout"], crowd["split"], crowd["frame_count"]) == ("squat", "openpose18", "val", 3)
+    assert (crowd["width"], crowd["height"]) == (340, 256)  # the release's frame size: aspect-correctable
     best = store.read_video(crowd["video_id"], person=0)
     second = store.read_video(crowd["video_id"], person=1)
     np.testing.assert_allclose(best.joints[0, 0, :2], [40 / WIDTH, 20 / HEIGHT], atol=1e-3)  # k=4

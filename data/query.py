@@ -1,9 +1,11 @@
 """Read-only SQL over the skeleton store with DuckDB, through ready views.
 
 Views: ``videos`` (one row per video and layout), ``frames`` (one row per video, frame and
-person; per-joint values as ``FLOAT[]`` lists, plus the ``layout``) and ``joints`` (long form:
-one row per video, frame, person and joint, with the joint's name). ``frames`` only shows
-videos that have a ``videos`` row (the store's commit record).
+person; per-joint values as ``FLOAT[]`` lists, plus the ``layout``), ``joints`` (long form:
+one row per video, frame, person and joint, with the joint's name) and ``features`` (one row
+per video, layout and frame: the 83 biomechanical features of person 0, null where missing).
+``frames`` and ``features`` only show videos that have a ``videos`` row (the store's commit
+record); ``features`` is empty, with its columns, until ``posegraph features build`` ran.
 
 Read-only is enforced twice: only SELECT statements run, and DuckDB itself is locked to
 reading files inside the store (``enable_external_access=false`` with the store as the only
@@ -13,6 +15,7 @@ files fail with :class:`ReadOnlyQueryError`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -20,10 +23,10 @@ import pyarrow as pa
 
 from ..skeleton import LAYOUTS
 from .errors import ReadOnlyQueryError, StoreError
-from .schema import VIDEOS_SCHEMA
-from .store import PART_NAME, SkeletonStore
+from .schema import VIDEOS_SCHEMA, features_schema
+from .store import PART_NAME, SkeletonStore, with_layout
 
-VIEWS = ("videos", "frames", "joints")
+VIEWS = ("videos", "frames", "joints", "features")
 _LIST_COLUMNS = ("x", "y", "z", "visibility")
 _EMPTY_FRAMES = """
     SELECT NULL::VARCHAR AS video_id, NULL::INTEGER AS frame_index, NULL::DOUBLE AS timestamp_s,
@@ -52,6 +55,35 @@ def _frames_select(root: Path, layout: str) -> str:
     return (
         f"SELECT * EXCLUDE (bucket) REPLACE ({casts}, interpolated::BOOLEAN[] AS interpolated) "
         f"FROM read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
+    )
+
+
+def _release_feature_names() -> Sequence[str]:
+    """This release's feature columns, for the ``features`` view of a store without features.
+
+    Imported here, lazily, so that storage needs the feature code only for that empty view
+    (``posegraph.features`` is numpy-only and does not import ``data``).
+    """
+    from ..features import FEATURE_NAMES
+
+    return FEATURE_NAMES
+
+
+def _create_features_view(connection: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """``features``: every layout's feature files, keys first, for committed videos only."""
+    if any(root.glob(f"features/layout=*/bucket=*/{PART_NAME}")):
+        pattern = _sql_string(str(root / "features" / "*" / "*" / PART_NAME))
+        raw = ("SELECT video_id, layout, frame_index, "
+               "* EXCLUDE (video_id, layout, frame_index, bucket) FROM "
+               f"read_parquet({pattern}, hive_partitioning = true, union_by_name = true)")
+    else:
+        empty = with_layout(features_schema(_release_feature_names()).empty_table(), "")
+        connection.register("_empty_features", empty)
+        raw = "SELECT * FROM _empty_features"
+    connection.execute(f"CREATE VIEW _features_raw AS {raw}")
+    connection.execute(
+        "CREATE VIEW features AS SELECT f.* FROM _features_raw AS f SEMI JOIN videos AS v "
+        "ON f.video_id = v.video_id AND f.layout = v.layout"
     )
 
 
@@ -89,6 +121,7 @@ def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
                   f.interpolated[n.joint_index + 1] AS interpolated, f.detected
            FROM frames AS f JOIN joint_names AS n ON n.layout = f.layout"""
     )
+    _create_features_view(connection, root)
     connection.execute(f"SET allowed_directories = [{_sql_string(str(root) + '/')}]")
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyarrow as pa
 
 SCHEMA_VERSION = 1
@@ -56,4 +58,29 @@ def frames_schema(layout_name: str, num_joints: int) -> pa.Schema:
             pa.field("phase", pa.string()),  # per-frame phase label (synthetic data)
         ],
         metadata={VERSION_KEY: str(SCHEMA_VERSION).encode(), LAYOUT_KEY: layout_name.encode()},
+    )
+
+
+FEATURE_KEYS = ("video_id", "frame_index")  # the key columns in the features files
+RESERVED_COLUMNS = FEATURE_KEYS + ("layout", "bucket")  # keys plus the hive partition columns
+
+
+def features_schema(feature_names: Sequence[str]) -> pa.Schema:
+    """Schema of the features table: one row per (video, frame), one float32 column per feature.
+
+    The caller names the columns (``posegraph.features.FEATURE_NAMES``), so storage does not
+    depend on the feature code. Values are nullable: a missing feature is null, not NaN, so SQL
+    aggregates skip it. The layout is the hive partition (``layout=...`` folder), as for frames.
+    """
+    names = list(feature_names)
+    clashes = sorted(set(names) & set(RESERVED_COLUMNS))
+    if not names or len(set(names)) != len(names) or clashes:
+        raise ValueError(f"feature names must be unique, non-empty and not {RESERVED_COLUMNS}; "
+                         f"got {len(names)} names, {len(names) - len(set(names))} repeated, "
+                         f"clashing with {clashes}")
+    return pa.schema(
+        [pa.field("video_id", pa.string(), nullable=False),
+         pa.field("frame_index", pa.int32(), nullable=False)]
+        + [pa.field(name, pa.float32()) for name in names],
+        metadata={VERSION_KEY: str(SCHEMA_VERSION).encode()},
     )

@@ -5,6 +5,7 @@ Layout on disk (hive-style folders, one Parquet file per table and bucket)::
     STORE/_posegraph_store.json                       marker: format, schema version, buckets
     STORE/videos/bucket=3f/part-0.parquet             one row per (video_id, layout)
     STORE/frames/layout=blazepose33/bucket=3f/part-0.parquet
+    STORE/features/layout=blazepose33/bucket=3f/part-0.parquet   one row per (video_id, frame)
     STORE/_staging/  STORE/_locks/                     invisible to pyarrow and DuckDB globs
 
 A video's bucket is the first ``bucket_digits`` hex digits of its id (default 2: 256
@@ -17,14 +18,20 @@ the new ones, and rename it into place: atomic (old or new file, never half) and
 (writing a video again replaces its rows). Frames are written before the ``videos`` row, so
 the ``videos`` row is the commit record: frames without one (a writer killed in between)
 are ignored by :meth:`read_video` and the SQL views, and replaced on the next write.
+
+``features`` holds data derived from a video's frames (``posegraph features build``), written
+through the same bucket rewrite by :meth:`SkeletonStore.write_features`. Writing a video drops
+its features rows first, so no features outlive the skeletons they came from; features are
+only written for the ``videos`` row they were computed from (its ``extracted_at``).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +43,8 @@ from ..skeleton import get_layout
 from .atomic import bucket_lock, remove_file, remove_stale_staging, replace_parquet
 from .errors import NotAStoreError, StoreVersionError, VideoNotFoundError
 from .records import Skeletons, VideoFrames, VideoInfo
-from .schema import SCHEMA_VERSION, STATUSES, VERSION_KEY, VIDEOS_SCHEMA, frames_schema
+from .schema import (FEATURE_KEYS, SCHEMA_VERSION, STATUSES, VERSION_KEY, VIDEOS_SCHEMA,
+                     features_schema, frames_schema)
 
 MARKER_NAME = "_posegraph_store.json"
 STORE_FORMAT = "posegraph-skeleton-store"
@@ -53,9 +61,10 @@ def _check_file_version(path: Path, schema: pa.Schema) -> None:
         )
 
 
-def read_table_file(path: Path, filters: list | None = None) -> pa.Table:
+def read_table_file(path: Path, filters: list | None = None,
+                    columns: list[str] | None = None) -> pa.Table:
     """Read one store file, refusing files of another schema version."""
-    table = pq.read_table(path, filters=filters)
+    table = pq.read_table(path, filters=filters, columns=columns)
     _check_file_version(path, table.schema)
     return table
 
@@ -65,6 +74,55 @@ def _concat(tables: Sequence[pa.Table], empty_schema: pa.Schema) -> pa.Table:
     if not tables:
         return empty_schema.empty_table()
     return pa.concat_tables(tables, promote_options="default")
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with exactly ``schema``'s columns: missing ones null, others dropped."""
+    columns = [table[field.name].cast(field.type) if field.name in table.column_names
+               else pa.nulls(table.num_rows, field.type) for field in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+Keep = Callable[[pa.Table], pa.Array]
+
+
+def _without_videos(video_ids: Iterable[str]) -> Keep:
+    """A ``keep`` filter for :meth:`SkeletonStore._rewrite`: rows of other videos."""
+    dropped = pa.array(sorted(set(video_ids)), type=pa.string())
+    return lambda table: pc.invert(pc.is_in(table["video_id"], dropped))
+
+
+def with_layout(table: pa.Table, layout: str) -> pa.Table:
+    """A features file's rows with their partition column put back (after ``video_id``)."""
+    return table.add_column(1, pa.field("layout", pa.string(), nullable=False),
+                            pa.array([layout] * table.num_rows, type=pa.string()))
+
+
+# What :meth:`SkeletonStore.read_features` returns for a video without features.
+FEATURE_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=False),
+                                 pa.field("layout", pa.string(), nullable=False),
+                                 pa.field("frame_index", pa.int32(), nullable=False)])
+
+
+@dataclass(frozen=True)
+class FeatureRows:
+    """One video's per-frame features, as given to :meth:`SkeletonStore.write_features`.
+
+    Shapes:
+        frame_indices: ``(T,)`` int, the stored frames' ``frame_index``.
+        values: ``(T, F)`` float, columns in the order of the names passed along; NaN (or
+        inf) is written as null.
+
+    ``extracted_at`` is the ``videos`` row's value the features were computed from: if the
+    video has been written again since, the rows are not stored (they would be stale).
+    ``None`` skips that check (the row must still exist).
+    """
+
+    video_id: str
+    layout: str
+    frame_indices: np.ndarray
+    values: np.ndarray
+    extracted_at: datetime | None = None
 
 
 class SkeletonStore:
@@ -132,6 +190,9 @@ class SkeletonStore:
     def frames_file(self, layout: str, bucket: str) -> Path:
         return self.root / "frames" / f"layout={layout}" / f"bucket={bucket}" / PART_NAME
 
+    def features_file(self, layout: str, bucket: str) -> Path:
+        return self.root / "features" / f"layout={layout}" / f"bucket={bucket}" / PART_NAME
+
     def layouts(self) -> list[str]:
         """Layouts that have a frames partition in this store."""
         return sorted(p.name.split("=", 1)[1] for p in (self.root / "frames").glob("layout=*"))
@@ -188,11 +249,11 @@ class SkeletonStore:
             if skeletons is not None:
                 new_frames[info.layout].append(frames_table(info.video_id, skeletons))
         for layout, video_ids in ids_per_layout.items():
+            self._drop_features(layout, bucket, video_ids)  # first: derived data never outlives its source
             layout_spec = get_layout(layout)
             self._rewrite(self.frames_file(layout, bucket),
                           frames_schema(layout, layout_spec.num_joints),
-                          keep=lambda table, ids=video_ids: pc.invert(
-                              pc.is_in(table["video_id"], pa.array(sorted(ids)))),
+                          keep=_without_videos(video_ids),
                           additions=new_frames.get(layout, []),
                           sort_keys=["video_id", "person", "frame_index"])
         keys = {(info.video_id, info.layout) for info, _ in group}
@@ -205,12 +266,74 @@ class SkeletonStore:
                       additions=[videos_table([info for info, _ in group])],
                       sort_keys=["video_id", "layout"])
 
-    def _rewrite(self, path: Path, schema: pa.Schema, keep, additions: list[pa.Table],
-                 sort_keys: list[str]) -> None:
+    def _drop_features(self, layout: str, bucket: str, video_ids: Iterable[str]) -> None:
+        """Remove the features rows of videos about to be rewritten (caller holds the lock)."""
+        path = self.features_file(layout, bucket)
+        if path.exists():
+            self._rewrite(path, pq.read_schema(path), keep=_without_videos(video_ids),
+                          additions=[], sort_keys=list(FEATURE_KEYS))
+
+    def write_features(self, names: Sequence[str], items: Iterable[FeatureRows]) -> list[FeatureRows]:
+        """Store (or replace) videos' per-frame features, rewriting each touched bucket once.
+
+        Args:
+            names: the feature column names, in the order of every item's ``values`` columns.
+            items: one :class:`FeatureRows` per (video, layout); a later one for the same video
+                and layout replaces an earlier one.
+
+        Returns:
+            The items stored. Items whose ``videos`` row is gone, or was written again after
+            the features were computed (``extracted_at`` differs), are left out and not stored.
+
+        Each bucket file is rewritten under the bucket's lock with the files' exact columns
+        (``names``), replacing the videos' previous rows: writing the same items twice gives
+        the same files.
+        """
+        schema = features_schema(names)
+        latest = {(rows.video_id, rows.layout): rows for rows in items}
+        by_bucket: dict[str, list[FeatureRows]] = defaultdict(list)
+        for rows in latest.values():
+            _check_feature_rows(rows, len(schema) - len(FEATURE_KEYS))
+            by_bucket[self.bucket_of(rows.video_id)].append(rows)
+        remove_stale_staging(self.root)
+        stored = []
+        for bucket, group in sorted(by_bucket.items()):
+            with bucket_lock(self.root, bucket):
+                stored += self._write_features_bucket(bucket, schema, group)
+        return stored
+
+    def _write_features_bucket(self, bucket: str, schema: pa.Schema,
+                               group: list[FeatureRows]) -> list[FeatureRows]:
+        path = self.videos_file(bucket)
+        rows = (read_table_file(path, columns=["video_id", "layout", "extracted_at"]).to_pylist()
+                if path.exists() else [])
+        current = {(row["video_id"], row["layout"]): row["extracted_at"] for row in rows}
+        fresh = [item for item in group if (item.video_id, item.layout) in current
+                 and item.extracted_at in (None, current[item.video_id, item.layout])]
+        per_layout: dict[str, list[FeatureRows]] = defaultdict(list)
+        for item in fresh:
+            per_layout[item.layout].append(item)
+        for layout, items in sorted(per_layout.items()):
+            self._rewrite(self.features_file(layout, bucket), schema,
+                          keep=_without_videos(item.video_id for item in items),
+                          additions=[features_table(item, schema) for item in items],
+                          sort_keys=list(FEATURE_KEYS), exact=True)
+        return fresh
+
+    def _rewrite(self, path: Path, schema: pa.Schema, keep: Keep, additions: list[pa.Table],
+                 sort_keys: list[str], exact: bool = False) -> None:
+        """Replace ``path`` by its rows that ``keep`` selects plus ``additions`` (atomic).
+
+        ``exact`` conforms the result to ``schema`` (derived tables: a column no longer
+        computed is dropped); otherwise schemas are unified, so older files' rows survive.
+        """
         kept = []
         if path.exists():
             existing = read_table_file(path)
-            kept = [existing.filter(keep(existing))]
+            kept_rows = existing.filter(keep(existing))
+            if not additions and kept_rows.num_rows == existing.num_rows:
+                return  # nothing to remove or add: leave the file as it is
+            kept = [_conform(kept_rows, schema) if exact else kept_rows]
         merged = _concat(kept + additions, schema)
         if merged.num_rows == 0:
             remove_file(path)
@@ -255,6 +378,24 @@ class SkeletonStore:
                  if path.exists() else frames_schema(layout, spec.num_joints).empty_table())
         return frames_from_table(video_id, layout, spec.num_joints, table, person)
 
+    def read_features(self, video_id: str, layout: str | None = None) -> pa.Table:
+        """One video's features rows: ``video_id, layout, frame_index`` then the feature columns.
+
+        Only layouts with a ``videos`` row count (the commit record). No features built yet
+        gives an empty table of the three key columns. Missing features are null.
+        """
+        rows = [row for row in self.video_rows(video_id) if layout in (None, row["layout"])]
+        if not rows:
+            where = f" in layout {layout!r}" if layout else ""
+            raise VideoNotFoundError(f"video {video_id!r} is not in the store at {self.root}{where}")
+        tables = []
+        for found in sorted(row["layout"] for row in rows):
+            path = self.features_file(found, self.bucket_of(video_id))
+            if path.exists():
+                table = read_table_file(path, filters=[("video_id", "==", video_id)])
+                tables.append(with_layout(table, found))
+        return _concat(tables, FEATURE_KEY_COLUMNS)
+
 
 def _fixed_lists(values: np.ndarray, size: int, value_type: pa.DataType) -> pa.Array:
     flat = pa.array(np.ascontiguousarray(values).reshape(-1), type=value_type)
@@ -292,6 +433,27 @@ def frames_table(video_id: str, skeletons: Skeletons) -> pa.Table:
         },
         schema=schema,
     )
+
+
+def _check_feature_rows(rows: FeatureRows, feature_count: int) -> None:
+    frames = len(rows.frame_indices)
+    if np.shape(rows.values) != (frames, feature_count):
+        raise ValueError(f"video {rows.video_id}: features must be (frames, features) = "
+                         f"{(frames, feature_count)}, got {np.shape(rows.values)}")
+    if len(np.unique(rows.frame_indices)) != frames:
+        raise ValueError(f"video {rows.video_id}: frame indices repeat")
+
+
+def features_table(rows: FeatureRows, schema: pa.Schema) -> pa.Table:
+    """Rows of the ``features`` table for one video; NaN and inf become null."""
+    values = np.asarray(rows.values, dtype=np.float32)
+    missing = ~np.isfinite(values)
+    frames = len(rows.frame_indices)
+    columns = [pa.array([rows.video_id] * frames, type=pa.string()),
+               pa.array(np.asarray(rows.frame_indices).astype(np.int32))]
+    columns += [pa.array(values[:, index], mask=missing[:, index], type=pa.float32())
+                for index in range(values.shape[1])]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def videos_table(infos: Sequence[VideoInfo]) -> pa.Table:

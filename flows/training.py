@@ -1,4 +1,4 @@
-"""Flows: train a graph classifier, evaluate it, publish the metrics as Prefect artifacts."""
+"""Flows: train a classifier of any family, evaluate it, publish the metrics as Prefect artifacts."""
 
 from __future__ import annotations
 
@@ -36,8 +36,12 @@ def publish_metrics(metrics: dict, paths: dict, split: str) -> None:
                                                          for key in SUMMARY_METRICS],
                           description=f"Evaluation on the {split} split ({metrics['samples']} videos)")
     per_class = "\n".join(f"| {name} | {score:.3f} |" for name, score in metrics["per_class_f1"].items())
+    bands = "\n".join(f"| {band} | {values['count']} | "
+                      f"{'-' if values['accuracy'] is None else format(values['accuracy'], '.3f')} |"
+                      for band, values in metrics.get("confidence_bands", {}).items())
     create_markdown_artifact(key=f"per-class-{split}", markdown=(
         f"## Per-class F1 ({split})\n\n| class | F1 |\n|---|---|\n{per_class}\n\n"
+        f"## Accuracy per confidence band\n\n| confidence | videos | accuracy |\n|---|---|---|\n{bands}\n\n"
         f"Confusion matrix: `{paths['confusion_matrix']}`"))
 
 

@@ -1,4 +1,4 @@
-"""Commands for analysts: read-only SQL, the views' columns, layouts."""
+"""Commands for analysts: read-only SQL, the views' columns, layouts, the features table."""
 
 from __future__ import annotations
 
@@ -43,10 +43,33 @@ def command_layouts(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_features_build(arguments: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from posegraph.features.table import build_feature_table, select_videos
+
+    store = _store(arguments.store)
+    total = len(select_videos(store, arguments.layout, arguments.video))
+    if arguments.layout and total == 0:
+        known = sorted(set(store.videos().column("layout").to_pylist()))
+        raise ValueError(f"no videos in layout {arguments.layout!r} in {store.root} "
+                         f"(its layouts: {', '.join(known) or 'none'})")
+    with tqdm(total=total, unit="video", desc="features", disable=arguments.quiet,
+              file=sys.stderr) as bar:
+        report = build_feature_table(store, arguments.layout, arguments.video,
+                                     progress=lambda _: bar.update())
+    for key, reason in report.failed:
+        print(f"failed {key}: {reason}", file=sys.stderr)
+    summary = report.summary()
+    print(f"features: {summary['videos']} videos, {summary['frames']} frames written to "
+          f"{store.root / 'features'}; {summary['skipped']} skipped (status not ok), "
+          f"{summary['failed']} failed")
+    return 1 if report.failed else 0
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     query = commands.add_parser("query", help="run read-only SQL (DuckDB) over a skeleton store")
-    query.add_argument("sql", help="a SELECT over the views videos, frames, joints")
+    query.add_argument("sql", help="a SELECT over the views videos, frames, joints, features")
     query.add_argument("--store", required=True, help="skeleton store folder")
     query.add_argument("--format", default="table", choices=("table", "csv", "json", "parquet"))
     query.add_argument("--out", help="write the result to this file instead of the terminal")
@@ -59,3 +82,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     layouts = commands.add_parser("layouts", help="list skeleton layouts and conversions")
     layouts.add_argument("--joints", action="store_true", help="also list every joint")
     layouts.set_defaults(run=command_layouts)
+
+    features = commands.add_parser("features", help="the per-frame biomechanical features table")
+    actions = features.add_subparsers(dest="features_command", required=True, metavar="ACTION")
+    build = actions.add_parser(
+        "build", help="compute the 83 features of every stored frame of the ok videos (person 0) "
+                      "into the store's features table, replacing earlier rows")
+    build.add_argument("--store", required=True, help="skeleton store folder")
+    build.add_argument("--layout", help="only videos stored in this layout (default: all)")
+    build.add_argument("--video", action="append", metavar="VIDEO_ID",
+                       help="only this video (repeatable; default: all)")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(run=command_features_build)

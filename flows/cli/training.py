@@ -13,6 +13,9 @@ def _print_metrics(metrics: dict, paths: dict) -> None:
 
     print(format_headline(metrics))
     print("per-class F1: " + ", ".join(f"{name} {score:.2f}" for name, score in metrics["per_class_f1"].items()))
+    bands = metrics.get("confidence_bands", {})
+    print("accuracy by confidence: " + ", ".join(
+        f"{band} {'-' if v['accuracy'] is None else format(v['accuracy'], '.2f')} ({v['count']})" for band, v in bands.items()))
     for name, path in paths.items():
         print(f"{name}: {path}")
 

@@ -6,17 +6,19 @@ import pytest
 
 from posegraph.flows.cli import main
 
-QUICK = ["epochs=1", "clip_frames=16", "batch_size=8", "augment=false"]
+QUICK = {"stgcn": ["epochs=1", "clip_frames=16", "batch_size=8", "augment=false"],
+         "bilstm": ["epochs=2", "batch_size=8", "augment=false"]}
 
 
 @pytest.mark.slow
 @pytest.mark.integration
-def test_train_evaluate_and_classify_commands(synthetic_store, tmp_path, capsys):
+@pytest.mark.parametrize("model", ["stgcn", "bilstm"])
+def test_train_evaluate_and_classify_commands(model, synthetic_store, tmp_path, capsys):
     run = tmp_path / "run"
-    arguments = ["train", "--model", "stgcn", "--store", str(synthetic_store.root), "--run-dir", str(run), "--quiet"]
-    assert main(arguments + [part for item in QUICK for part in ("--set", item)]) == 0
+    arguments = ["train", "--model", model, "--store", str(synthetic_store.root), "--run-dir", str(run), "--quiet"]
+    assert main(arguments + [part for item in QUICK[model] for part in ("--set", item)]) == 0
     output = capsys.readouterr().out
-    assert "top1_accuracy" in output and "confusion_matrix: " in output
+    assert "top1_accuracy" in output and "confusion_matrix: " in output and "accuracy by confidence: " in output
     metrics = json.loads((run / "metrics-test.json").read_text())
     assert metrics["samples"] == 12 and len(metrics["confusion_matrix"]) == 6
     assert (run / "confusion-test.png").stat().st_size > 0 and (run / "best.pt").exists()
@@ -28,6 +30,7 @@ def test_train_evaluate_and_classify_commands(synthetic_store, tmp_path, capsys)
     assert len(answer["predictions"]) == 3
     assert sum(p["probability"] for p in answer["predictions"]) <= 1.0 + 1e-6
     assert {p["class"] for p in answer["predictions"]} <= set(metrics["class_names"])
+    assert answer["model"] == model and ("frame_importance" in answer) == (model == "bilstm")
 
     assert main(["evaluate", str(run), "--store", str(synthetic_store.root), "--split", "val"]) == 0
     assert (run / "metrics-val.json").exists()
@@ -38,3 +41,5 @@ def test_train_reports_config_mistakes(synthetic_store, tmp_path, capsys):
     assert "unknown config key(s) epoch" in capsys.readouterr().err
     assert main(["classify", "nothing-here", "--checkpoint", str(tmp_path / "none.pt")]) == 2
     assert "no such file" in capsys.readouterr().err
+    assert main(["train", "--model", "bilstm", "--store", str(synthetic_store.root), "--set", "partition=spatial"]) == 2
+    assert "partition is for stgcn" in capsys.readouterr().err

@@ -17,7 +17,6 @@ status ``failed`` and the reason, and the import goes on.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import numpy as np
 
 from ..skeleton import get_layout
 from .records import Skeletons, VideoInfo
+from .source_file import read_source
 from .store import SkeletonStore
 
 LAYOUT = "openpose18"
@@ -102,13 +102,8 @@ def parse_kinetics(content: object, fps: float = 30.0, max_people: int = 2) -> t
 def read_kinetics_file(path: Path, fps: float = 30.0, max_people: int = 2,
                        split: str | None = None) -> tuple[VideoInfo, Skeletons | None, str | None]:
     """One file as a ``videos`` row plus skeletons; a malformed file gives a failed row and the reason."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raw, problem = str(path).encode(), f"cannot read the file: {error.strerror or error}"
-    else:
-        problem = None
-    info = VideoInfo(video_id=hashlib.sha256(raw).hexdigest(), layout=LAYOUT,
+    raw, video_id, problem = read_source(path)
+    info = VideoInfo(video_id=video_id, layout=LAYOUT,
                      source_path=str(path), split=split, source_fps=fps, sampled_fps=fps,
                      width=FRAME_SIZE[0], height=FRAME_SIZE[1],
                      extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION)

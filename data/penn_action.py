@@ -26,7 +26,6 @@ in ``videos`` as ``failed``, and the import goes on.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import struct
 import zlib
@@ -39,6 +38,7 @@ import numpy as np
 from ..skeleton import get_layout
 from .kinetics import ImportReport
 from .records import Skeletons, VideoInfo
+from .source_file import read_source
 from .store import SkeletonStore
 
 LAYOUT = "penn13"
@@ -158,13 +158,8 @@ def parse_penn(content: Mapping[str, object], fps: float = 30.0) -> tuple[Skelet
 def read_penn_file(path: Path, fps: float = 30.0) -> tuple[VideoInfo, Skeletons | None, str | None]:
     """One file as a ``videos`` row plus skeletons; a malformed file gives a failed row and the reason."""
     path = Path(path).resolve()
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raw, problem = str(path).encode(), f"cannot read the file: {error.strerror or error}"
-    else:
-        problem = None
-    info = VideoInfo(video_id=hashlib.sha256(raw).hexdigest(), layout=LAYOUT, source_path=str(path),
+    raw, video_id, problem = read_source(path)
+    info = VideoInfo(video_id=video_id, layout=LAYOUT, source_path=str(path),
                      source_fps=fps, sampled_fps=fps, extractor=EXTRACTOR,
                      extractor_version=EXTRACTOR_VERSION)
     if problem is None:

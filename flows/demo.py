@@ -1,6 +1,7 @@
 """`make demo`: every capability so far, end to end, on generated data.
 
-1. a labelled synthetic skeleton corpus (Prefect flow) and three SQL queries over it;
+1. a labelled synthetic skeleton corpus (Prefect flow), three SQL queries over it, its features
+   table and a query over that;
 2. the same kind of sequences rendered as videos of a drawn person, run through the real
    extraction flow (BlazePose, parallel processes) into a second store;
 3. how well BlazePose recovers the drawn figure's known joints (PCK@0.1 of torso size);
@@ -32,6 +33,13 @@ DEMO_QUERIES = (
      "SELECT joint_name, round(avg(visibility), 3) AS mean_visibility, "
      "count(*) FILTER (WHERE visibility < 0.5) AS frames_below_half "
      "FROM joints WHERE detected GROUP BY joint_name ORDER BY mean_visibility LIMIT 5"),
+)
+
+FEATURE_QUERIES = (
+    ("the features view: joint angles and hand distance per exercise",
+     "SELECT label, round(avg(left_knee_angle), 1) AS knee_deg, round(avg(left_elbow_angle), 1) AS elbow_deg, "
+     "round(avg(hand_distance), 2) AS hands_body_lengths FROM features JOIN videos USING (video_id, layout) "
+     "GROUP BY label ORDER BY knee_deg"),
 )
 
 EXTRACTED_QUERIES = (
@@ -82,6 +90,7 @@ def recovery_report(store, sequences, videos_folder: Path) -> dict[str, float]:
 def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     from posegraph.data import SkeletonStore
     from posegraph.data.synthetic import generate_corpus, render_corpus
+    from posegraph.features.table import build_feature_table
     from posegraph.flows.extraction import run_extraction, summary_text
     from posegraph.flows.synthesis import synthesize_corpus
     from posegraph.flows.visualize import render_stored_video
@@ -92,6 +101,10 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     print(f"== 1. synthetic skeleton corpus -> {store_path} (Prefect flow)")
     synthesize_corpus(str(store_path), subjects=subjects, takes=2, seed=0)
     _print_queries(SkeletonStore(store_path), DEMO_QUERIES, store_path)
+    built = build_feature_table(SkeletonStore(store_path)).summary()
+    print(f"\n$ posegraph features build --store {store_path}\n{built['videos']} videos, {built['frames']} frames "
+          f"of 83 biomechanical features")
+    _print_queries(SkeletonStore(store_path), FEATURE_QUERIES, store_path)
 
     videos = out / "videos"
     print(f"\n== 2. rendering synthetic exercise videos -> {videos}")

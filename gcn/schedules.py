@@ -47,3 +47,31 @@ class PlateauSchedule:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best = None if state["best"] is None else float(state["best"])
         self.wait = int(state["wait"])
+
+
+@dataclass
+class EarlyStopping:
+    """Stop when validation accuracy has not improved for ``patience`` epochs; remember the best.
+
+    :meth:`step` returns True when the epoch is a new best (the caller keeps those weights as
+    ``best.pt``, which evaluation and ``classify`` use: the best weights are what a run leaves).
+    """
+
+    patience: int
+    best_accuracy: float = -1.0
+    best_epoch: int = -1
+    stale: int = 0
+
+    def step(self, accuracy: float, epoch: int) -> bool:
+        if accuracy > self.best_accuracy:
+            self.best_accuracy, self.best_epoch, self.stale = float(accuracy), int(epoch), 0
+            return True
+        self.stale += 1
+        return False
+
+    @property
+    def should_stop(self) -> bool:
+        return self.stale >= self.patience
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_accuracy": self.best_accuracy, "best_epoch": self.best_epoch, "stale": self.stale}

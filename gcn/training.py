@@ -40,7 +40,7 @@ from .families import family_of
 from .finetune import apply_finetune, freeze_frozen_batchnorm, load_initial_weights
 from .losses import FocalLoss, balanced_class_weights
 from .preprocess import Normalization
-from .schedules import PlateauSchedule
+from .schedules import EarlyStopping, PlateauSchedule
 from .splits import few_shot_subsets, group_split, stratified_split
 
 
@@ -155,6 +155,14 @@ def _learning_rate(config: TrainConfig, epoch: int, current: float | None = None
     return float(config.learning_rate * 0.5 * (1 + np.cos(np.pi * progress)))
 
 
+def validate(family, model: nn.Module, val_set, config: TrainConfig, device: torch.device,
+             loss_function: nn.Module) -> tuple[float, float]:
+    """Validation loss and accuracy over whole videos (what early stopping and the schedule follow)."""
+    logits, labels = family.video_logits(model, val_set, config, device)
+    loss = float(loss_function(torch.from_numpy(logits).float(), torch.from_numpy(labels)))
+    return loss, float((logits.argmax(1) == labels).mean())
+
+
 @dataclass
 class TrainResult:
     run_dir: Path
@@ -189,14 +197,14 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     model.to(device)
     optimizer = _optimizer(config, model)
     history: list[dict] = []
-    start_epoch, best_accuracy, best_epoch, stale = 0, -1.0, -1, 0
+    start_epoch, stopper = 0, EarlyStopping(config.patience)
     if state is not None:
         model.load_state_dict(state["state_dict"])
         training = state["training_state"]
         optimizer.load_state_dict(training["optimizer"])
         history = training["history"]
-        start_epoch, best_accuracy = training["epoch"] + 1, training["best_accuracy"]
-        best_epoch, stale = training["best_epoch"], training["stale"]
+        start_epoch = training["epoch"] + 1
+        stopper = EarlyStopping(config.patience, training["best_accuracy"], training["best_epoch"], training["stale"])
         log(f"resuming {run_dir} at epoch {start_epoch + 1}")
     if world.main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -256,28 +264,23 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
                 dist.broadcast(buffer, src=0)
         stop = torch.zeros(1)
         if world.main:
-            logits, labels = family.video_logits(model, val_set, config, device)
-            record["val_loss"] = float(loss_function(torch.from_numpy(logits), torch.from_numpy(labels)))
-            record["val_accuracy"] = float((logits.argmax(1) == labels).mean())
+            record["val_loss"], record["val_accuracy"] = validate(family, model, val_set, config, device, loss_function)
             history.append(record)
             if config.lr_schedule == "plateau":
                 for group in optimizer.param_groups:
                     group["lr"] = plateau.step(record["val_loss"], group["lr"])
-            improved = record["val_accuracy"] > best_accuracy
+            improved = stopper.step(record["val_accuracy"], epoch + 1)
             if improved:
-                best_accuracy, best_epoch, stale = record["val_accuracy"], epoch + 1, 0
                 save_checkpoint(run_dir / "best.pt", model.state_dict(), **metadata)
-            else:
-                stale += 1
             training_state = {"optimizer": optimizer.state_dict(), "history": history, "epoch": epoch,
-                              "best_accuracy": best_accuracy, "best_epoch": best_epoch, "stale": stale,
+                              **stopper.state_dict(),
                               "plateau": plateau.state_dict()}
             save_checkpoint(run_dir / "last.pt", model.state_dict(), training_state=training_state, **metadata)
             (run_dir / "history.json").write_text(json.dumps(history, indent=1))
             log(f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.3f} acc "
                 f"{record['train_accuracy']:.3f} | val loss {record['val_loss']:.3f} acc {record['val_accuracy']:.3f}"
                 + (" (best)" if improved else ""))
-            stop[0] = float(stale >= config.patience)
+            stop[0] = float(stopper.should_stop)
         if world.enabled:
             dist.broadcast(stop, src=0)
         if stop.item():
@@ -288,7 +291,7 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     if world.enabled:
         _write_rank_fingerprint(model, run_dir, world.rank)
         dist.barrier()
-    return TrainResult(run_dir, best_epoch, best_accuracy, epoch + 1, stopped_early)
+    return TrainResult(run_dir, stopper.best_epoch, stopper.best_accuracy, epoch + 1, stopped_early)
 
 
 def _write_rank_fingerprint(model: nn.Module, run_dir: Path, rank: int) -> None:

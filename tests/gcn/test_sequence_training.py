@@ -122,3 +122,29 @@ def test_imported_30_fps_data_reaches_the_model_at_its_frame_rate(tmp_path):
                       Skeletons.single("blazepose33", joints, np.ones(120, bool), np.arange(120) / 30.0))
     windows = FeatureWindows(store, [VideoItem("ab" * 32, "blazepose33", 0, 640, 480)], "blazepose33", 16.0)
     assert len(windows.features(0)) == 64
+
+
+def test_early_stopping_on_a_scripted_validation_curve():
+    from posegraph.gcn.schedules import EarlyStopping
+
+    curve = [0.30, 0.50, 0.50, 0.62, 0.61, 0.60, 0.62, 0.55]  # best 0.62 at epoch 4, then 3 without
+    stopper = EarlyStopping(patience=3)
+    improved = [stopper.step(accuracy, epoch) for epoch, accuracy in enumerate(curve[:7], start=1)]
+    assert improved == [True, True, False, True, False, False, False]
+    assert stopper.should_stop and (stopper.best_epoch, stopper.best_accuracy) == (4, 0.62)
+    assert not EarlyStopping(3, 0.62, 4, 2).should_stop  # the state a resumed run starts from
+
+
+def test_the_loop_halves_the_rate_on_a_plateau_and_stops_early(synthetic_store, tmp_path, monkeypatch):
+    """Validation results scripted into the real loop: the rate and the stop follow the curve."""
+    from posegraph.gcn import training
+
+    curve = iter([(1.0, 0.5), (0.9, 0.6), (0.95, 0.6), (0.97, 0.55), (0.99, 0.6), (0.8, 0.4), (0.7, 0.4)])
+    monkeypatch.setattr(training, "validate", lambda *arguments: next(curve))
+    config = load_config(None, ["epochs=20", "patience=4", "plateau_patience=2", "learning_rate=0.01"], model="bilstm")
+    result = train(config, synthetic_store.root, tmp_path / "run", progress=False, log=lambda _: None)
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert result.stopped_early and (result.best_epoch, result.best_val_accuracy) == (2, 0.6)
+    assert len(history) == 6  # epochs 3-6 brought no better accuracy: patience 4
+    rates = [record["lr"] for record in history]  # the rate each epoch trained with
+    assert rates == pytest.approx([0.01, 0.01, 0.01, 0.01, 0.005, 0.005])  # losses of 3, 4 no lower than 0.9

@@ -1,4 +1,5 @@
-"""Models and training: ST-GCN and MS-G3D graph classifiers, datasets, training and evaluation."""
+"""Models and training: ST-GCN and MS-G3D graph classifiers, the BiLSTM-attention sequence classifier,
+datasets, one training loop for every family, evaluation."""
 
 from .registry import MODELS, build_model
 

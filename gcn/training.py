@@ -159,7 +159,7 @@ def validate(family, model: nn.Module, val_set, config: TrainConfig, device: tor
              loss_function: nn.Module) -> tuple[float, float]:
     """Validation loss and accuracy over whole videos (what early stopping and the schedule follow)."""
     logits, labels = family.video_logits(model, val_set, config, device)
-    loss = float(loss_function(torch.from_numpy(logits).float(), torch.from_numpy(labels)))
+    loss = float(loss_function(torch.from_numpy(logits).float().to(device), torch.from_numpy(labels).to(device)))
     return loss, float((logits.argmax(1) == labels).mean())
 
 
@@ -216,7 +216,7 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
                     num_persons=config.num_persons or 1, in_channels=extra.pop("in_channels", 0), extra=extra)
     autocast_type = torch.float16 if device.type == "cuda" else torch.bfloat16
     scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
-    loss_function = loss_for(config, [item.label for item in corpus.splits["train"]], len(corpus.class_names))
+    loss_function = loss_for(config, [item.label for item in corpus.splits["train"]], len(corpus.class_names)).to(device)
     plateau = PlateauSchedule(config.plateau_factor, config.plateau_patience, config.min_learning_rate)
     if state is not None and "plateau" in state["training_state"]:
         plateau.load_state_dict(state["training_state"]["plateau"])

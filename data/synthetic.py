@@ -11,6 +11,20 @@ knows its exercise, subject, repetition count and per-frame phase label:
 - ``return`` moving back to the start posture.
 
 Subjects keep their body across exercises, so group-aware splits (by subject) are possible.
+
+Faulty executions (``generate_sequence(..., fault=...)``, for form scoring) change one pose
+parameter of an otherwise identical sequence (same seed: same subject, timing, camera, noise):
+
+- ``shallow_squat``   the whole squat stops at ``SHALLOW_DEPTH`` (45%) of its depth: hips, trunk
+  lean and arm raise all follow the smaller motion (every frame is a pose of a valid squat's
+  descent; only the depth is missing);
+- ``knees_caving``    squat knees pulled inwards (valgus), growing with depth: the knee's bend
+  direction turns inwards by ``CAVING`` (0.25) x depth, so at the bottom the knees are half as
+  far apart as in a valid squat (inside the ankles instead of outside);
+- ``hips_sagging``    push-up hips ``SAG`` (0.3) x torso length below the shoulder-ankle line (knees
+  follow halfway), in every frame;
+- ``elbows_flaring``  push-up elbows bend straight out sideways (upper arms at ~90 degrees to the
+  body seen from above) instead of back towards the feet (~60 degrees).
 """
 
 from __future__ import annotations
@@ -26,6 +40,9 @@ from ..skeleton import get_layout
 
 LAYOUT = "blazepose33"
 EXERCISES = ("squat", "push_up", "biceps_curl", "lateral_raise", "lunge", "jumping_jack")
+FAULTS = {"shallow_squat": "squat", "knees_caving": "squat", "hips_sagging": "push_up",
+          "elbows_flaring": "push_up"}  # fault -> the exercise it belongs to
+SHALLOW_DEPTH, CAVING, SAG = 0.45, 0.25, 0.3
 PHASES = ("rest", "away", "return")
 _X, _Y, _Z = np.eye(3)  # subject's left, up, forward (towards a camera at yaw 0)
 
@@ -62,6 +79,7 @@ class SyntheticSequence:
     timestamps: np.ndarray
     phase: np.ndarray
     clean_joints: np.ndarray  # (T, 33, 4) before noise and dropouts: the ground truth
+    fault: str | None = None  # one of FAULTS, or None for a valid execution
 
     @property
     def sequence_id(self) -> str:
@@ -185,8 +203,9 @@ def _sideways_arms(body: _Body, angle: float, forward: float = 0.0):
     return arms
 
 
-def _pose(exercise: str, body: _Body, motion: float, size: float) -> np.ndarray:
-    """3-D joints ``(33, 3)`` of ``exercise`` at ``motion`` (0 = start posture, 1 = turning point)."""
+def _pose(exercise: str, body: _Body, motion: float, size: float, fault: str | None = None) -> np.ndarray:
+    """3-D joints ``(33, 3)`` of ``exercise`` at ``motion`` (0 = start posture, 1 = turning point),
+    with ``fault`` (see the module docstring) changing one pose parameter."""
     down = -_Y
     standing_height = body.ankle_height + body.leg * 0.985
     stance = (_X * body.hip_half_width * 1.2, -_X * body.hip_half_width * 1.2)
@@ -195,11 +214,14 @@ def _pose(exercise: str, body: _Body, motion: float, size: float) -> np.ndarray:
     planted = (floor + stance[0], floor + stance[1])
     upright = lambda arms: _standing(body, np.array([0.0, standing_height, 0.0]), 0.0, planted, arms)
     if exercise == "squat":
+        motion *= SHALLOW_DEPTH if fault == "shallow_squat" else 1.0
+        inwards = CAVING * motion if fault == "knees_caving" else 0.0
         pelvis = np.array([0.0, standing_height - 0.55 * body.leg * motion, -0.2 * body.leg * motion])
         raise_angle = np.radians(85) * motion
         arms = lambda shoulder, sign: _arm(body, shoulder, *(2 * [np.array(
             [0.0, -np.cos(raise_angle), np.sin(raise_angle)])]))
-        parts = _standing(body, pelvis, np.radians(35) * motion, planted, arms)
+        parts = _standing(body, pelvis, np.radians(35) * motion, planted, arms,
+                          (_Z - _X * inwards, _Z + _X * inwards))
     elif exercise == "lunge":
         step = 0.55 * body.leg
         pelvis = np.array([0.0, body.ankle_height + np.sqrt(body.leg**2 - step**2) * 0.98
@@ -219,13 +241,13 @@ def _pose(exercise: str, body: _Body, motion: float, size: float) -> np.ndarray:
         height = body.ankle_height + np.sqrt(body.leg**2 - (spread - body.hip_half_width) ** 2) * 0.985
         parts = _standing(body, np.array([0.0, height, 0.0]), 0.0, feet, arms)
     elif exercise == "push_up":
-        parts = _push_up(body, motion)
+        parts = _push_up(body, motion, fault)
     else:
         raise ValueError(f"unknown exercise {exercise!r}; known: {', '.join(EXERCISES)}")
     return _assemble(parts, size)
 
 
-def _push_up(body: _Body, motion: float) -> dict[str, np.ndarray]:
+def _push_up(body: _Body, motion: float, fault: str | None = None) -> dict[str, np.ndarray]:
     """A plank, head towards +z, hands planted under the shoulders; the chest lowers."""
     arm = body.upper_arm + body.forearm
     shoulder_center = np.array([0.0, arm * (0.97 - 0.55 * motion), 0.0])
@@ -234,13 +256,14 @@ def _push_up(body: _Body, motion: float) -> dict[str, np.ndarray]:
     slope = np.arcsin((shoulder_center[1] - toes_height) / body_length)
     ankle_center = shoulder_center + np.array([0.0, -np.sin(slope), -np.cos(slope)]) * body_length
     up = _unit(shoulder_center - ankle_center)
-    pelvis = shoulder_center - up * body.torso
+    pelvis = shoulder_center - up * body.torso - (_Y * SAG * body.torso if fault == "hips_sagging" else 0.0)
+    elbow_hint = _Y * 0.3 if fault == "elbows_flaring" else _Y * 0.3 - _Z * 0.6
     parts = {"up": up, "head": shoulder_center + up * body.torso * 0.45,
              "heel": np.array([0.0, 0.04, -0.03]), "toe": np.array([0.0, -0.06, 0.06])}
     for side, sign in (("left", 1.0), ("right", -1.0)):
         shoulder = shoulder_center + _X * sign * body.shoulder_half_width
         hand = np.array([sign * body.shoulder_half_width * 1.15, 0.02, 0.0])
-        elbow, wrist = _bend(shoulder, hand, body.upper_arm, body.forearm, _X * sign - _Z * 0.6 + _Y * 0.3)
+        elbow, wrist = _bend(shoulder, hand, body.upper_arm, body.forearm, _X * sign + elbow_hint)
         hip = pelvis + _X * sign * body.hip_half_width
         ankle = ankle_center + _X * sign * body.hip_half_width * 0.8
         parts |= {f"{side}_shoulder": shoulder, f"{side}_elbow": elbow, f"{side}_wrist": wrist,
@@ -307,24 +330,29 @@ def _visibility(random: np.random.Generator, projected: np.ndarray) -> np.ndarra
 def generate_sequence(exercise: str, subject: Subject, take: int = 0, seed: int = 0,
                       frames_per_second: float = 16.0, repetitions: int | None = None,
                       width: int = 640, height: int = 480, noise: float = 0.004,
-                      dropout_rate: float = 0.015, occlusion_rate: float = 0.03) -> SyntheticSequence:
+                      dropout_rate: float = 0.015, occlusion_rate: float = 0.03,
+                      fault: str | None = None) -> SyntheticSequence:
     """One sequence of ``exercise`` by ``subject``; everything random comes from ``seed``.
 
     Camera yaw varies by ±35° around the exercise's usual view (side view for push-ups),
     speed by a factor of ~2, repetitions 3-8 unless given. ``noise`` is the landmark jitter
     (fraction of the frame), ``dropout_rate`` the chance per frame that a short run of
     frames has no detection, ``occlusion_rate`` the chance per frame that some limb joints
-    are missing (visibility near 0, position off).
+    are missing (visibility near 0, position off). ``fault`` (one of ``FAULTS``, for
+    ``exercise``) makes a faulty execution of the very same sequence.
     """
     if exercise not in EXERCISES:
         raise ValueError(f"unknown exercise {exercise!r}; known: {', '.join(EXERCISES)}")
+    if fault is not None and FAULTS.get(fault) != exercise:
+        known = ", ".join(f"{name} ({owner})" for name, owner in FAULTS.items())
+        raise ValueError(f"no fault {fault!r} for {exercise!r}; known faults: {known}")
     key = int.from_bytes(hashlib.sha256(f"{seed}/{exercise}/{subject.name}/{take}".encode()).digest()[:8], "little")
     random = np.random.default_rng(key)
     repetitions = int(random.integers(3, 9)) if repetitions is None else repetitions
     seconds_per_repetition = random.uniform(1.4, 2.8)
     motion, phase = _timeline(random, repetitions, frames_per_second, seconds_per_repetition)
     body = _Body.of(subject)
-    world = np.stack([_pose(exercise, body, value, subject.height) for value in motion])
+    world = np.stack([_pose(exercise, body, value, subject.height, fault) for value in motion])
     base_yaw = 80.0 if exercise == "push_up" else 0.0
     yaw = base_yaw + random.uniform(-35, 35)
     projected = project(world, np.radians(yaw), np.radians(random.uniform(-5, 15)), width, height)
@@ -343,7 +371,7 @@ def generate_sequence(exercise: str, subject: Subject, take: int = 0, seed: int 
     timestamps = np.arange(frame_count) / frames_per_second
     return SyntheticSequence(exercise, subject.name, take, repetitions, frames_per_second, yaw,
                              width, height, joints.astype(np.float32), detected, timestamps,
-                             phase, clean.astype(np.float32))
+                             phase, clean.astype(np.float32), fault)
 
 
 def generate_corpus(subjects: int = 6, takes: int = 2, exercises: tuple[str, ...] = EXERCISES,

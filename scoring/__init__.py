@@ -1,1 +1,19 @@
-"""Form scoring, repetition counting, muscle groups (later issue)."""
+"""Form scoring: how close an execution is to good form, frame by frame and joint by joint.
+
+``FormReference.fit(sequences, layout, exercise)`` learns good form of one exercise from
+skeletons of good executions (density clusters of normalised poses, HDBSCAN);
+``reference.score(joints)`` returns a :class:`FormScore` (0-100 per joint and frame, per frame,
+running, whole video, the three worst joints); ``save`` / ``load`` exchange it as one versioned
+JSON file. Cheap to import: ``hdbscan`` is loaded only when a reference is fitted.
+
+Modules, one rule each: ``normalise`` (body frame), ``outliers`` (frames left out), ``phases``
+(the default, phase-aware model), ``joint_clusters`` (the source's per-joint baseline),
+``mapping`` (deviation -> 0-100), ``running`` (running score), ``result`` (summaries),
+``artifact`` (the file), ``reference`` (the API).
+"""
+
+from .artifact import ReferenceFileError
+from .reference import FitOptions, FormReference
+from .result import FormScore, WorstJoint
+
+__all__ = ["FitOptions", "FormReference", "FormScore", "ReferenceFileError", "WorstJoint"]

@@ -5,12 +5,12 @@ the others become NaN. Rows are labelled frames, not a video at a known rate: fp
 x and y are fractions of the frame, not aspect-correct, so only finiteness and masks are checked.
 """
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from posegraph.data.landmark_csv import read_landmark_csv
 from posegraph.features import FEATURE_NAMES, FEATURES, build_features
 from posegraph.skeleton import get_layout
 
@@ -22,14 +22,8 @@ NAMES = get_layout("blazepose33").joint_names
 
 def read_landmarks(path: Path) -> tuple[np.ndarray, set[str]]:
     """``(T, 33, 4)`` blazepose33 joints (NaN for landmarks the file lacks) and the names it has."""
-    with path.open(newline="") as handle:
-        rows = list(csv.reader(handle))
-    header, values = rows[0], np.array([row[1:] for row in rows[1:]], dtype=np.float64)
-    present = [column[:-2] for column in header[1::4]]
-    assert header[1:] == [f"{name}_{axis}" for name in present for axis in "xyzv"], path
-    joints = np.full((len(values), len(NAMES), 4), np.nan)
-    joints[:, [NAMES.index(name) for name in present]] = values.reshape(len(values), len(present), 4)
-    return joints, set(present)
+    _, joints = read_landmark_csv(path)
+    return joints.astype(np.float64), {NAMES[i] for i in np.flatnonzero(np.isfinite(joints[..., 0]).any(axis=0))}
 
 
 def test_the_shared_files_are_there():

@@ -3,9 +3,12 @@
 Views: ``videos`` (one row per video and layout), ``frames`` (one row per video, frame and
 person; per-joint values as ``FLOAT[]`` lists, plus the ``layout``), ``joints`` (long form:
 one row per video, frame, person and joint, with the joint's name) and ``features`` (one row
-per video, layout and frame: the 83 biomechanical features of person 0, null where missing).
-``frames`` and ``features`` only show videos that have a ``videos`` row (the store's commit
-record); ``features`` is empty, with its columns, until ``posegraph features build`` ran.
+per video, layout and frame: the 83 biomechanical features of person 0, null where missing)
+and ``scores`` (form scores, long form: one row per video, reference, method, frame and joint,
+with the joint's name; ``score`` null where the joint was not seen). ``frames``, ``features``
+and ``scores`` only show videos that have a ``videos`` row (the store's commit record);
+``features`` and ``scores`` are empty, with their columns, until ``posegraph features build`` /
+``posegraph score`` wrote some.
 
 Read-only is enforced twice: only SELECT statements run, and DuckDB itself is locked to
 reading files inside the store (``enable_external_access=false`` with the store as the only
@@ -26,13 +29,20 @@ from .errors import ReadOnlyQueryError, StoreError
 from .schema import VIDEOS_SCHEMA, features_schema
 from .store import PART_NAME, SkeletonStore, with_layout
 
-VIEWS = ("videos", "frames", "joints", "features")
+VIEWS = ("videos", "frames", "joints", "features", "scores")
 _LIST_COLUMNS = ("x", "y", "z", "visibility")
 _EMPTY_FRAMES = """
     SELECT NULL::VARCHAR AS video_id, NULL::INTEGER AS frame_index, NULL::DOUBLE AS timestamp_s,
            NULL::SMALLINT AS person, NULL::FLOAT[] AS x, NULL::FLOAT[] AS y, NULL::FLOAT[] AS z,
            NULL::FLOAT[] AS visibility, NULL::BOOLEAN AS detected,
            NULL::BOOLEAN[] AS interpolated, NULL::VARCHAR AS phase, NULL::VARCHAR AS layout
+    WHERE false"""
+_EMPTY_SCORES = """
+    SELECT NULL::VARCHAR AS video_id, NULL::VARCHAR AS reference, NULL::VARCHAR AS method,
+           NULL::INTEGER AS frame_index, NULL::DOUBLE AS timestamp_s, NULL::VARCHAR AS exercise,
+           NULL::VARCHAR AS reference_exercise, NULL::VARCHAR AS reference_sha,
+           NULL::FLOAT AS frame_score, NULL::FLOAT AS running_score, NULL::FLOAT[] AS joint_scores,
+           NULL::TIMESTAMPTZ AS scored_at, NULL::VARCHAR AS layout
     WHERE false"""
 
 
@@ -55,6 +65,36 @@ def _frames_select(root: Path, layout: str) -> str:
     return (
         f"SELECT * EXCLUDE (bucket) REPLACE ({casts}, interpolated::BOOLEAN[] AS interpolated) "
         f"FROM read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
+    )
+
+
+def _scores_select(root: Path, layout: str) -> str:
+    pattern = _sql_string(str(root / "scores" / f"layout={layout}" / "*" / PART_NAME))
+    return (
+        "SELECT * EXCLUDE (bucket) REPLACE (joint_scores::FLOAT[] AS joint_scores) "
+        f"FROM read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
+    )
+
+
+def _create_scores_view(connection: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """``scores``: one row per video, reference, method, frame and joint, committed videos only.
+
+    The files hold one row per frame with the joints' scores as a list (one file per layout and
+    bucket, like frames); the view unnests them with the joints' names.
+    """
+    layouts = sorted(path.name.split("=", 1)[1] for path in (root / "scores").glob("layout=*")
+                     if any(path.glob(f"*/{PART_NAME}")))
+    raw = " UNION ALL BY NAME ".join(_scores_select(root, layout) for layout in layouts)
+    connection.execute(f"CREATE VIEW _scores_raw AS {raw or _EMPTY_SCORES}")
+    connection.execute(
+        """CREATE VIEW scores AS
+           SELECT s.video_id, s.layout, s.reference, s.method, s.frame_index, s.timestamp_s,
+                  n.joint_index, n.joint_name AS joint, s.joint_scores[n.joint_index + 1] AS score,
+                  s.frame_score, s.running_score, s.exercise, s.reference_exercise,
+                  s.reference_sha, s.scored_at
+           FROM (SELECT r.* FROM _scores_raw AS r SEMI JOIN videos AS v
+                 ON r.video_id = v.video_id AND r.layout = v.layout) AS s
+           JOIN joint_names AS n ON n.layout = s.layout"""
     )
 
 
@@ -122,6 +162,7 @@ def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
            FROM frames AS f JOIN joint_names AS n ON n.layout = f.layout"""
     )
     _create_features_view(connection, root)
+    _create_scores_view(connection, root)
     connection.execute(f"SET allowed_directories = [{_sql_string(str(root) + '/')}]")
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")

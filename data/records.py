@@ -105,3 +105,15 @@ class VideoFrames:
     timestamps: np.ndarray
     frame_indices: np.ndarray
     phase: np.ndarray
+
+
+DEFAULT_FPS = 16.0  # the extraction default, for rows that record no frame rate
+
+
+def stored_frame_rate(row: dict) -> float:
+    """The frame rate of a video's stored frames (a ``videos`` row): sampled, else native, else 16."""
+    for column in ("sampled_fps", "source_fps"):
+        value = row.get(column)
+        if value is not None and np.isfinite(value) and value > 0:
+            return float(value)
+    return DEFAULT_FPS

@@ -84,3 +84,36 @@ def features_schema(feature_names: Sequence[str]) -> pa.Schema:
         + [pa.field(name, pa.float32()) for name in names],
         metadata={VERSION_KEY: str(SCHEMA_VERSION).encode()},
     )
+
+
+SCORE_KEYS = ("video_id", "reference", "method", "frame_index")  # the sort order of the scores files
+
+
+def scores_schema(layout_name: str, num_joints: int) -> pa.Schema:
+    """Schema of the scores table for one layout: one row per (video, reference, method, frame).
+
+    ``joint_scores`` holds the frame's 0-100 score of every joint of the layout, in the layout's
+    joint order, as a fixed-size list like the frames table (the SQL view ``scores`` unnests it
+    into one row per joint, with the joint's name). Null means "no score": a joint not seen, or a
+    frame without anybody (whose ``frame_score`` is null too). ``reference`` is the reference's
+    name, ``method`` the clustering that scored it (``phase`` or ``joint``); together with the
+    video they key the rows, so scores against two references, or by two methods, live side by
+    side, and scoring a video again against the same reference name and method replaces them.
+    """
+    return pa.schema(
+        [
+            pa.field("video_id", pa.string(), nullable=False),
+            pa.field("reference", pa.string(), nullable=False),  # the reference's name (file stem)
+            pa.field("method", pa.string(), nullable=False),  # phase | joint
+            pa.field("frame_index", pa.int32(), nullable=False),
+            pa.field("timestamp_s", pa.float64()),
+            pa.field("exercise", pa.string()),  # the video's exercise, as the scorer was told or found
+            pa.field("reference_exercise", pa.string()),  # the exercise whose good form was the yardstick
+            pa.field("reference_sha", pa.string()),  # sha256 of the reference file: exactly which one
+            pa.field("frame_score", pa.float32()),
+            pa.field("running_score", pa.float32()),
+            pa.field("joint_scores", pa.list_(pa.float32(), num_joints)),
+            pa.field("scored_at", pa.timestamp("us", tz="UTC")),
+        ],
+        metadata={VERSION_KEY: str(SCHEMA_VERSION).encode(), LAYOUT_KEY: layout_name.encode()},
+    )

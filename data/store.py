@@ -6,6 +6,8 @@ Layout on disk (hive-style folders, one Parquet file per table and bucket)::
     STORE/videos/bucket=3f/part-0.parquet             one row per (video_id, layout)
     STORE/frames/layout=blazepose33/bucket=3f/part-0.parquet
     STORE/features/layout=blazepose33/bucket=3f/part-0.parquet   one row per (video_id, frame)
+    STORE/scores/layout=blazepose33/bucket=3f/part-0.parquet     one row per (video_id, reference,
+                                                                 method, frame)
     STORE/_staging/  STORE/_locks/                     invisible to pyarrow and DuckDB globs
 
 A video's bucket is the first ``bucket_digits`` hex digits of its id (default 2: 256
@@ -23,6 +25,11 @@ are ignored by :meth:`read_video` and the SQL views, and replaced on the next wr
 through the same bucket rewrite by :meth:`SkeletonStore.write_features`. Writing a video drops
 its features rows first, so no features outlive the skeletons they came from; features are
 only written for the ``videos`` row they were computed from (its ``extracted_at``).
+
+``scores`` (form scores against a reference, ``posegraph score``) is derived data of the same
+kind and goes the same way: :meth:`SkeletonStore.write_scores` rewrites the bucket under its lock
+(rows of the same video, reference name and method replaced; other references' rows kept), only
+for the ``videos`` row the scores were computed from, and writing a video drops its scores.
 """
 
 from __future__ import annotations
@@ -30,8 +37,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +50,8 @@ from ..skeleton import get_layout
 from .atomic import bucket_lock, remove_file, remove_stale_staging, replace_parquet
 from .errors import NotAStoreError, StoreVersionError, VideoNotFoundError
 from .records import Skeletons, VideoFrames, VideoInfo
-from .schema import (FEATURE_KEYS, SCHEMA_VERSION, STATUSES, VERSION_KEY, VIDEOS_SCHEMA,
-                     features_schema, frames_schema)
+from .schema import (FEATURE_KEYS, SCHEMA_VERSION, SCORE_KEYS, STATUSES, VERSION_KEY, VIDEOS_SCHEMA,
+                     features_schema, frames_schema, scores_schema)
 
 MARKER_NAME = "_posegraph_store.json"
 STORE_FORMAT = "posegraph-skeleton-store"
@@ -92,8 +99,21 @@ def _without_videos(video_ids: Iterable[str]) -> Keep:
     return lambda table: pc.invert(pc.is_in(table["video_id"], dropped))
 
 
+def _without_scores(keys: Iterable[tuple[str, str, str]]) -> Keep:
+    """A ``keep`` filter for the scores files: rows of other (video, reference, method) keys."""
+    separator = "\x1f"  # a control character: in no id, reference name or method
+    dropped = pa.array(sorted({separator.join(key) for key in keys}), type=pa.string())
+
+    def keep(table: pa.Table) -> pa.Array:
+        joined = pc.binary_join_element_wise(table["video_id"], table["reference"], table["method"],
+                                             separator)
+        return pc.invert(pc.is_in(joined, dropped))
+
+    return keep
+
+
 def with_layout(table: pa.Table, layout: str) -> pa.Table:
-    """A features file's rows with their partition column put back (after ``video_id``)."""
+    """A features (or scores) file's rows with their partition column put back (after ``video_id``)."""
     return table.add_column(1, pa.field("layout", pa.string(), nullable=False),
                             pa.array([layout] * table.num_rows, type=pa.string()))
 
@@ -102,6 +122,14 @@ def with_layout(table: pa.Table, layout: str) -> pa.Table:
 FEATURE_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=False),
                                  pa.field("layout", pa.string(), nullable=False),
                                  pa.field("frame_index", pa.int32(), nullable=False)])
+
+
+# What :meth:`SkeletonStore.read_scores` returns for a video without scores.
+SCORE_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=False),
+                               pa.field("layout", pa.string(), nullable=False),
+                               pa.field("reference", pa.string(), nullable=False),
+                               pa.field("method", pa.string(), nullable=False),
+                               pa.field("frame_index", pa.int32(), nullable=False)])
 
 
 @dataclass(frozen=True)
@@ -123,6 +151,37 @@ class FeatureRows:
     frame_indices: np.ndarray
     values: np.ndarray
     extracted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ScoreRows:
+    """One video's form scores against one reference, as given to :meth:`SkeletonStore.write_scores`.
+
+    Shapes:
+        frame_indices: ``(T,)`` int, the scored frames' ``frame_index``.
+        joint_scores: ``(T, V)`` float, 0-100 per joint in the layout's joint order.
+        frame_scores, running_scores: ``(T,)`` float. timestamps: ``(T,)`` seconds or None.
+        NaN (no score) is written as null.
+
+    ``(video_id, layout, reference, method)`` keys the rows: writing them again replaces them.
+    ``extracted_at`` works as for :class:`FeatureRows`: scores of a video written again since
+    they were computed are not stored.
+    """
+
+    video_id: str
+    layout: str
+    reference: str
+    method: str
+    frame_indices: np.ndarray
+    joint_scores: np.ndarray
+    frame_scores: np.ndarray
+    running_scores: np.ndarray
+    timestamps: np.ndarray | None = None
+    exercise: str | None = None
+    reference_exercise: str | None = None
+    reference_sha: str | None = None
+    extracted_at: datetime | None = None
+    scored_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
 class SkeletonStore:
@@ -193,6 +252,9 @@ class SkeletonStore:
     def features_file(self, layout: str, bucket: str) -> Path:
         return self.root / "features" / f"layout={layout}" / f"bucket={bucket}" / PART_NAME
 
+    def scores_file(self, layout: str, bucket: str) -> Path:
+        return self.root / "scores" / f"layout={layout}" / f"bucket={bucket}" / PART_NAME
+
     def layouts(self) -> list[str]:
         """Layouts that have a frames partition in this store."""
         return sorted(p.name.split("=", 1)[1] for p in (self.root / "frames").glob("layout=*"))
@@ -249,7 +311,7 @@ class SkeletonStore:
             if skeletons is not None:
                 new_frames[info.layout].append(frames_table(info.video_id, skeletons))
         for layout, video_ids in ids_per_layout.items():
-            self._drop_features(layout, bucket, video_ids)  # first: derived data never outlives its source
+            self._drop_derived(layout, bucket, video_ids)  # first: derived data never outlives its source
             layout_spec = get_layout(layout)
             self._rewrite(self.frames_file(layout, bucket),
                           frames_schema(layout, layout_spec.num_joints),
@@ -266,12 +328,27 @@ class SkeletonStore:
                       additions=[videos_table([info for info, _ in group])],
                       sort_keys=["video_id", "layout"])
 
-    def _drop_features(self, layout: str, bucket: str, video_ids: Iterable[str]) -> None:
-        """Remove the features rows of videos about to be rewritten (caller holds the lock)."""
-        path = self.features_file(layout, bucket)
-        if path.exists():
-            self._rewrite(path, pq.read_schema(path), keep=_without_videos(video_ids),
-                          additions=[], sort_keys=list(FEATURE_KEYS))
+    def _drop_derived(self, layout: str, bucket: str, video_ids: Iterable[str]) -> None:
+        """Remove the features and scores rows of videos about to be rewritten (caller holds the lock)."""
+        video_ids = set(video_ids)
+        for path, keys in ((self.features_file(layout, bucket), FEATURE_KEYS),
+                           (self.scores_file(layout, bucket), SCORE_KEYS)):
+            if path.exists():
+                self._rewrite(path, pq.read_schema(path), keep=_without_videos(video_ids),
+                              additions=[], sort_keys=list(keys))
+
+    def _current(self, bucket: str) -> dict[tuple[str, str], datetime]:
+        """``extracted_at`` of every (video, layout) committed in ``bucket`` (caller holds the lock)."""
+        path = self.videos_file(bucket)
+        rows = (read_table_file(path, columns=["video_id", "layout", "extracted_at"]).to_pylist()
+                if path.exists() else [])
+        return {(row["video_id"], row["layout"]): row["extracted_at"] for row in rows}
+
+    @staticmethod
+    def _fresh(group: Sequence, current: dict[tuple[str, str], datetime]) -> list:
+        """Items of derived rows whose ``videos`` row exists and was not written again since."""
+        return [item for item in group if (item.video_id, item.layout) in current
+                and item.extracted_at in (None, current[item.video_id, item.layout])]
 
     def write_features(self, names: Sequence[str], items: Iterable[FeatureRows]) -> list[FeatureRows]:
         """Store (or replace) videos' per-frame features, rewriting each touched bucket once.
@@ -304,12 +381,7 @@ class SkeletonStore:
 
     def _write_features_bucket(self, bucket: str, schema: pa.Schema,
                                group: list[FeatureRows]) -> list[FeatureRows]:
-        path = self.videos_file(bucket)
-        rows = (read_table_file(path, columns=["video_id", "layout", "extracted_at"]).to_pylist()
-                if path.exists() else [])
-        current = {(row["video_id"], row["layout"]): row["extracted_at"] for row in rows}
-        fresh = [item for item in group if (item.video_id, item.layout) in current
-                 and item.extracted_at in (None, current[item.video_id, item.layout])]
+        fresh = self._fresh(group, self._current(bucket))
         per_layout: dict[str, list[FeatureRows]] = defaultdict(list)
         for item in fresh:
             per_layout[item.layout].append(item)
@@ -319,6 +391,42 @@ class SkeletonStore:
                           additions=[features_table(item, schema) for item in items],
                           sort_keys=list(FEATURE_KEYS), exact=True)
         return fresh
+
+    def write_scores(self, items: Iterable[ScoreRows]) -> list[ScoreRows]:
+        """Store (or replace) videos' form scores, rewriting each touched bucket once.
+
+        Args:
+            items: one :class:`ScoreRows` per (video, layout, reference, method); a later one
+                for the same key replaces an earlier one.
+
+        Returns:
+            The items stored. As for :meth:`write_features`, items whose ``videos`` row is gone
+            or was written again after the scores were computed are left out. Rows of other
+            references or methods of the same video are kept; writing the same items twice
+            gives the same files.
+        """
+        latest = {(rows.video_id, rows.layout, rows.reference, rows.method): rows for rows in items}
+        by_bucket: dict[str, list[ScoreRows]] = defaultdict(list)
+        for rows in latest.values():
+            _check_score_rows(rows)
+            by_bucket[self.bucket_of(rows.video_id)].append(rows)
+        remove_stale_staging(self.root)
+        stored = []
+        for bucket, group in sorted(by_bucket.items()):
+            with bucket_lock(self.root, bucket):
+                fresh = self._fresh(group, self._current(bucket))
+                per_layout: dict[str, list[ScoreRows]] = defaultdict(list)
+                for item in fresh:
+                    per_layout[item.layout].append(item)
+                for layout, layout_items in sorted(per_layout.items()):
+                    schema = scores_schema(layout, get_layout(layout).num_joints)
+                    self._rewrite(self.scores_file(layout, bucket), schema,
+                                  keep=_without_scores((item.video_id, item.reference, item.method)
+                                                       for item in layout_items),
+                                  additions=[scores_table(item, schema) for item in layout_items],
+                                  sort_keys=list(SCORE_KEYS), exact=True)
+                stored += fresh
+        return stored
 
     def _rewrite(self, path: Path, schema: pa.Schema, keep: Keep, additions: list[pa.Table],
                  sort_keys: list[str], exact: bool = False) -> None:
@@ -384,17 +492,28 @@ class SkeletonStore:
         Only layouts with a ``videos`` row count (the commit record). No features built yet
         gives an empty table of the three key columns. Missing features are null.
         """
+        return self._read_derived(video_id, layout, self.features_file, FEATURE_KEY_COLUMNS)
+
+    def read_scores(self, video_id: str, layout: str | None = None) -> pa.Table:
+        """One video's scores rows (one per reference, method and frame), with ``layout`` second.
+
+        Only layouts with a ``videos`` row count. Nothing scored gives an empty table of the
+        key columns. ``joint_scores`` are fixed-size lists in the layout's joint order.
+        """
+        return self._read_derived(video_id, layout, self.scores_file, SCORE_KEY_COLUMNS)
+
+    def _read_derived(self, video_id: str, layout: str | None, file_of, empty: pa.Schema) -> pa.Table:
+        """A derived table's rows of one video (features, scores), for its committed layouts."""
         rows = [row for row in self.video_rows(video_id) if layout in (None, row["layout"])]
         if not rows:
             where = f" in layout {layout!r}" if layout else ""
             raise VideoNotFoundError(f"video {video_id!r} is not in the store at {self.root}{where}")
         tables = []
         for found in sorted(row["layout"] for row in rows):
-            path = self.features_file(found, self.bucket_of(video_id))
+            path = file_of(found, self.bucket_of(video_id))
             if path.exists():
-                table = read_table_file(path, filters=[("video_id", "==", video_id)])
-                tables.append(with_layout(table, found))
-        return _concat(tables, FEATURE_KEY_COLUMNS)
+                tables.append(with_layout(read_table_file(path, filters=[("video_id", "==", video_id)]), found))
+        return _concat(tables, empty)
 
 
 def _fixed_lists(values: np.ndarray, size: int, value_type: pa.DataType) -> pa.Array:
@@ -454,6 +573,47 @@ def features_table(rows: FeatureRows, schema: pa.Schema) -> pa.Table:
     columns += [pa.array(values[:, index], mask=missing[:, index], type=pa.float32())
                 for index in range(values.shape[1])]
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _check_score_rows(rows: ScoreRows) -> None:
+    frames, joints = len(rows.frame_indices), get_layout(rows.layout).num_joints
+    if not rows.reference or not rows.method:
+        raise ValueError(f"video {rows.video_id}: scores need a reference name and a method")
+    if np.shape(rows.joint_scores) != (frames, joints):
+        raise ValueError(f"video {rows.video_id}: joint scores must be (frames, joints) = "
+                         f"{(frames, joints)} for layout {rows.layout}, got {np.shape(rows.joint_scores)}")
+    for name in ("frame_scores", "running_scores", "timestamps"):
+        values = getattr(rows, name)
+        if values is not None and np.shape(values) != (frames,):
+            raise ValueError(f"video {rows.video_id}: {name} must be ({frames},), got {np.shape(values)}")
+    if len(np.unique(rows.frame_indices)) != frames:
+        raise ValueError(f"video {rows.video_id}: frame indices repeat")
+
+
+def _nullable(values: np.ndarray, value_type: pa.DataType | None = None) -> pa.Array:
+    """A float array (float32 unless told) with NaN and inf as null."""
+    values = np.asarray(values, dtype=np.float64)
+    return pa.array(values, mask=~np.isfinite(values), type=value_type or pa.float32())
+
+
+def scores_table(rows: ScoreRows, schema: pa.Schema) -> pa.Table:
+    """Rows of the ``scores`` table for one video and reference; NaN becomes null."""
+    frames, joints = len(rows.frame_indices), np.shape(rows.joint_scores)[1]
+    flat = np.asarray(rows.joint_scores, dtype=np.float64).reshape(-1)
+
+    def repeat(value: str | None) -> pa.Array:
+        return pa.array([value] * frames, type=pa.string())
+
+    timestamps = (_nullable(rows.timestamps, pa.float64()) if rows.timestamps is not None
+                  else pa.nulls(frames, pa.float64()))
+    return pa.Table.from_arrays([
+        repeat(rows.video_id), repeat(rows.reference), repeat(rows.method),
+        pa.array(np.asarray(rows.frame_indices).astype(np.int32)), timestamps,
+        repeat(rows.exercise), repeat(rows.reference_exercise), repeat(rows.reference_sha),
+        _nullable(rows.frame_scores), _nullable(rows.running_scores),
+        pa.FixedSizeListArray.from_arrays(_nullable(flat), joints),
+        pa.array([rows.scored_at] * frames, type=pa.timestamp("us", tz="UTC")),
+    ], schema=schema)
 
 
 def videos_table(infos: Sequence[VideoInfo]) -> pa.Table:

@@ -17,10 +17,10 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from posegraph.data.records import stored_frame_rate
 from posegraph.data.store import FeatureRows, SkeletonStore
 from posegraph.skeleton.geometry import body_frame
 
@@ -28,7 +28,6 @@ from .builder import build_features
 from .specs import FEATURE_NAMES
 
 WRITE_BATCH = 512  # most videos per write: bounds memory (~50 kB per video of 150 frames)
-DEFAULT_FPS = 16.0  # the extraction default, for rows that record no frame rate
 STALE = "the video was written again while its features were built; run the build again"
 
 
@@ -60,13 +59,7 @@ def select_videos(store: SkeletonStore, layout: str | None = None,
     return sorted(rows, key=lambda row: (row["video_id"], row["layout"]))
 
 
-def frame_rate(row: dict) -> float:
-    """The frame rate of a video's stored frames: sampled, else native, else the default."""
-    for column in ("sampled_fps", "source_fps"):
-        value = row.get(column)
-        if value is not None and math.isfinite(value) and value > 0:
-            return float(value)
-    return DEFAULT_FPS
+frame_rate = stored_frame_rate  # the stored frames' rate (``posegraph.data.records``)
 
 
 def video_features(store: SkeletonStore, row: dict) -> FeatureRows:

@@ -1,8 +1,10 @@
 """Drawing stored skeletons over their source video (or a blank canvas) and writing the
 result as a video (.mp4), an animated .gif, or a .png contact sheet of evenly spaced frames.
 
-Joints are coloured by visibility (red = 0 through yellow to green = 1); interpolated joints
-get a white ring; bones are drawn between joints that are both present.
+Joints are coloured by visibility (red = 0 through yellow to green = 1), or by any per-joint
+colours the caller passes (form scores: :func:`score_colors`, red = 0 through yellow = 50 to
+green = 100, grey where a joint has no score); interpolated joints get a white ring; bones are
+drawn between joints that are both present. :func:`caption` writes a line of text on a frame.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .layout import Layout
 from .video import FrameSampler, VideoError
 
 CANVAS_COLOR = (40, 40, 40)
+UNSCORED_COLOR = (150, 150, 150)  # BGR grey: a joint without a score (not seen)
 SHEET_FRAMES = 8
 
 
@@ -26,11 +29,29 @@ def visibility_color(visibility: float) -> tuple[int, int, int]:
     return (0, int(255 * min(1.0, 2 * value)), int(255 * min(1.0, 2 * (1 - value))))
 
 
+def score_colors(scores: np.ndarray) -> np.ndarray:
+    """BGR colours of 0-100 scores: red (0) through yellow (50) to green (100); NaN grey.
+
+    Shapes: ``scores (...)`` -> ``(..., 3)`` uint8.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    value = np.clip(np.nan_to_num(scores / 100.0, nan=0.0), 0.0, 1.0)
+    colors = np.stack([np.zeros_like(value), 255 * np.minimum(1.0, 2 * value),
+                       255 * np.minimum(1.0, 2 * (1 - value))], axis=-1).astype(np.uint8)
+    colors[~np.isfinite(scores)] = UNSCORED_COLOR
+    return colors
+
+
 def draw_skeleton(image: np.ndarray, joints: np.ndarray, layout: Layout,
-                  interpolated: np.ndarray | None = None) -> np.ndarray:
-    """Draw one frame's ``joints (V, 4)`` (x, y normalised) on ``image`` in place."""
+                  interpolated: np.ndarray | None = None, joint_colors: np.ndarray | None = None,
+                  radius: int | None = None) -> np.ndarray:
+    """Draw one frame's ``joints (V, 4)`` (x, y normalised) on ``image`` in place.
+
+    ``joint_colors (V, 3)`` BGR replaces the visibility colours; ``radius`` (pixels) the joint
+    size chosen from the image size.
+    """
     height, width = image.shape[:2]
-    radius = max(2, int(round(min(width, height) / 160)))
+    radius = radius or max(2, int(round(min(width, height) / 160)))
     pixels = joints[:, :2] * [width, height]
     present = np.isfinite(pixels).all(axis=1)
     for first, second in layout.edges:
@@ -39,7 +60,9 @@ def draw_skeleton(image: np.ndarray, joints: np.ndarray, layout: Layout,
                      (230, 230, 230), max(1, radius // 2), cv2.LINE_AA)
     for joint in np.nonzero(present)[0]:
         center = tuple(int(v) for v in pixels[joint])
-        cv2.circle(image, center, radius, visibility_color(joints[joint, 3]), -1, cv2.LINE_AA)
+        color = (visibility_color(joints[joint, 3]) if joint_colors is None
+                 else tuple(int(value) for value in joint_colors[joint]))
+        cv2.circle(image, center, radius, color, -1, cv2.LINE_AA)
         if interpolated is not None and interpolated[joint]:
             cv2.circle(image, center, radius + 2, (255, 255, 255), 1, cv2.LINE_AA)
     return image
@@ -62,11 +85,28 @@ def source_frames(path: str | Path | None, frame_indices: np.ndarray, width: int
 
 
 def overlay(frames: Iterable[np.ndarray], joints: np.ndarray, layout: Layout,
-            interpolated: np.ndarray | None = None) -> Iterator[np.ndarray]:
-    """Frames with the skeleton drawn: joints ``(T, V, 4)``, interpolated ``(T, V)``."""
+            interpolated: np.ndarray | None = None, joint_colors: np.ndarray | None = None,
+            radius: int | None = None, captions: list[str] | None = None) -> Iterator[np.ndarray]:
+    """Frames with the skeleton drawn: joints ``(T, V, 4)``, interpolated ``(T, V)``,
+    joint_colors ``(T, V, 3)`` (default: by visibility), one caption per frame (optional)."""
     for position, image in enumerate(frames):
-        yield draw_skeleton(image, joints[position], layout,
-                            None if interpolated is None else interpolated[position])
+        draw_skeleton(image, joints[position], layout,
+                      None if interpolated is None else interpolated[position],
+                      None if joint_colors is None else joint_colors[position], radius)
+        yield caption(image, captions[position]) if captions is not None else image
+
+
+def caption(image: np.ndarray, text: str) -> np.ndarray:
+    """Write ``text`` in white on a dark band at the top of ``image`` (in place)."""
+    height, width = image.shape[:2]
+    scale = max(0.4, min(width, height) / 600)
+    thickness = max(1, int(round(scale * 1.5)))
+    (_, text_height), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    band = text_height + baseline + 8
+    image[:band] = (image[:band] * 0.35).astype(image.dtype)
+    cv2.putText(image, text, (6, band - baseline - 4), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                (255, 255, 255), thickness, cv2.LINE_AA)
+    return image
 
 
 def contact_sheet(images: list[np.ndarray], columns: int = 4) -> np.ndarray:
@@ -76,6 +116,23 @@ def contact_sheet(images: list[np.ndarray], columns: int = 4) -> np.ndarray:
     tiles = images + [blank] * (-len(images) % columns)
     rows = [np.hstack(tiles[start:start + columns]) for start in range(0, len(tiles), columns)]
     return np.vstack(rows)
+
+
+def score_legend(width: int, height: int = 28) -> np.ndarray:
+    """A key to :func:`score_colors`: a red-to-green bar from 0 to 100, and grey = no score."""
+    legend = np.full((height, width, 3), CANVAS_COLOR, np.uint8)
+    grey_width = min(width // 4, 140)
+    bar = score_colors(np.linspace(0, 100, max(1, width - grey_width - 90)))
+    legend[6:height - 6, 40:40 + len(bar)] = bar[None]
+    scale, white = 0.4, (255, 255, 255)
+    cv2.putText(legend, "0", (22, height - 10), cv2.FONT_HERSHEY_SIMPLEX, scale, white, 1, cv2.LINE_AA)
+    cv2.putText(legend, "100", (44 + len(bar), height - 10), cv2.FONT_HERSHEY_SIMPLEX, scale, white, 1,
+                cv2.LINE_AA)
+    start = width - grey_width
+    cv2.circle(legend, (start + 8, height // 2), 6, UNSCORED_COLOR, -1, cv2.LINE_AA)
+    cv2.putText(legend, "no score", (start + 20, height - 10), cv2.FONT_HERSHEY_SIMPLEX, scale, white, 1,
+                cv2.LINE_AA)
+    return legend
 
 
 def write_images(images: Iterable[np.ndarray], out: str | Path, frames_per_second: float) -> Path:

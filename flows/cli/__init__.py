@@ -1,6 +1,6 @@
 """The ``posegraph`` command line, split by user: extraction (data engineers), store imports,
-training (ML engineers) and analysis (SQL). Heavy libraries are imported inside the commands,
-so ``--help`` stays fast."""
+training (ML engineers), analysis (SQL) and form scoring (coaches, app developers). Heavy
+libraries are imported inside the commands, so ``--help`` stays fast."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import analysis, extraction, store, training
+from . import analysis, extraction, scoring, store, training
 
 
 def command_demo(arguments: argparse.Namespace) -> int:
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="posegraph",
         description="Exercise videos -> skeletons -> Parquet tables -> skeleton-graph models.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (analysis, store, extraction, training):
+    for group in (analysis, store, extraction, training, scoring):
         group.register(commands)
     demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")
     demo.add_argument("--out", default="demo_output")

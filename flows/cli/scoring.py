@@ -1,0 +1,77 @@
+"""Commands for coaches and app developers: fit a form reference, score a video against it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def command_scoring_fit(arguments: argparse.Namespace) -> int:
+    from posegraph.flows.scoring import fit_reference, fit_summary, parse_fit_options
+
+    if arguments.videos and arguments.label:
+        raise ValueError("pass --videos or --label, not both")
+    options = parse_fit_options(arguments.set)
+    reference = fit_reference(arguments.store, arguments.exercise, arguments.out, label=arguments.label,
+                              video_ids=arguments.videos, layout=arguments.layout, split=arguments.split,
+                              options=options)
+    print(fit_summary(reference, arguments.out))
+    return 0
+
+
+def command_score(arguments: argparse.Namespace) -> int:
+    from posegraph.flows.scoring import score_video
+
+    report = score_video(arguments.video, arguments.reference, store_path=arguments.store,
+                         exercise=arguments.exercise, checkpoint=arguments.checkpoint, method=arguments.method,
+                         out=arguments.out, name=arguments.name)
+    for line in report.warnings:
+        print(line, file=sys.stderr)
+    if arguments.json:
+        if report.store_note:
+            print(report.store_note, file=sys.stderr)
+        print(json.dumps(report.to_dict()))
+    else:
+        print(report.text())
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    scoring = commands.add_parser("scoring", help="form references: fit one from good executions in a store")
+    actions = scoring.add_subparsers(dest="scoring_command", required=True, metavar="ACTION")
+    fit = actions.add_parser(
+        "fit", help="fit a form reference (HDBSCAN pose clusters) on stored good executions of one exercise",
+        description="Fits on person 0 of the chosen ok videos: --videos, else the videos labelled --label, "
+                    "else those labelled with the exercise. Both clusterings are fitted (phase, the "
+                    "default for scoring, and the per-joint baseline).")
+    fit.add_argument("--store", required=True, help="skeleton store folder")
+    fit.add_argument("--exercise", required=True, help="the exercise the reference judges, e.g. squat")
+    fit.add_argument("--videos", nargs="+", metavar="ID", help="these video ids (or unique prefixes)")
+    fit.add_argument("--label", help="the videos with this label (default: the exercise)")
+    fit.add_argument("--split", help="only videos of this split, e.g. train")
+    fit.add_argument("--layout", help="the layout, when the videos are stored in several")
+    fit.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="a fit option: mirror, min_visibility, max_frames, seed, min_cluster_size, "
+                          "min_samples, min_spread")
+    fit.add_argument("--out", required=True, help="the reference file to write (JSON)")
+    fit.set_defaults(run=command_scoring_fit)
+
+    score = commands.add_parser(
+        "score", help="score a video's form against a reference, 0-100 per joint and frame",
+        description="Scores a video file (BlazePose first) or a stored video id. With --store, a stored "
+                    "video's scores go into the store's scores table (replacing earlier ones of the "
+                    "same reference name and method).")
+    score.add_argument("video", help="a video file, or a stored video id (or unique prefix) with --store")
+    score.add_argument("--reference", required=True, help="a reference file from `posegraph scoring fit`")
+    score.add_argument("--store", help="skeleton store: where a video id is read from and scores are written")
+    which = score.add_mutually_exclusive_group()
+    which.add_argument("--exercise", help="the video's exercise (default: the store's label, else the reference's)")
+    which.add_argument("--checkpoint", help="find the exercise with this classifier checkpoint (top class)")
+    score.add_argument("--method", default="phase", choices=("phase", "joint"),
+                       help="phase (default: pose clusters) or joint (the per-joint baseline)")
+    score.add_argument("--name", help="the reference name scores are stored under (default: its file name)")
+    score.add_argument("--json", action="store_true", help="print the scores as JSON")
+    score.add_argument("--out", help="FILE.png: a picture of the skeleton, joints red to green by score; "
+                                     "FILE.mp4 or .gif: an overlay video")
+    score.set_defaults(run=command_score)

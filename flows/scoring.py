@@ -1,0 +1,243 @@
+"""Form scoring from the command line and the demo: fit a reference from a store, score a video.
+
+Plain functions (no Prefect: scoring one video takes well under a second once its skeleton is
+there, less than starting a Prefect server would). The work is in :mod:`posegraph.scoring`;
+this module wires it to the store, BlazePose, a classifier checkpoint and the pictures:
+
+- :func:`fit_reference`: ``posegraph scoring fit``;
+- :func:`score_video`: ``posegraph score``. The video is a file (a file already extracted into
+  ``--store``, found by its content hash, is read from the store instead of running BlazePose
+  again) or a stored video id or unique prefix. The exercise comes from ``--exercise``, else a
+  classifier checkpoint, else the store's label, else it is assumed to be the reference's, and
+  the report says which. Scores of a stored video are written to the store's ``scores`` table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from posegraph.scoring import FitOptions, FormReference, FormScore
+
+PICTURE_SUFFIXES = (".png", ".mp4", ".gif")
+
+
+def parse_fit_options(pairs: list[str]) -> dict[str, object]:
+    """``["max_frames=5000", "mirror=false"]`` -> typed :class:`FitOptions` fields."""
+    types = {item.name: item.type for item in dataclasses.fields(FitOptions)}
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, separator, text = pair.partition("=")
+        key = key.strip()
+        if not separator or key not in types:
+            raise ValueError(f"--set {pair!r}: expected KEY=VALUE with KEY one of {', '.join(types)}")
+        kind = types[key] if isinstance(types[key], str) else types[key].__name__
+        try:
+            if kind == "bool":
+                if text.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(text)
+                options[key] = text.strip().lower() in ("true", "1", "yes")
+            else:
+                options[key] = int(text) if kind == "int" else float(text)
+        except ValueError:
+            raise ValueError(f"--set {pair!r}: {key} must be a {kind}") from None
+    return options
+
+
+def reference_name(path: str | Path) -> str:
+    """The name scores are stored under: the file name without ``.json`` / ``.reference``."""
+    name = Path(path).name
+    for suffix in (".json", ".reference"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def load_reference(path: str | Path) -> FormReference:
+    """A saved reference; a missing file is a ``FileNotFoundError`` that says how to make one."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no form reference at {path}; fit one with `posegraph scoring fit "
+                                f"--store STORE --exercise EXERCISE --out {path}`")
+    return FormReference.load(path)
+
+
+def fit_reference(store_path: str | Path, exercise: str, out: str | Path, label: str | None = None,
+                  video_ids: list[str] | None = None, layout: str | None = None,
+                  split: str | None = None, options: dict[str, object] | None = None) -> FormReference:
+    """Fit a reference on stored videos (ids may be unique prefixes) and save it to ``out``."""
+    from posegraph.data import SkeletonStore
+    from posegraph.flows.visualize import resolve_video_id
+    from posegraph.scoring.sources import fit_from_store
+
+    store = SkeletonStore(store_path, create=False)
+    ids = [resolve_video_id(store, video) for video in video_ids] if video_ids else None
+    reference = fit_from_store(store, exercise, label, ids, layout, split, **(options or {}))
+    reference.save(out)
+    return reference
+
+
+def fit_summary(reference: FormReference, out: str | Path) -> str:
+    """What ``posegraph scoring fit`` prints."""
+    frames = reference.info["frames"]
+    videos = reference.info.get("videos") or []
+    return (f"reference {out}: exercise {reference.exercise}, layout {reference.layout}, "
+            f"{len(videos)} videos\n"
+            f"frames: {frames['given']} given, {frames['used']} used ({frames['too_little_seen']} showing "
+            f"too little of a body, {frames['given'] - frames['too_little_seen'] - frames['sampled']} "
+            f"left out by the max_frames subsample, {frames['fitting_no_phase']} fitting no phase)\n"
+            f"phases found: {len(reference.phases.sizes)} (pose clusters of "
+            f"{int(reference.phases.sizes.min())}-{int(reference.phases.sizes.max())} frames)")
+
+
+@dataclass
+class ScoreReport:
+    """Everything ``posegraph score`` says about one video."""
+
+    video: str  # the video id (stored) or the file path
+    source: object  # a posegraph.scoring.sources.ScoringInput
+    how_read: str
+    exercise: str
+    exercise_source: str
+    reference_path: Path
+    reference: FormReference
+    result: FormScore
+    stored_frames: int | None = None  # frames written to the scores table; None: not stored
+    store_note: str | None = None
+    picture: Path | None = None
+    warnings: list[str] = field(default_factory=list)  # for stderr: the exercise differs from the reference's
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON of ``--json``: the FormScore fields plus exercise, its source, the reference, the method."""
+        return {**self.result.to_dict(), "exercise": self.exercise, "exercise_source": self.exercise_source,
+                "reference": {"path": str(self.reference_path), "name": reference_name(self.reference_path),
+                              "exercise": self.reference.exercise, "layout": self.reference.layout},
+                "method": self.result.method}
+
+    def text(self) -> str:
+        """The plain-text summary."""
+        result = self.result
+        frames = len(result.frame_scores)
+        scored = int(np.isfinite(result.frame_scores).sum())
+        other = (f"; not the reference's exercise ({self.reference.exercise})"
+                 if self.exercise != self.reference.exercise else "")
+        lines = [f"video: {self.video} ({self.how_read}, {frames} frames, {scored} with a score)",
+                 f"exercise: {self.exercise} ({self.exercise_source}){other}",
+                 f"reference: {self.reference_path} ({self.reference.exercise}, {self.reference.layout}), "
+                 f"method {result.method}",
+                 f"form score: {_score(result.mean_score)} / 100; running score at the end "
+                 f"{_score(_last(result.running_score))}",
+                 "worst joints:"]
+        for worst in result.worst_joints:
+            when = f"{worst.time:.2f} s, " if worst.time is not None else ""
+            lines.append(f"  {worst.joint:<16} {worst.mean_score:5.1f}  lowest at {when}frame {worst.frame_index}")
+        if self.stored_frames is not None:
+            lines.append(f"stored: {self.stored_frames} frames in the scores table (reference "
+                         f"{reference_name(self.reference_path)!r}, method {result.method})")
+        if self.store_note:
+            lines.append(self.store_note)
+        if self.picture:
+            lines.append(f"picture: {self.picture}")
+        return "\n".join(lines)
+
+
+def _score(value: float) -> str:
+    return f"{value:.1f}" if np.isfinite(value) else "none"
+
+
+def _last(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite[-1]) if len(finite) else float("nan")
+
+
+def read_video(target: str, store, layout: str):
+    """The video to score as ``(id or path, ScoringInput, how it was read)``."""
+    from posegraph.scoring.sources import file_input, file_sha256, stored_input
+
+    path = Path(target)
+    if not path.is_file() and (path.suffix or "/" in target):  # ids are hex digits: this meant a file
+        raise FileNotFoundError(f"{target}: no such video file")
+    if path.is_file():
+        if store is not None:
+            digest = file_sha256(path)
+            if any(row["layout"] == layout for row in store.video_rows(digest)):
+                return str(path), stored_input(store, digest, layout), f"stored as {digest[:12]}"
+        if layout != "blazepose33":
+            raise ValueError(f"the reference is for layout {layout}, but a video file is extracted with "
+                             f"BlazePose (blazepose33): score it with a blazepose33 reference")
+        return str(path), file_input(path), "BlazePose"
+    if store is None:
+        raise FileNotFoundError(f"{target}: no such video file; to score a stored video id, pass --store STORE")
+    from posegraph.flows.visualize import resolve_video_id
+
+    video_id = resolve_video_id(store, target)
+    return video_id, stored_input(store, video_id, layout), "stored"
+
+
+def decide_exercise(source, reference: FormReference, exercise: str | None = None,
+                    checkpoint: str | Path | None = None) -> tuple[str, str]:
+    """``(exercise, where it came from)``: --exercise, a classifier checkpoint, the store's label,
+    or else the reference's exercise (assumed)."""
+    if exercise:
+        return exercise, "from --exercise"
+    if checkpoint:
+        from posegraph.gcn.inference import classify_sequence, load_classifier
+        from posegraph.gcn.preprocess import PeopleSequence
+
+        model, content = load_classifier(checkpoint)
+        sequence = PeopleSequence(source.joints[None], source.layout, source.timestamps, source.width,
+                                  source.height)
+        (name, probability), *_ = classify_sequence(model, content, sequence, top_k=1)
+        return name, f"classified by {checkpoint}, {probability:.0%}"
+    if source.label:
+        return source.label, "the store's label"
+    return reference.exercise, "assumed to be the reference's; pass --exercise or --checkpoint"
+
+
+def score_video(target: str, reference_path: str | Path, store_path: str | Path | None = None,
+                exercise: str | None = None, checkpoint: str | Path | None = None, method: str = "phase",
+                out: str | Path | None = None, name: str | None = None) -> ScoreReport:
+    """Score one video (a file, or a stored id or prefix) against a saved reference (module docstring).
+
+    Raises ``FileNotFoundError`` / ``ValueError`` / ``StoreError`` with a message for people:
+    no reference file, a reference of another layout, no such video, nobody detected.
+    """
+    from posegraph.data import SkeletonStore
+    from posegraph.scoring.sources import file_sha256, score_rows
+
+    if out is not None and Path(out).suffix.lower() not in PICTURE_SUFFIXES:
+        raise ValueError(f"--out {out}: choose a picture (.png) or a video (.mp4, .gif)")
+    reference_path = Path(reference_path)
+    reference = load_reference(reference_path)
+    store = SkeletonStore(store_path, create=False) if store_path else None
+    video, source, how_read = read_video(target, store, reference.layout)
+    if source.layout != reference.layout:
+        raise ValueError(f"{reference_path} is a reference of layout {reference.layout}, but {video} is "
+                         f"{source.layout}: fit a reference in {source.layout}")
+    if not source.has_person:
+        raise ValueError(f"{video}: no person detected in any frame; nothing to score")
+    found, how = decide_exercise(source, reference, exercise, checkpoint)
+    result = reference.score(source.joints, source.frame_size, method=method, timestamps=source.timestamps)
+    if not np.isfinite(result.mean_score):
+        raise ValueError(f"{video}: no frame shows enough of a body (both hips and a torso) to score")
+    report = ScoreReport(video, source, how_read, found, how, reference_path, reference, result)
+    if found != reference.exercise:
+        report.warnings.append(
+            f"warning: the video's exercise is {found!r} ({how}), but {reference_path} is a "
+            f"{reference.exercise!r} reference: the scores say how close this is to good "
+            f"{reference.exercise} form, not to good {found} form")
+    if store is not None and source.video_id is not None:
+        rows = score_rows(source, result, reference, name or reference_name(reference_path),
+                          file_sha256(reference_path), found)
+        report.stored_frames = len(rows.frame_indices) if store.write_scores([rows]) else 0
+        if not report.stored_frames:
+            report.store_note = "not stored: the video was written again while it was scored; score it again"
+    elif store is not None:
+        report.store_note = (f"not stored: {video} is not in the store at {store.root} (its content hash "
+                             f"is not a stored video id); `posegraph extract` it first to keep its scores")
+    if out is not None:
+        from posegraph.flows.visualize import render_scores
+
+        report.picture = render_scores(source, result, out)
+    return report

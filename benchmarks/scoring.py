@@ -33,10 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from posegraph.data.landmark_csv import consecutive_runs, read_landmark_csv
+from posegraph.data.landmark_csv import runs_by_label, split_in_file_order
 from posegraph.data.synthetic import EXERCISES, FAULTS, generate_sequence, make_subjects
 from posegraph.scoring import FormReference
-from posegraph.scoring.normalise import normalise
+from posegraph.scoring.normalise import differing_frames
 from posegraph.skeleton import get_layout
 
 FORM = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "form" / "exercise-correction" / "core"
@@ -57,15 +57,9 @@ def roc_auc(good: np.ndarray, bad: np.ndarray) -> float:
 
 # -- 1. real form labels ---------------------------------------------------------------------------
 def real_splits(path: Path) -> dict[str, tuple[list, list, dict[str, list]]]:
-    labels, joints = read_landmark_csv(path)
-    runs = consecutive_runs(joints, labels)
-    by_label = {label: [joints[runs == run] for run in np.unique(runs[labels == label])]
-                for label in np.unique(labels)}
+    by_label = runs_by_label(path)
     correct = by_label.pop("C")
-    ends = np.cumsum([len(run) for run in correct])
-    first = [run for run, end in zip(correct, ends) if end <= ends[-1] / 2]
-    second = [run for run, end in zip(correct, ends) if end > ends[-1] / 2]
-    return {"first half": (first, second, by_label),
+    return {"first half": (*split_in_file_order(correct), by_label),
             "every other run": (correct[::2], correct[1::2], by_label)}
 
 
@@ -92,13 +86,8 @@ def real_form() -> None:
 
 # -- 2. and 3. synthetic -------------------------------------------------------------------------
 def fault_masks(valid, faulty) -> list[np.ndarray]:
-    masks = []
-    for good, bad in zip(valid, faulty):
-        size = (good.width, good.height)
-        difference = np.linalg.norm(normalise(good.clean_joints, BLAZEPOSE, size, False)
-                                    - normalise(bad.clean_joints, BLAZEPOSE, size, False), axis=-1)
-        masks.append(np.nanmax(difference, axis=1) > 0.15)
-    return masks
+    return [differing_frames(good.clean_joints, bad.clean_joints, BLAZEPOSE, (good.width, good.height))
+            for good, bad in zip(valid, faulty)]
 
 
 def synthetic_faults() -> None:

@@ -58,3 +58,20 @@ def consecutive_runs(joints: np.ndarray, labels: np.ndarray) -> np.ndarray:
     jumps = ~(movement <= JUMP * np.nanmedian(movement))  # NaN movement also starts a run
     changes = np.asarray(labels[1:] != labels[:-1], dtype=bool)
     return np.concatenate([[0], np.cumsum(jumps | changes)]).astype(np.int64)
+
+
+def runs_by_label(path: str | Path, layout: str = "blazepose33") -> dict[str, list[np.ndarray]]:
+    """Each label's runs of consecutive frames (:func:`consecutive_runs`) as ``(T, V, 4)``
+    sequences, in file order."""
+    labels, joints = read_landmark_csv(path, layout)
+    runs = consecutive_runs(joints, labels)
+    return {label: [joints[runs == run] for run in np.unique(runs[labels == label])]
+            for label in np.unique(labels)}
+
+
+def split_in_file_order(runs: list[np.ndarray], fraction: float = 0.5) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Whole runs ending within the first ``fraction`` of their frames (file order), and the rest:
+    a split that keeps neighbouring runs, often of one video, on one side."""
+    ends = np.cumsum([len(run) for run in runs])
+    return ([run for run, end in zip(runs, ends) if end <= ends[-1] * fraction],
+            [run for run, end in zip(runs, ends) if end > ends[-1] * fraction])

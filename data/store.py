@@ -367,30 +367,12 @@ class SkeletonStore:
         the same files.
         """
         schema = features_schema(names)
-        latest = {(rows.video_id, rows.layout): rows for rows in items}
-        by_bucket: dict[str, list[FeatureRows]] = defaultdict(list)
-        for rows in latest.values():
-            _check_feature_rows(rows, len(schema) - len(FEATURE_KEYS))
-            by_bucket[self.bucket_of(rows.video_id)].append(rows)
-        remove_stale_staging(self.root)
-        stored = []
-        for bucket, group in sorted(by_bucket.items()):
-            with bucket_lock(self.root, bucket):
-                stored += self._write_features_bucket(bucket, schema, group)
-        return stored
-
-    def _write_features_bucket(self, bucket: str, schema: pa.Schema,
-                               group: list[FeatureRows]) -> list[FeatureRows]:
-        fresh = self._fresh(group, self._current(bucket))
-        per_layout: dict[str, list[FeatureRows]] = defaultdict(list)
-        for item in fresh:
-            per_layout[item.layout].append(item)
-        for layout, items in sorted(per_layout.items()):
-            self._rewrite(self.features_file(layout, bucket), schema,
-                          keep=_without_videos(item.video_id for item in items),
-                          additions=[features_table(item, schema) for item in items],
-                          sort_keys=list(FEATURE_KEYS), exact=True)
-        return fresh
+        return self._write_derived(
+            items, key=lambda rows: (rows.video_id, rows.layout),
+            check=lambda rows: _check_feature_rows(rows, len(schema) - len(FEATURE_KEYS)),
+            file_of=self.features_file, schema_of=lambda layout: schema,
+            keep_of=lambda items: _without_videos(item.video_id for item in items),
+            table_of=features_table, sort_keys=FEATURE_KEYS)
 
     def write_scores(self, items: Iterable[ScoreRows]) -> list[ScoreRows]:
         """Store (or replace) videos' form scores, rewriting each touched bucket once.
@@ -405,26 +387,36 @@ class SkeletonStore:
             references or methods of the same video are kept; writing the same items twice
             gives the same files.
         """
-        latest = {(rows.video_id, rows.layout, rows.reference, rows.method): rows for rows in items}
-        by_bucket: dict[str, list[ScoreRows]] = defaultdict(list)
+        return self._write_derived(
+            items, key=lambda rows: (rows.video_id, rows.layout, rows.reference, rows.method),
+            check=_check_score_rows, file_of=self.scores_file,
+            schema_of=lambda layout: scores_schema(layout, get_layout(layout).num_joints),
+            keep_of=lambda items: _without_scores((item.video_id, item.reference, item.method) for item in items),
+            table_of=scores_table, sort_keys=SCORE_KEYS)
+
+    def _write_derived(self, items: Iterable, key, check, file_of, schema_of, keep_of, table_of,
+                       sort_keys: Sequence[str]) -> list:
+        """The one write of derived tables (features, scores): the last item per ``key`` wins,
+        each touched bucket is rewritten once under its lock, only items of the current
+        ``videos`` row are stored (see :meth:`_fresh`); files get exactly ``schema_of(layout)``."""
+        latest = {key(rows): rows for rows in items}
+        by_bucket: dict[str, list] = defaultdict(list)
         for rows in latest.values():
-            _check_score_rows(rows)
+            check(rows)
             by_bucket[self.bucket_of(rows.video_id)].append(rows)
         remove_stale_staging(self.root)
         stored = []
         for bucket, group in sorted(by_bucket.items()):
             with bucket_lock(self.root, bucket):
                 fresh = self._fresh(group, self._current(bucket))
-                per_layout: dict[str, list[ScoreRows]] = defaultdict(list)
+                per_layout: dict[str, list] = defaultdict(list)
                 for item in fresh:
                     per_layout[item.layout].append(item)
                 for layout, layout_items in sorted(per_layout.items()):
-                    schema = scores_schema(layout, get_layout(layout).num_joints)
-                    self._rewrite(self.scores_file(layout, bucket), schema,
-                                  keep=_without_scores((item.video_id, item.reference, item.method)
-                                                       for item in layout_items),
-                                  additions=[scores_table(item, schema) for item in layout_items],
-                                  sort_keys=list(SCORE_KEYS), exact=True)
+                    schema = schema_of(layout)
+                    self._rewrite(file_of(layout, bucket), schema, keep=keep_of(layout_items),
+                                  additions=[table_of(item, schema) for item in layout_items],
+                                  sort_keys=list(sort_keys), exact=True)
                 stored += fresh
         return stored
 

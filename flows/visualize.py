@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from posegraph.data import SkeletonStore, VideoNotFoundError
+from posegraph.data.records import stored_frame_rate
 from posegraph.skeleton import get_layout
 from posegraph.skeleton.render import (SHEET_FRAMES, contact_sheet, overlay, score_colors, score_legend,
                                        source_frames, write_images)
@@ -36,7 +37,7 @@ def render_stored_video(store: SkeletonStore, video_id: str, out: str | Path, la
     row = next(r for r in store.video_rows(video_id) if r["layout"] == frames.layout)
     width, height = row["width"] or DEFAULT_CANVAS[0], row["height"] or DEFAULT_CANVAS[1]
     images = source_frames(row["source_path"], frames.frame_indices, width, height)
-    fps = row["sampled_fps"] or row["source_fps"] or 16.0
+    fps = stored_frame_rate(row)
     return write_images(overlay(images, frames.joints, get_layout(frames.layout), frames.interpolated), out, fps)
 
 

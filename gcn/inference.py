@@ -74,12 +74,8 @@ def classify_video_file(video: str | Path, model: torch.nn.Module, content: dict
 
 def extract_sequence(video: str | Path) -> PeopleSequence:
     """BlazePose skeleton of a video file, cleaned, with its clock and frame size."""
-    from posegraph.skeleton import build_extractor
-    from posegraph.skeleton.cleaning import clean
+    from posegraph.skeleton.extraction import extract_cleaned
 
-    result = build_extractor("blazepose").extract(video)
-    cleaned = clean(result.joints, result.detected)
-    if not cleaned.detected.any():
-        raise ValueError(f"{video}: no person found in any frame; nothing to classify")
-    return PeopleSequence(cleaned.joints[None], result.layout, result.timestamps,
+    result, joints = extract_cleaned(video)
+    return PeopleSequence(joints[None], result.layout, result.timestamps,
                           result.properties.width, result.properties.height)

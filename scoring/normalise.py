@@ -143,3 +143,13 @@ def mirrored(poses: np.ndarray, layout: Layout) -> np.ndarray:
     flipped = poses[:, mirror_permutation(layout)].copy()
     flipped[..., 0] *= -1.0
     return flipped
+
+
+def differing_frames(first: np.ndarray, second: np.ndarray, layout: str | Layout,
+                     frame_size: tuple[float, float] | None = None, threshold: float = 0.15) -> np.ndarray:
+    """``(T,)`` True where two takes of one movement (a valid execution and its faulty twin with the
+    same timing and camera) differ by more than ``threshold`` torso lengths in some joint, in this
+    body frame without mirroring: where a fault shows (a knee caves only near the bottom)."""
+    difference = np.linalg.norm(normalise(first, layout, frame_size, False)
+                                - normalise(second, layout, frame_size, False), axis=-1)
+    return np.nanmax(difference, axis=1) > threshold

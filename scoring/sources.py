@@ -94,17 +94,12 @@ def file_input(path: str | Path, target_fps: float | None = DEFAULT_FPS) -> Scor
 
     Raises ``ValueError`` when nobody is detected in any frame.
     """
-    from posegraph.skeleton import build_extractor
-    from posegraph.skeleton.cleaning import clean
+    from posegraph.skeleton.extraction import extract_cleaned
 
-    result = build_extractor("blazepose", target_fps=target_fps).extract(path)
-    cleaned = clean(result.joints, result.detected)
-    if not cleaned.detected.any():
-        raise ValueError(f"{path}: no person detected in any of its {len(result.joints)} sampled "
-                         f"frames; nothing to score")
+    result, joints = extract_cleaned(path, target_fps)
     rates = [rate for rate in (target_fps, result.properties.frames_per_second) if rate]
     fps = min(rates) if rates else DEFAULT_FPS  # sampling never adds frames
-    return ScoringInput(cleaned.joints, result.layout, result.timestamps, result.frame_indices,
+    return ScoringInput(joints, result.layout, result.timestamps, result.frame_indices,
                         result.properties.width, result.properties.height, str(path), float(fps))
 
 

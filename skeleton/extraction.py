@@ -69,3 +69,20 @@ def build_extractor(name: str = "blazepose", **options: object) -> Extractor:
 
         return HRNetExtractor(**options)
     raise ValueError(f"unknown extractor {name!r}; choose from {', '.join(EXTRACTORS)}")
+
+
+def extract_cleaned(path: str | Path, target_fps: float | None = 16.0,  # video.DEFAULT_FPS (no OpenCV here)
+                    ) -> tuple[ExtractionResult, np.ndarray]:
+    """One video file through BlazePose, cleaned with the extraction defaults (visibility
+    threshold, short gaps interpolated): the raw result and the cleaned ``joints (T, V, 4)``.
+
+    For one-off use (``classify``, ``score`` of a file); corpora go through the extraction flow.
+    Raises ``ValueError`` naming the file when nobody is detected in any sampled frame.
+    """
+    from .cleaning import clean
+
+    result = build_extractor("blazepose", target_fps=target_fps).extract(path)
+    cleaned = clean(result.joints, result.detected)
+    if not cleaned.detected.any():
+        raise ValueError(f"{path}: no person detected in any of its {len(result.joints)} sampled frames")
+    return result, cleaned.joints

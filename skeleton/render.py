@@ -23,10 +23,16 @@ UNSCORED_COLOR = (150, 150, 150)  # BGR grey: a joint without a score (not seen)
 SHEET_FRAMES = 8
 
 
+def ramp_colors(values: np.ndarray) -> np.ndarray:
+    """BGR from red (0) through yellow (0.5) to green (1); NaN counts as 0. ``(...)`` -> ``(..., 3)`` uint8."""
+    value = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0), 0.0, 1.0)
+    return np.stack([np.zeros_like(value), 255 * np.minimum(1.0, 2 * value),
+                     255 * np.minimum(1.0, 2 * (1 - value))], axis=-1).astype(np.uint8)
+
+
 def visibility_color(visibility: float) -> tuple[int, int, int]:
     """BGR from red (0) through yellow (0.5) to green (1)."""
-    value = float(np.clip(np.nan_to_num(visibility, nan=0.0), 0.0, 1.0))
-    return (0, int(255 * min(1.0, 2 * value)), int(255 * min(1.0, 2 * (1 - value))))
+    return tuple(int(channel) for channel in ramp_colors(visibility))
 
 
 def score_colors(scores: np.ndarray) -> np.ndarray:
@@ -35,9 +41,7 @@ def score_colors(scores: np.ndarray) -> np.ndarray:
     Shapes: ``scores (...)`` -> ``(..., 3)`` uint8.
     """
     scores = np.asarray(scores, dtype=np.float64)
-    value = np.clip(np.nan_to_num(scores / 100.0, nan=0.0), 0.0, 1.0)
-    colors = np.stack([np.zeros_like(value), 255 * np.minimum(1.0, 2 * value),
-                       255 * np.minimum(1.0, 2 * (1 - value))], axis=-1).astype(np.uint8)
+    colors = ramp_colors(scores / 100.0)
     colors[~np.isfinite(scores)] = UNSCORED_COLOR
     return colors
 

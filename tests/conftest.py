@@ -42,6 +42,13 @@ def video_id(prefix: str, number: int = 0) -> str:
     return (prefix + f"{number:x}").ljust(64, "0")
 
 
+@pytest.fixture
+def two_videos(store):
+    """A store with two committed videos in bucket ``ab`` (20 and 8 frames), for derived tables."""
+    store.write_videos([make_video(video_id("ab", 1), frames=20), make_video(video_id("ab", 2), frames=8)])
+    return store
+
+
 VIDEOS = SHARED / "testdata" / "videos"
 
 

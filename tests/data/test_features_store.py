@@ -27,12 +27,6 @@ def write_both(store) -> None:
                                  feature_rows(store, video_id("ab", 2), frames=8)])
 
 
-@pytest.fixture
-def two_videos(store):
-    store.write_videos([make_video(video_id("ab", 1), frames=20), make_video(video_id("ab", 2), frames=8)])
-    return store
-
-
 def test_round_trip_with_nulls_where_values_are_missing(two_videos):
     rows = feature_rows(two_videos, video_id("ab", 1))
     assert two_videos.write_features(NAMES, [rows]) == [rows]

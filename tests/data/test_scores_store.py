@@ -25,12 +25,6 @@ def score_rows(store, video: str, reference: str = "squat", method: str = "phase
                      extracted_at=row["extracted_at"] if row else None)
 
 
-@pytest.fixture
-def two_videos(store):
-    store.write_videos([make_video(video_id("ab", 1), frames=20), make_video(video_id("ab", 2), frames=8)])
-    return store
-
-
 def test_round_trip_with_nulls_for_unscored_joints_and_frames(two_videos):
     rows = score_rows(two_videos, video_id("ab", 1))
     assert two_videos.write_scores([rows]) == [rows]

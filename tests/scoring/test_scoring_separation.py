@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posegraph.data.landmark_csv import consecutive_runs, read_landmark_csv
+from posegraph.data.landmark_csv import runs_by_label, split_in_file_order
 from posegraph.scoring import FormReference
-from posegraph.scoring.normalise import normalise
+from posegraph.scoring.normalise import differing_frames
 from posegraph.skeleton import get_layout
 
 FORM = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "form" / "exercise-correction" / "core"
@@ -25,15 +25,9 @@ def frame_scores(reference, sequences, method="phase", masks=None):
 
 
 def where_the_fault_shows(valid, faulty):
-    """Frames where the faulty twin (same seed, timing, camera) differs from the valid one by
-    more than 0.15 torso lengths in some joint: a knee caves only near the bottom."""
-    masks = []
-    for good, bad in zip(valid, faulty):
-        size = (good.width, good.height)
-        difference = np.linalg.norm(normalise(good.clean_joints, BLAZEPOSE, size, False)
-                                    - normalise(bad.clean_joints, BLAZEPOSE, size, False), axis=-1)
-        masks.append(np.nanmax(difference, axis=1) > 0.15)
-    return masks
+    """Frames where the faulty twin differs from the valid one (``differing_frames``, 0.15 torso lengths)."""
+    return [differing_frames(good.clean_joints, bad.clean_joints, BLAZEPOSE, (good.width, good.height))
+            for good, bad in zip(valid, faulty)]
 
 
 @pytest.mark.parametrize("exercise, fault, threshold, gap", [
@@ -67,14 +61,8 @@ def test_other_exercises_are_invalid_squats(squat_reference, synthetic, roc_auc)
 def split_correct_and_errors(path):
     """Runs of consecutive rows as sequences: the first half of the correct rows (in file order,
     whole runs) to fit, the rest held out, and the error rows by label."""
-    labels, joints = read_landmark_csv(path)
-    runs = consecutive_runs(joints, labels)
-    by_label = {label: [joints[runs == run] for run in np.unique(runs[labels == label])]
-                for label in np.unique(labels)}
-    correct = by_label.pop("C")
-    ends = np.cumsum([len(run) for run in correct])
-    fit = [run for run, end in zip(correct, ends) if end <= ends[-1] / 2]
-    held_out = [run for run, end in zip(correct, ends) if end > ends[-1] / 2]
+    by_label = runs_by_label(path)
+    fit, held_out = split_in_file_order(by_label.pop("C"))
     return fit, held_out, by_label
 
 

@@ -241,8 +241,11 @@ def train_demo_model(store_path: Path, run_dir: Path, config=None) -> dict:
 
 
 def classify_file(video: Path, checkpoint: Path) -> None:
-    from posegraph.gcn.inference import classify_video_file, load_classifier
+    from posegraph.gcn.inference import answer_sequence, extract_sequence, load_classifier
 
     model, content = load_classifier(checkpoint)
-    for name, probability in classify_video_file(video, model, content, top_k=3):
+    answer = answer_sequence(model, content, extract_sequence(video), top_k=3)
+    print(f"  answer: {answer.answer}" + ("" if answer.threshold is None else
+                                          f" (calibrated; 'none of these' below {answer.threshold:.0%})"))
+    for name, probability in answer.ranking:
         print(f"  {probability:7.2%}  {name}")

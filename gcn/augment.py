@@ -4,6 +4,10 @@
 - :func:`camera_motion`: simulated camera movement as in the reference feeder
   (``random_move``): rotation, scale and translation that change smoothly over time,
   interpolated between a few random key frames.
+- :func:`mirror`: the left-right mirror image (x negated, left and right joints swapped), so a
+  movement filmed from the other side or done with the other arm looks as it would.
+- :func:`evenly_spaced_crops`: the evaluation counterpart of :func:`random_crop`, several windows
+  spread over the clip whose scores are averaged (test-time averaging).
 """
 
 from __future__ import annotations
@@ -24,6 +28,26 @@ def random_crop(data: np.ndarray, length: int, random: np.random.Generator) -> n
         return data[:, start:start + length]
     repeats = int(np.ceil(length / max(frames, 1)))
     return np.concatenate([data] * repeats, axis=1)[:, :length]
+
+
+def mirror(data: np.ndarray, mirror_index: tuple[int, ...]) -> np.ndarray:
+    """``(C, T, V, M)`` kept: x (channel 0, centred on the body) negated, joints swapped by ``mirror_index``."""
+    flipped = data[:, :, list(mirror_index)].copy()
+    flipped[0] = -flipped[0]
+    return flipped
+
+
+def evenly_spaced_crops(data: np.ndarray, length: int, count: int) -> np.ndarray:
+    """``(C, T, V, M)`` -> ``(K, C, length, V, M)``: up to ``count`` windows spread evenly over the clip.
+
+    A clip shorter than ``length`` is looped, starting at evenly spaced frames (each window then holds
+    the whole clip, at different phases); identical windows are kept once.
+    """
+    frames = max(data.shape[1], 1)
+    last_start = frames - length if frames >= length else frames - 1
+    starts = sorted({int(round(start)) for start in np.linspace(0, last_start, max(count, 1))})
+    looped = np.concatenate([data] * (int(np.ceil(length / frames)) + 1), axis=1) if frames < length else data
+    return np.stack([looped[:, start:start + length] for start in starts])
 
 
 def pad_or_loop(data: np.ndarray, length: int) -> np.ndarray:

@@ -27,7 +27,8 @@ def weights_checksum(state_dict: dict[str, torch.Tensor]) -> str:
 
 def save_checkpoint(path: Path, model_state: dict[str, torch.Tensor], *, model: str, layout: str,
                     class_names: list[str], config: dict, normalization: dict, num_persons: int,
-                    in_channels: int, training_state: dict | None = None, extra: dict | None = None) -> None:
+                    in_channels: int, training_state: dict | None = None, extra: dict | None = None,
+                    rejection: dict | None = None) -> None:
     """Write atomically (temporary file + rename), so a killed run never leaves half a checkpoint."""
     content = {
         "format": FORMAT, "model": model, "layout": layout, "class_names": list(class_names),
@@ -35,6 +36,7 @@ def save_checkpoint(path: Path, model_state: dict[str, torch.Tensor], *, model: 
         "in_channels": in_channels, "state_dict": {k: v.detach().cpu() for k, v in model_state.items()},
         "checksum": weights_checksum(model_state), "training_state": training_state or {},
         "extra": extra or {},  # what a model family needs beyond weights (the BiLSTM's feature scaler)
+        "rejection": rejection or {},  # calibrated "none of these" (posegraph.gcn.rejection), once fitted
     }
     temporary = path.with_name(f".{path.name}.partial")
     torch.save(content, temporary)

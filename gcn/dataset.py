@@ -2,8 +2,10 @@
 
 Reads only the videos it is given (one bucket file each), caches their prepared arrays (model
 layout, model frame rate, one geometry: see :mod:`posegraph.gcn.preprocess`), and serves
-``(C, T, V, M)`` tensors: training takes random 90-frame crops with simulated camera
-movement; evaluation returns the whole sequence. Randomness comes from
+``(C, T, V, M)`` tensors: training takes a random crop of ``clip_frames`` frames, mirrors it left-right
+half of the time and adds simulated camera movement; evaluation returns ``(K, C, T, V, M)``, K
+crops of the same length spread evenly over the video, whose scores are averaged (see
+:func:`collate_crops`). Randomness comes from
 ``(seed, epoch, index)`` only, so a resumed run sees exactly the samples an uninterrupted one
 would.
 """
@@ -18,7 +20,9 @@ from torch.utils.data import Dataset
 
 from posegraph.data import SkeletonStore
 
-from .augment import camera_motion, pad_or_loop, random_crop
+from posegraph.skeleton import get_layout
+
+from .augment import camera_motion, evenly_spaced_crops, mirror, random_crop
 from .preprocess import DEFAULT_FPS, PeopleSequence, prepare, to_channels
 
 
@@ -52,14 +56,16 @@ class SkeletonDataset(Dataset):
         items: the videos (id, stored layout, class index).
         model_layout: layout the model expects (stored data is converted when it differs).
         num_persons: persons M per sample.
-        train: random crops + camera motion when True, whole sequences otherwise.
-        clip_frames: crop length for training (90 = ~5.6 s at 16 fps).
+        train: random crops + augmentation when True, evenly spaced crops otherwise.
+        clip_frames: crop length (48 = 3 s at 16 fps).
         frames_per_second: sequences are resampled to this rate by their timestamps.
+        flip: mirror training crops left-right with probability 1/2 (when ``augment``).
+        test_crops: crops per video for evaluation.
     """
 
     def __init__(self, store: SkeletonStore, items: list[VideoItem], model_layout: str, num_persons: int = 1,
-                 train: bool = False, clip_frames: int = 90, seed: int = 0, augment: bool = True,
-                 frames_per_second: float = DEFAULT_FPS) -> None:
+                 train: bool = False, clip_frames: int = 48, seed: int = 0, augment: bool = True,
+                 frames_per_second: float = DEFAULT_FPS, flip: bool = True, test_crops: int = 5) -> None:
         self.store = store
         self.items = items
         self.model_layout = model_layout
@@ -69,6 +75,9 @@ class SkeletonDataset(Dataset):
         self.seed = seed
         self.augment = augment
         self.frames_per_second = frames_per_second
+        self.flip = flip
+        self.test_crops = test_crops
+        self.mirror_index = get_layout(model_layout).mirror_index
         self.epoch = 0
         self._cache: dict[int, np.ndarray] = {}
 
@@ -88,16 +97,27 @@ class SkeletonDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         data = self.sequence(index)
-        if self.train:
-            random = np.random.default_rng([self.seed, self.epoch, index])
-            data = random_crop(data, self.clip_frames, random)
-            if self.augment:
-                data = camera_motion(data, random)
+        if not self.train:
+            return torch.from_numpy(evenly_spaced_crops(data, self.clip_frames, self.test_crops)), self.items[index].label
+        random = np.random.default_rng([self.seed, self.epoch, index])
+        data = random_crop(data, self.clip_frames, random)
+        heads = random.random() < 0.5  # drawn whatever the settings: the other draws stay the same
+        if self.augment and self.flip and heads:
+            data = mirror(data, self.mirror_index)
+        if self.augment:
+            data = camera_motion(data, random)
         return torch.from_numpy(np.ascontiguousarray(data, dtype=np.float32)), self.items[index].label
 
 
-def collate_whole_sequences(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Evaluation batches: every sequence looped to the longest one in the batch."""
-    longest = max(sample.shape[1] for sample, _ in batch)
-    data = [torch.from_numpy(pad_or_loop(sample.numpy(), longest)) for sample, _ in batch]
-    return torch.stack(data), torch.tensor([label for _, label in batch])
+def collate_crops(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Evaluation batches: every video's crops in one tensor, how many each video has, and the labels.
+
+    Shapes: ``K_i x (C, T, V, M)`` per video -> ``(sum K_i, C, T, V, M)``, ``(N,)``, ``(N,)``.
+    """
+    return (torch.cat([crops for crops, _ in batch]), torch.tensor([len(crops) for crops, _ in batch]),
+            torch.tensor([label for _, label in batch]))
+
+
+def average_over_crops(crop_logits: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """``(sum K_i, classes)`` -> ``(N, classes)``: each video's mean logits over its crops."""
+    return torch.stack([chunk.mean(dim=0) for chunk in torch.split(crop_logits, counts.tolist())])

@@ -4,14 +4,16 @@ The training loop (:mod:`posegraph.gcn.training`), evaluation and ``classify`` a
 a family supplies the model, the datasets, video-level evaluation and what its checkpoints need
 beyond the weights (the BiLSTM's feature scaler and windowing).
 
-- ``graph`` (``stgcn``, ``msg3d``): whole skeleton sequences ``(C, T, V, M)``; a video's logits
-  come from the whole sequence.
+- ``graph`` (``stgcn``, ``msg3d``): skeleton sequences ``(C, T, V, M)``; training sees random
+  crops, and a video's logits are the mean over ``test_crops`` crops spread evenly over it.
 - ``sequence`` (``bilstm``): windows of 83 biomechanical features ``(T, 83)``; a video's
   probabilities are the confidence-weighted average of its windows' (windows below
   ``min_window_confidence`` left out), so its logits are their logarithm.
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -21,12 +23,28 @@ from torch.utils.data import DataLoader, Dataset
 from posegraph.data import SkeletonStore
 
 from .config import TrainConfig
-from .dataset import SkeletonDataset, VideoItem, collate_whole_sequences
+from .augment import evenly_spaced_crops
+from .dataset import SkeletonDataset, VideoItem, average_over_crops, collate_crops
 from .evaluation import softmax
 from .preprocess import PeopleSequence, prepare, to_channels
 from .registry import build_model
 
 GRAPH_IN_CHANNELS = 3
+
+
+@contextmanager
+def head_inputs(model: nn.Module):
+    """Collect what the classifier head reads (the video or window embeddings) during forward passes.
+
+    Yields a list that fills with ``(N, D)`` CPU tensors, one per forward pass.
+    """
+    captured: list[torch.Tensor] = []
+    handle = model.head().register_forward_pre_hook(
+        lambda module, inputs: captured.append(inputs[0].detach().float().flatten(1).cpu()))
+    try:
+        yield captured
+    finally:
+        handle.remove()
 
 
 class GraphFamily:
@@ -42,25 +60,32 @@ class GraphFamily:
                  layout: str, config: TrainConfig) -> tuple[Dataset, Dataset, dict]:
         train_set = SkeletonDataset(store, train_items, layout, config.num_persons, train=True,
                                     clip_frames=config.clip_frames, seed=config.seed, augment=config.augment,
-                                    frames_per_second=config.frames_per_second)
+                                    frames_per_second=config.frames_per_second, flip=config.flip)
         return train_set, self.eval_set(store, val_items, layout, config, {}), {"in_channels": GRAPH_IN_CHANNELS}
 
     def eval_set(self, store: SkeletonStore, items: list[VideoItem], layout: str, config: TrainConfig,
                  extra: dict) -> Dataset:
-        return SkeletonDataset(store, items, layout, config.num_persons, frames_per_second=config.frames_per_second)
+        return SkeletonDataset(store, items, layout, config.num_persons, clip_frames=config.clip_frames,
+                               frames_per_second=config.frames_per_second, test_crops=config.test_crops)
 
     def video_logits(self, model: nn.Module, dataset: SkeletonDataset, config: TrainConfig,
                      device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-        """Logits ``(N, classes)`` and labels ``(N,)`` over whole sequences."""
-        loader = DataLoader(dataset, batch_size=config.eval_batch_size, shuffle=False,
-                            collate_fn=collate_whole_sequences)
+        """Logits ``(N, classes)`` (each the mean over the video's crops) and labels ``(N,)``."""
+        return self.video_outputs(model, dataset, config, device)[:2]
+
+    def video_outputs(self, model: nn.Module, dataset: SkeletonDataset, config: TrainConfig,
+                      device: torch.device) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Logits ``(N, classes)``, labels ``(N,)`` and embeddings ``(N, D)``, each a mean over the video's crops."""
+        loader = DataLoader(dataset, batch_size=max(config.eval_batch_size // max(config.test_crops, 1), 1),
+                            shuffle=False, collate_fn=collate_crops)
         model.eval()
-        logits, labels = [], []
-        with torch.no_grad():
-            for data, target in loader:
-                logits.append(model(data.to(device)).float().cpu())
+        logits, labels, embeddings = [], [], []
+        with torch.no_grad(), head_inputs(model) as captured:
+            for data, counts, target in loader:
+                logits.append(average_over_crops(model(data.to(device)).float().cpu(), counts))
+                embeddings.append(average_over_crops(captured.pop(), counts))
                 labels.append(target)
-        return torch.cat(logits).numpy(), torch.cat(labels).numpy()
+        return torch.cat(logits).numpy(), torch.cat(labels).numpy(), torch.cat(embeddings).numpy()
 
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
                  sequence: PeopleSequence) -> np.ndarray:
@@ -73,9 +98,10 @@ class GraphFamily:
         sequence = PeopleSequence(people[:persons], sequence.layout, sequence.timestamps, sequence.width,
                                   sequence.height)
         data = to_channels(prepare(sequence, layout, config.frames_per_second))
+        crops = torch.from_numpy(evenly_spaced_crops(data, config.clip_frames, config.test_crops))
         device = next(model.parameters()).device
         with torch.no_grad():
-            logits = model(torch.from_numpy(data)[None].to(device)).float().cpu().numpy()
+            logits = model(crops.to(device)).float().mean(dim=0, keepdim=True).cpu().numpy()
         return softmax(logits)[0]
 
 
@@ -121,14 +147,23 @@ class SequenceFamily:
     def video_logits(self, model: nn.Module, dataset, config: TrainConfig,
                      device: torch.device) -> tuple[np.ndarray, np.ndarray]:
         """Video-level logits (log of the voted probabilities) ``(N, classes)`` and labels ``(N,)``."""
+        return self.video_outputs(model, dataset, config, device)[:2]
+
+    def video_outputs(self, model: nn.Module, dataset, config: TrainConfig,
+                      device: torch.device) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Video logits and labels as :meth:`video_logits`, and embeddings ``(N, D)``: the mean over its windows."""
         from .sequence import video_probabilities
 
         windows = torch.stack([dataset[i][0] for i in range(len(dataset))])
-        probabilities = self.window_probabilities(model, windows, config.eval_batch_size, device)
+        with head_inputs(model) as captured:
+            probabilities = self.window_probabilities(model, windows, config.eval_batch_size, device)
+        window_embeddings = torch.cat(captured).numpy()
         owners = dataset.video_of_window()
         voted = np.stack([video_probabilities(probabilities[owners == position], config.min_window_confidence)
                           for position in range(len(dataset.items))])
-        return np.log(np.clip(voted, 1e-12, None)), np.array([item.label for item in dataset.items])
+        embeddings = np.stack([window_embeddings[owners == position].mean(axis=0)
+                               for position in range(len(dataset.items))])
+        return (np.log(np.clip(voted, 1e-12, None)), np.array([item.label for item in dataset.items]), embeddings)
 
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
                  sequence: PeopleSequence) -> np.ndarray:

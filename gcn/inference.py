@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,10 @@ from posegraph.data import SkeletonStore
 from .checkpoint import load_checkpoint
 from .config import config_from_dict
 from .evaluation import classification_metrics, write_report
-from .families import family_of
+from .families import family_of, head_inputs
 from .preprocess import PeopleSequence
 from .registry import build_model
+from .rejection import NONE_OF_THESE, Rejection
 from .training import pick_device, select_corpus
 
 
@@ -49,6 +51,24 @@ def evaluate_run(run_dir: str | Path, store_path: str | Path, split: str = "test
     return metrics, write_report(metrics, history, run_dir, split)
 
 
+def calibrate_run(run_dir: str | Path, store_path: str | Path, checkpoint: str = "best.pt") -> Rejection:
+    """Fit (again) the calibrated rejection of ``run_dir/checkpoint`` on its validation split and store it there."""
+    from .training import calibrate_checkpoint
+
+    path = Path(run_dir) / checkpoint
+    model, content = load_classifier(path)
+    config = config_from_dict(content["config"])
+    store = SkeletonStore(store_path, create=False)
+    corpus = select_corpus(store, config)
+    if corpus.class_names != content["class_names"]:
+        raise ValueError(f"the store's classes {corpus.class_names} differ from the checkpoint's {content['class_names']}")
+    family = family_of(config)
+    extra = content.get("extra", {})
+    val_set = family.eval_set(store, corpus.splits["val"], content["layout"], config, extra)
+    train_videos = family.eval_set(store, corpus.splits["train"], content["layout"], config, extra)
+    return calibrate_checkpoint(path, model, family, val_set, train_videos, config, next(model.parameters()).device)
+
+
 def class_probabilities(model: torch.nn.Module, content: dict, sequence: PeopleSequence) -> np.ndarray:
     """``(classes,)`` probabilities of one video's people, whatever the model family."""
     config = config_from_dict(content["config"])
@@ -64,6 +84,32 @@ def classify_sequence(model: torch.nn.Module, content: dict, sequence: PeopleSeq
                       top_k: int = 5) -> list[tuple[str, float]]:
     """Top-k ``(class, probability)`` for one video's people."""
     return rank(content, class_probabilities(model, content, sequence), top_k)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``classify`` answers: the class (or "none of these") and the ranked probabilities."""
+
+    answer: str
+    rejected: bool
+    ranking: list[tuple[str, float]]  # calibrated when the checkpoint has a rejection
+    threshold: float | None  # top probability below which the answer is "none of these"; None = off
+
+
+def answer_sequence(model: torch.nn.Module, content: dict, sequence: PeopleSequence, top_k: int = 5,
+                    reject: bool = True) -> Answer:
+    """Classify one video; with ``reject`` and a calibrated checkpoint, "none of these" when far from every class."""
+    with head_inputs(model) as captured:
+        probabilities = class_probabilities(model, content, sequence)
+    rejection = Rejection.from_dict(content["rejection"]) if reject and content.get("rejection") else None
+    if rejection is None:
+        ranking = rank(content, probabilities, top_k)
+        return Answer(ranking[0][0], False, ranking, None)
+    embedding = torch.cat(captured).mean(dim=0, keepdim=True).numpy()  # the mean over crops or windows
+    calibrated = rejection.probabilities(np.log(np.clip(probabilities, 1e-12, None)))[0]
+    ranking = rank(content, calibrated, top_k)
+    rejected = bool(rejection.rejects(calibrated, embedding)[0])
+    return Answer(NONE_OF_THESE if rejected else ranking[0][0], rejected, ranking, rejection.threshold)
 
 
 def classify_video_file(video: str | Path, model: torch.nn.Module, content: dict,

@@ -86,6 +86,12 @@ class MultiScaleTemporalConv(nn.Module):
 class MultiScaleGCN(nn.Module):
     """Disentangled multi-scale graph convolution with a learned residual mask ``A_res``.
 
+    The reference aggregates each scale, lays the scales out as channels (a permuted copy of a
+    tensor ``scales`` times the input) and applies the MLP's 1x1 conv (:meth:`reference_forward`).
+    :meth:`forward` computes the same sum with the scales left on the last axis and read by one
+    convolution with a kernel of width ``scales`` (stride ``scales``): same parameters, same result
+    to float tolerance, no copy (benchmarks/gcn.py).
+
     Shapes:
         x: ``(N, C_in, T, V)`` -> ``(N, C_out, T, V)``; ``A_powers``: ``(scales * V, V)``.
     """
@@ -99,13 +105,26 @@ class MultiScaleGCN(nn.Module):
         self.mlp = MLP(in_channels * scales, out_channels, activation)
 
     def aggregate(self, x: torch.Tensor) -> torch.Tensor:
+        """The reference's layout: ``(N, C, T, V)`` -> ``(N, scales * C, T, V)``, channel ``s * C + c``."""
         batch, channels, frames, joints = x.shape
         support = torch.einsum("vu,nctu->nctv", self.A_powers + self.A_res, x)
         support = support.view(batch, channels, frames, self.scales, joints).permute(0, 3, 1, 2, 4)
         return support.reshape(batch, self.scales * channels, frames, joints)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def reference_forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.mlp(self.aggregate(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        channels, joints, scales = x.shape[1], x.shape[3], self.scales
+        # (V, V * scales): column v * scales + s holds row s * V + v of the stacked adjacency
+        spread = (self.A_powers + self.A_res).view(scales, joints, joints).permute(2, 1, 0).reshape(joints, -1)
+        aggregated = torch.matmul(x, spread)  # (N, C, T, V * scales)
+        conv = self.mlp.layers[0]
+        weight = conv.weight.view(conv.out_channels, scales, channels).permute(0, 2, 1).unsqueeze(2)
+        x = F.conv2d(aggregated, weight, conv.bias, stride=(1, scales))
+        for layer in self.mlp.layers[1:]:
+            x = layer(x)
+        return x
 
 
 class UnfoldTemporalWindows(nn.Module):

@@ -40,6 +40,7 @@ from .families import family_of
 from .finetune import apply_finetune, freeze_frozen_batchnorm, load_initial_weights
 from .losses import FocalLoss, balanced_class_weights
 from .preprocess import Normalization
+from .rejection import NONE_OF_THESE, Rejection, fit_rejection
 from .schedules import EarlyStopping, PlateauSchedule
 from .splits import few_shot_subsets, group_split, stratified_split
 
@@ -127,9 +128,11 @@ def loss_for(config: TrainConfig, train_labels: list[int], class_count: int) -> 
     if config.class_weights not in ("balanced", "none"):
         raise ValueError(f"class_weights must be balanced or none, got {config.class_weights!r}")
     if config.loss == "focal":
+        if config.label_smoothing:
+            raise ValueError("label_smoothing applies to loss=cross_entropy only; set label_smoothing=0 for focal loss")
         return FocalLoss(config.focal_gamma, config.focal_alpha, weights)
     if config.loss == "cross_entropy":
-        return nn.CrossEntropyLoss(weight=weights)
+        return nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing or 0.0)
     raise ValueError(f"loss must be cross_entropy or focal, got {config.loss!r}")
 
 
@@ -210,6 +213,7 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, run_dir / "config.yaml")
     wrapped = nn.parallel.DistributedDataParallel(model) if world.enabled else model
+    runner = compiled_or_eager(wrapped, config.compile, log)
     train_set, val_set, extra = family.datasets(store, corpus.splits["train"], corpus.splits["val"], layout, config)
     metadata = dict(model=config.model, layout=layout, class_names=corpus.class_names, config=config.to_dict(),
                     normalization=Normalization(frames_per_second=config.frames_per_second).to_dict(),
@@ -238,16 +242,17 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
             sampler.set_epoch(epoch)
         order = torch.Generator().manual_seed(config.seed * 7919 + epoch)
         loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
-                            generator=order, num_workers=config.num_workers, drop_last=len(train_set) > config.batch_size)
+                            generator=order, num_workers=config.num_workers, drop_last=len(train_set) > config.batch_size,
+                            pin_memory=device.type == "cuda")
         wrapped.train()
         freeze_frozen_batchnorm(model)
         total_loss, correct, seen = 0.0, 0, 0
         bar = _bar(loader, epoch, config.epochs, progress and world.main)
         for data, target in bar:
-            data, target = data.to(device), target.to(device)
+            data, target = data.to(device, non_blocking=True), target.to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
             with torch.autocast(device.type, dtype=autocast_type, enabled=config.amp):
-                logits = wrapped(data)
+                logits = runner(data)
                 loss = loss_function(logits.float(), target)
             scaler.scale(loss).backward()
             scaler.step(optimizer)
@@ -288,10 +293,70 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
             if world.main:
                 log(f"early stop: no better validation accuracy for {config.patience} epochs")
             break
+    if world.main and (run_dir / "best.pt").exists():
+        train_videos = family.eval_set(store, corpus.splits["train"], layout, config, metadata["extra"])
+        calibrate_checkpoint(run_dir / "best.pt", model, family, val_set, train_videos, config, device, log)
     if world.enabled:
         _write_rank_fingerprint(model, run_dir, world.rank)
         dist.barrier()
     return TrainResult(run_dir, stopper.best_epoch, stopper.best_accuracy, epoch + 1, stopped_early)
+
+
+def compiled_or_eager(model: nn.Module, enabled: bool, log: Callable[[str], None] = print) -> nn.Module:
+    """``torch.compile(model)`` when asked and it works on this machine, else the eager model.
+
+    Compilation is lazy, so a backend that cannot build (no C++ compiler, an unsupported
+    operator) fails at the first call: :class:`_EagerFallback` catches that and goes on eagerly.
+    """
+    if not enabled:
+        return model
+    if not hasattr(torch, "compile"):
+        log("compile=true ignored: this torch has no torch.compile")
+        return model
+    return _EagerFallback(torch.compile(model), model, log)
+
+
+class _EagerFallback(nn.Module):
+    """Runs the compiled model; on its first failure says why and uses the eager one from then on."""
+
+    def __init__(self, compiled: nn.Module, eager: nn.Module, log: Callable[[str], None]) -> None:
+        super().__init__()
+        self.compiled, self.eager, self.log = compiled, eager, log
+        self.failed = False
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        if not self.failed:
+            try:
+                return self.compiled(*inputs)
+            except Exception as error:  # noqa: BLE001 - any backend failure: fall back, say so
+                self.failed = True
+                self.log(f"torch.compile failed ({type(error).__name__}: {str(error).splitlines()[0][:160]}); "
+                         "training continues in eager mode")
+        return self.eager(*inputs)
+
+
+def calibrate_checkpoint(path: Path, model: nn.Module, family, val_set, train_videos, config: TrainConfig,
+                         device: torch.device, log: Callable[[str], None] = print) -> Rejection:
+    """Fit the calibrated rejection of the checkpoint's weights and store it there.
+
+    ``train_videos`` (the training split, evaluated without augmentation) gives the class means of
+    the distance rule; ``val_set`` the temperature and both thresholds.
+    """
+    content = load_checkpoint(path)
+    model.load_state_dict(content["state_dict"])
+    logits, labels, embeddings = family.video_outputs(model, val_set, config, device)
+    _, train_labels, train_embeddings = family.video_outputs(model, train_videos, config, device)
+    rejection = fit_rejection(logits, labels, embeddings=embeddings, train_embeddings=train_embeddings,
+                              train_labels=train_labels)
+    metadata = {key: content[key] for key in ("model", "layout", "class_names", "config", "normalization",
+                                              "num_persons", "in_channels", "training_state", "extra")}
+    save_checkpoint(path, content["state_dict"], **metadata, rejection=rejection.to_dict())
+    distance = "" if rejection.distance_threshold is None else \
+        f" or beyond a distance of {rejection.distance_threshold:.1f} from every class"
+    log(f"calibrated on {rejection.validation_videos} validation videos: temperature {rejection.temperature:.2f}; "
+        f"'{NONE_OF_THESE}' below a top probability of {rejection.threshold:.2f}{distance} "
+        f"(answers {rejection.coverage:.0%} of them)")
+    return rejection
 
 
 def _write_rank_fingerprint(model: nn.Module, run_dir: Path, rank: int) -> None:

@@ -36,6 +36,19 @@ class Layout:
     def num_joints(self) -> int:
         return len(self.joint_names)
 
+    @property
+    def mirror_index(self) -> tuple[int, ...]:
+        """For each joint, the joint it becomes in a left-right mirror image (itself on the midline).
+
+        Derived from the names: ``left`` and ``right`` swapped (``left_hip`` <-> ``right_hip``,
+        ``mouth_left`` <-> ``mouth_right``); a name with neither is on the midline.
+        """
+        def mirrored(name: str) -> str:
+            return name.replace("left", "\0").replace("right", "left").replace("\0", "right")
+
+        return tuple(self.joint_names.index(mirrored(name)) if mirrored(name) in self.joint_names else index
+                     for index, name in enumerate(self.joint_names))
+
     def index(self, joint_name: str) -> int:
         """Position of ``joint_name`` in this layout's arrays."""
         try:

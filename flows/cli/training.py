@@ -60,13 +60,32 @@ def command_evaluate(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def command_classify(arguments: argparse.Namespace) -> int:
-    import json
+def command_calibrate(arguments: argparse.Namespace) -> int:
+    from posegraph.gcn.inference import calibrate_run
 
-    from posegraph.gcn.inference import classify_sequence, extract_sequence, load_classifier
+    calibrate_run(arguments.run_dir, _store(arguments.store).root)
+    return 0
+
+
+def command_classify(arguments: argparse.Namespace) -> int:
+    """Classify each given video (file or stored id) with one loaded model."""
+    from posegraph.gcn.inference import load_classifier
 
     model, content = load_classifier(arguments.checkpoint)
-    target = Path(arguments.video)
+    if not arguments.json and arguments.reject and not content.get("rejection"):
+        print(f"note: {arguments.checkpoint} has no calibrated rejection (trained before it existed), so every "
+              "video gets one of its classes; `posegraph calibrate RUN_DIR --store STORE` adds it")
+    for video in arguments.video:
+        _classify_one(video, model, content, arguments)
+    return 0
+
+
+def _classify_one(video: str, model, content: dict, arguments: argparse.Namespace) -> None:
+    import json
+
+    from posegraph.gcn.inference import answer_sequence, extract_sequence
+
+    target = Path(video)
     if target.is_file():
         sequence = extract_sequence(target)
     else:
@@ -76,24 +95,29 @@ def command_classify(arguments: argparse.Namespace) -> int:
         from posegraph.gcn.dataset import load_sequence
 
         store = _store(arguments.store)
-        sequence = load_sequence(store, resolve_video_id(store, arguments.video), persons=content["num_persons"])
-    ranking = classify_sequence(model, content, sequence, arguments.top_k)
+        sequence = load_sequence(store, resolve_video_id(store, video), persons=content["num_persons"])
+    answer = answer_sequence(model, content, sequence, arguments.top_k, reject=arguments.reject)
     attention = _frames_that_mattered(model, content, sequence)
     if arguments.json:
-        result = {"video": arguments.video, "model": content["model"], "predictions": [
-            {"class": name, "probability": round(p, 6)} for name, p in ranking]}
+        result = {"video": video, "model": content["model"], "answer": answer.answer, "rejected": answer.rejected,
+                  "threshold": answer.threshold,
+                  "predictions": [{"class": name, "probability": round(p, 6)} for name, p in answer.ranking]}
         if attention is not None:
             result["frame_importance"] = [{"time_s": round(float(t), 4), "weight": round(float(w), 6)}
                                           for t, w in zip(*attention)]
         print(json.dumps(result))
-        return 0
-    for name, probability in ranking:
+        return
+    if len(arguments.video) > 1:
+        print(f"== {video}")
+    if answer.rejected:
+        print(f"none of these: the top class is below the calibrated threshold of {answer.threshold:.0%} "
+              "(far from every class the model knows; --no-reject to force an answer)")
+    for name, probability in answer.ranking:
         print(f"{probability:7.2%}  {name}")
     if attention is not None:
         times, weights = attention
         top = sorted(times[weights.argsort()[::-1][:3]])
         print("frames that mattered most (BiLSTM attention): " + ", ".join(f"{t:.2f} s" for t in top))
-    return 0
 
 
 def _frames_that_mattered(model, content: dict, sequence):
@@ -126,10 +150,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluator.add_argument("--split", default="test")
     evaluator.set_defaults(run=command_evaluate)
 
-    classify = commands.add_parser("classify", help="top-k exercise classes of a video file or a stored video id")
-    classify.add_argument("video", help="a video file (extracted with BlazePose first) or a video id (prefix)")
+    calibrate = commands.add_parser("calibrate", help="fit a run's calibrated 'none of these' on its validation "
+                                                      "split (done after training; for older runs)")
+    calibrate.add_argument("run_dir")
+    calibrate.add_argument("--store", required=True)
+    calibrate.set_defaults(run=command_calibrate)
+
+    classify = commands.add_parser("classify", help="top-k exercise classes of video files or stored video ids, "
+                                                    "or 'none of these'")
+    classify.add_argument("video", nargs="+", help="video files (extracted with BlazePose first) or video ids (prefixes)")
     classify.add_argument("--checkpoint", required=True)
     classify.add_argument("--store", help="the store holding the video id")
     classify.add_argument("--top-k", type=int, default=5)
-    classify.add_argument("--json", action="store_true")
+    classify.add_argument("--json", action="store_true", help="one JSON object per video")
+    classify.add_argument("--no-reject", dest="reject", action="store_false",
+                          help="always answer one of the classes (no calibrated 'none of these')")
     classify.set_defaults(run=command_classify)

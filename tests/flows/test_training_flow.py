@@ -31,6 +31,17 @@ def test_train_evaluate_and_classify_commands(model, synthetic_store, tmp_path, 
     assert sum(p["probability"] for p in answer["predictions"]) <= 1.0 + 1e-6
     assert {p["class"] for p in answer["predictions"]} <= set(metrics["class_names"])
     assert answer["model"] == model and ("frame_importance" in answer) == (model == "bilstm")
+    assert isinstance(answer["rejected"], bool) and 0.0 < answer["threshold"] < 1.0
+    assert answer["answer"] == ("none of these" if answer["rejected"] else answer["predictions"][0]["class"])
+    from posegraph.gcn.checkpoint import load_checkpoint
+
+    rejection = load_checkpoint(run / "best.pt")["rejection"]
+    assert rejection["temperature"] > 0 and rejection["validation_videos"] > 0
+    assert main(["classify", row["video_id"][:16], "--store", str(synthetic_store.root),
+                 "--checkpoint", str(run / "best.pt"), "--json", "--no-reject"]) == 0
+    forced = json.loads(capsys.readouterr().out)
+    assert forced["rejected"] is False and forced["threshold"] is None
+    assert forced["answer"] == forced["predictions"][0]["class"]
 
     assert main(["evaluate", str(run), "--store", str(synthetic_store.root), "--split", "val"]) == 0
     assert (run / "metrics-val.json").exists()

@@ -26,9 +26,10 @@ def test_training_crops_and_evaluation_sequences(synthetic_store):
     train = SkeletonDataset(synthetic_store, chosen, "blazepose33", train=True, clip_frames=90, seed=1)
     sample, label = train[2]
     assert sample.shape == (3, 90, 33, 1) and label == 2
-    evaluation = SkeletonDataset(synthetic_store, chosen, "blazepose33")
-    frames = synthetic_store.read_video(chosen[2].video_id).joints.shape[0]
-    assert evaluation[2][0].shape == (3, frames, 33, 1)
+    evaluation = SkeletonDataset(synthetic_store, chosen, "blazepose33", clip_frames=40, test_crops=4)
+    crops = evaluation[2][0]
+    assert crops.shape == (4, 3, 40, 33, 1)  # four different windows over the video
+    assert len({crop.numpy().tobytes() for crop in crops}) == 4
     train.set_epoch(0)
     first = train[2][0]
     train.set_epoch(1)
@@ -37,9 +38,22 @@ def test_training_crops_and_evaluation_sequences(synthetic_store):
     np.testing.assert_array_equal(first.numpy(), train[2][0].numpy())  # a function of (seed, epoch, index)
 
 
+def test_training_crops_are_mirrored_half_of_the_time(synthetic_store):
+    chosen = items(synthetic_store, 1)
+    plain = SkeletonDataset(synthetic_store, chosen, "blazepose33", train=True, clip_frames=30, flip=False)
+    flipping = SkeletonDataset(synthetic_store, chosen, "blazepose33", train=True, clip_frames=30, flip=True)
+    mirrored = 0
+    for epoch in range(40):
+        plain.set_epoch(epoch), flipping.set_epoch(epoch)
+        a, b = plain[0][0].numpy(), flipping[0][0].numpy()
+        if not np.array_equal(a, b):
+            mirrored += 1
+    assert 10 <= mirrored <= 30
+
+
 def test_openpose18_view_of_blazepose_data(synthetic_store):
     dataset = SkeletonDataset(synthetic_store, items(synthetic_store, 1), "openpose18")
-    assert dataset[0][0].shape[2] == 18
+    assert dataset[0][0].shape[-2] == 18
 
 
 def test_normalisation_centres_and_scales():

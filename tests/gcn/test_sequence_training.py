@@ -25,7 +25,11 @@ def test_defaults_come_from_the_family():
     assert (bilstm.loss, bilstm.class_weights, bilstm.lr_schedule) == ("focal", "balanced", "plateau")
     assert (bilstm.window_frames, bilstm.frame_step, bilstm.window_overlap) == (20, 2, 0.7)
     stgcn = load_config(None, [], model="stgcn")
-    assert (stgcn.optimizer, stgcn.learning_rate, stgcn.loss, stgcn.clip_frames) == ("sgd", 0.1, "cross_entropy", 90)
+    assert (stgcn.optimizer, stgcn.loss, stgcn.clip_frames, stgcn.warmup_epochs) == ("sgd", "cross_entropy", 48, 5)
+    assert stgcn.learning_rate == pytest.approx(0.1 * stgcn.batch_size / 64)  # scaled to the batch
+    assert load_config(None, ["batch_size=64"], model="msg3d").learning_rate == pytest.approx(0.1)
+    assert load_config(None, ["batch_size=64", "learning_rate=0.3"]).learning_rate == 0.3
+    assert (stgcn.label_smoothing, bilstm.label_smoothing) == (0.1, 0.0)
     assert stgcn.window_frames is None and bilstm.partition is None
 
 
@@ -148,3 +152,11 @@ def test_the_loop_halves_the_rate_on_a_plateau_and_stops_early(synthetic_store, 
     assert len(history) == 6  # epochs 3-6 brought no better accuracy: patience 4
     rates = [record["lr"] for record in history]  # the rate each epoch trained with
     assert rates == pytest.approx([0.01, 0.01, 0.01, 0.01, 0.005, 0.005])  # losses of 3, 4 no lower than 0.9
+
+
+@pytest.mark.parametrize("model", ["stgcn", "msg3d"])
+def test_the_recipe_file_is_the_defaults(model):
+    from pathlib import Path
+
+    recipe = Path(__file__).resolve().parents[2] / "configs" / f"{model}_recipe.yaml"
+    assert load_config(recipe) == load_config(None, [], model=model)

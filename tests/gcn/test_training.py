@@ -193,3 +193,21 @@ def test_msg3d_trains_with_mixed_precision(synthetic_store, tmp_path):
     assert np.isfinite(history[0]["train_loss"])
     content = load_checkpoint(tmp_path / "amp" / "best.pt", expected_layout="blazepose33")
     assert content["model"] == "msg3d" and content["config"]["amp"] is True
+
+
+def test_compile_falls_back_to_eager_with_a_message(monkeypatch):
+    from posegraph.gcn.training import compiled_or_eager
+
+    class Broken(torch.nn.Module):
+        def forward(self, x):
+            raise RuntimeError("backend could not build\nmore detail")
+
+    monkeypatch.setattr(torch, "compile", lambda model: Broken())
+    eager = torch.nn.Linear(3, 2)
+    messages = []
+    runner = compiled_or_eager(eager, True, messages.append)
+    x = torch.randn(4, 3)
+    torch.testing.assert_close(runner(x), eager(x))
+    torch.testing.assert_close(runner(x), eager(x))
+    assert len(messages) == 1 and "backend could not build" in messages[0] and "eager" in messages[0]
+    assert compiled_or_eager(eager, False) is eager

@@ -6,8 +6,9 @@
    extraction flow (BlazePose, parallel processes) into a second store;
 3. how well BlazePose recovers the drawn figure's known joints (PCK@0.1 of torso size);
 4. a rendered overlay of one extracted video;
-5. ST-GCN trained on the synthetic store, evaluated on a held-out subject (metrics, confusion
-   matrix PNG), and used to classify one rendered video;
+5. ST-GCN trained on the synthetic store with its defaults, evaluated on a held-out subject
+   (metrics, confusion matrix PNG), and used to classify one rendered video (with the calibrated
+   "none of these");
 6. the BiLSTM-attention classifier on the 83 biomechanical features of the same store, with its
    defaults, evaluated on the same held-out subject and printed beside ST-GCN;
 7. form scoring: squat and push-up references fitted on the synthetic store, then the held-out
@@ -65,7 +66,6 @@ SCORE_QUERY = (
 DEMO_FAULTS = (("squat", "knees_caving"), ("push_up", "hips_sagging"))
 SAGGING_MARGIN = 20.0  # points a sagging push-up must score below the good one (measured: 36-44)
 
-DEMO_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "stgcn_synthetic.yaml"
 DEMO_VIDEO_SUBJECTS = 3  # three subjects: train / val / test splits by subject
 DEMO_VIDEO_SIZE = (480, 360)
 DEMO_VIDEO_SEED, DEMO_VIDEO_REPETITIONS = 1, 3
@@ -144,7 +144,8 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     print(f"\n== 5. overlay of {first['label']} video {first['video_id'][:12]}: {sheet}")
 
     run_dir = out / "runs" / "stgcn-synthetic"
-    print(f"\n== 6. ST-GCN on the synthetic store ({DEMO_CONFIG.name}), evaluated on a held-out subject")
+    print("\n== 6. ST-GCN on the synthetic store with its defaults (the Penn Action recipe), evaluated on a "
+          "held-out subject")
     metrics = train_demo_model(store_path, run_dir)
     test_video = next(row for row in extracted.videos().to_pylist() if row["split"] == "test")
     print(f"\n== 7. classify a rendered video of the held-out subject ({test_video['label']}): "
@@ -222,14 +223,12 @@ def score_demo(out: Path, store_path: Path, extracted_path: Path, sequences) -> 
 
 
 def train_demo_model(store_path: Path, run_dir: Path, config=None) -> dict:
-    """Train and evaluate (Prefect flow); ``config`` defaults to the demo's ST-GCN config file."""
+    """Train and evaluate (Prefect flow); ``config`` defaults to ST-GCN with its defaults."""
     from posegraph.flows.training import train_and_evaluate
     from posegraph.gcn.config import load_config
     from posegraph.gcn.evaluation import format_headline
 
-    if config is None and not DEMO_CONFIG.exists():
-        raise FileNotFoundError(f"{DEMO_CONFIG} is missing: run the demo from a posegraph checkout")
-    config = config or load_config(DEMO_CONFIG)
+    config = config or load_config(None, [], model="stgcn")
     result = train_and_evaluate(config, str(store_path), str(run_dir), progress=False)
     metrics = result["metrics"]
     print(f"best validation accuracy {result['best_val_accuracy']:.3f} (epoch {result['best_epoch']}); "

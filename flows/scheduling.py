@@ -13,9 +13,9 @@ from posegraph.flows.extraction import ExtractionOptions, extract_corpus, task_r
 
 def extraction_deployment(source: str, store: str, options: ExtractionOptions, cron: str,
                           name: str = "nightly-extraction", workers: int | None = None,
-                          dask_address: str | None = None):
+                          dask_address: str | None = None, dask_workers: int | None = None):
     """The deployment (not yet served): the flow, its parameters and its schedule."""
-    configured = extract_corpus.with_options(task_runner=task_runner(workers, dask_address))
+    configured = extract_corpus.with_options(task_runner=task_runner(workers, dask_address, options, dask_workers))
     return configured.to_deployment(
         name=name, cron=cron,
         parameters={"source": source, "store": store, "options": asdict(options)},
@@ -24,9 +24,9 @@ def extraction_deployment(source: str, store: str, options: ExtractionOptions, c
 
 def serve_extraction(source: str, store: str, options: ExtractionOptions, cron: str,
                      name: str = "nightly-extraction", workers: int | None = None,
-                     dask_address: str | None = None) -> None:
+                     dask_address: str | None = None, dask_workers: int | None = None) -> None:
     """Serve the deployment until interrupted (Ctrl-C)."""
     from prefect import serve
 
     print(f"serving '{name}' on schedule '{cron}': {source} -> {store} (Ctrl-C to stop)")
-    serve(extraction_deployment(source, store, options, cron, name, workers, dask_address))
+    serve(extraction_deployment(source, store, options, cron, name, workers, dask_address, dask_workers))

@@ -18,6 +18,7 @@ Run directory::
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import random
@@ -343,6 +344,7 @@ def calibrate_checkpoint(path: Path, model: nn.Module, family, val_set, train_vi
     the distance rule; ``val_set`` the temperature and both thresholds.
     """
     content = load_checkpoint(path)
+    model = copy.deepcopy(model)  # the caller's model keeps its own (last) weights
     model.load_state_dict(content["state_dict"])
     logits, labels, embeddings = family.video_outputs(model, val_set, config, device)
     _, train_labels, train_embeddings = family.video_outputs(model, train_videos, config, device)

@@ -72,6 +72,12 @@ class BlazePoseExtractor:
                                 sampler.properties, sampler.decoded_frames, self.name, self.version,
                                 self.settings)
 
+    def warm_up(self) -> None:
+        """Load MediaPipe's libraries and model once (a blank frame through a throwaway graph),
+        so that a worker process pays it at start-up rather than on its first video."""
+        with self._landmarker() as detect:
+            detect(np.zeros((64, 64, 3), dtype=np.uint8), 0.0)
+
     def _landmarker(self) -> "_Landmarker":
         return _Landmarker(self)
 

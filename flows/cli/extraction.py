@@ -27,7 +27,8 @@ def command_extract(arguments: argparse.Namespace) -> int:
 
     summary = run_extraction(arguments.source, arguments.store, options, workers=arguments.workers,
                              dask_address=arguments.dask_address, force=arguments.force,
-                             retry_failed=arguments.retry_failed, progress=not arguments.quiet)
+                             retry_failed=arguments.retry_failed, progress=not arguments.quiet,
+                             dask_workers=arguments.dask_workers)
     failed = [o for o in summary["outcomes"] if o["status"] == "failed"]
     for outcome in failed:
         print(f"failed: {outcome['reason']}", file=sys.stderr)
@@ -39,7 +40,8 @@ def command_serve(arguments: argparse.Namespace) -> int:
     from posegraph.flows.scheduling import serve_extraction
 
     serve_extraction(arguments.source, arguments.store, options, cron=arguments.cron,
-                     name=arguments.name, workers=arguments.workers, dask_address=arguments.dask_address)
+                     name=arguments.name, workers=arguments.workers, dask_address=arguments.dask_address,
+                     dask_workers=arguments.dask_workers)
     return 0
 
 
@@ -61,6 +63,8 @@ def _add_extraction_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", default="16", help="sampling rate (default 16); 'none' keeps the native rate")
     parser.add_argument("--workers", type=int, help="parallel processes (default: one per core)")
     parser.add_argument("--dask-address", help="run the tasks on an existing Dask cluster, e.g. tcp://host:8786")
+    parser.add_argument("--dask-workers", type=int, help="run the tasks on a local Dask cluster of this many "
+                                                         "single-threaded worker processes, started for the run")
     parser.add_argument("--visibility-threshold", type=float, default=0.6,
                         help="mean joint visibility below which a frame counts as not detected")
     parser.add_argument("--max-gap", type=int, default=8, help="longest gap (frames) filled by interpolation")

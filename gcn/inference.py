@@ -109,7 +109,8 @@ def answer_sequence(model: torch.nn.Module, content: dict, sequence: PeopleSeque
     calibrated = rejection.probabilities(np.log(np.clip(probabilities, 1e-12, None)))[0]
     ranking = rank(content, calibrated, top_k)
     rejected = bool(rejection.rejects(calibrated, embedding)[0])
-    return Answer(NONE_OF_THESE if rejected else ranking[0][0], rejected, ranking, rejection.threshold)
+    threshold = rejection.threshold if rejection.active else None
+    return Answer(NONE_OF_THESE if rejected else ranking[0][0], rejected, ranking, threshold)
 
 
 def classify_video_file(video: str | Path, model: torch.nn.Module, content: dict,

@@ -41,7 +41,7 @@ from .families import family_of
 from .finetune import apply_finetune, freeze_frozen_batchnorm, load_initial_weights
 from .losses import FocalLoss, balanced_class_weights
 from .preprocess import Normalization
-from .rejection import NONE_OF_THESE, Rejection, fit_rejection
+from .rejection import NONE_OF_THESE, Rejection, fit_rejection, minimum_videos
 from .schedules import EarlyStopping, PlateauSchedule
 from .splits import few_shot_subsets, group_split, stratified_split
 
@@ -353,6 +353,11 @@ def calibrate_checkpoint(path: Path, model: nn.Module, family, val_set, train_vi
     metadata = {key: content[key] for key in ("model", "layout", "class_names", "config", "normalization",
                                               "num_persons", "in_channels", "training_state", "extra")}
     save_checkpoint(path, content["state_dict"], **metadata, rejection=rejection.to_dict())
+    if not rejection.active:
+        log(f"calibrated on {rejection.validation_videos} validation videos: temperature {rejection.temperature:.2f}; "
+            f"'{NONE_OF_THESE}' is off for this checkpoint: its thresholds need at least {minimum_videos()} "
+            "validation videos")
+        return rejection
     distance = "" if rejection.distance_threshold is None else \
         f" or beyond a distance of {rejection.distance_threshold:.1f} from every class"
     log(f"calibrated on {rejection.validation_videos} validation videos: temperature {rejection.temperature:.2f}; "

@@ -68,3 +68,11 @@ def test_distance_rule_rejects_what_is_far_from_every_class_even_when_confident(
     assert not rejection.rejects(confident)[0]  # without an embedding only the probability rule applies
     restored = Rejection.from_dict(rejection.to_dict())
     assert restored.rejects(confident, far)[0] and restored.distance_threshold == rejection.distance_threshold
+
+
+def test_too_few_validation_videos_fit_the_temperature_only():
+    logits, labels = overconfident_logits(count=30)
+    rejection = fit_rejection(logits, labels)
+    assert not rejection.active and rejection.temperature > 1.0
+    assert not rejection.rejects(rejection.probabilities(np.zeros((1, 5))))[0]
+    assert fit_rejection(*overconfident_logits(count=40)).active

@@ -26,8 +26,13 @@ def random_crop(data: np.ndarray, length: int, random: np.random.Generator) -> n
     if frames >= length:
         start = int(random.integers(0, frames - length + 1))
         return data[:, start:start + length]
-    repeats = int(np.ceil(length / max(frames, 1)))
-    return np.concatenate([data] * repeats, axis=1)[:, :length]
+    return looped(data, length)[:, :length]
+
+
+def looped(data: np.ndarray, length: int) -> np.ndarray:
+    """``(C, T, V, M)`` repeated along time until it has at least ``length`` frames."""
+    repeats = int(np.ceil(length / max(data.shape[1], 1)))
+    return np.concatenate([data] * repeats, axis=1) if repeats > 1 else data
 
 
 def mirror(data: np.ndarray, mirror_index: tuple[int, ...]) -> np.ndarray:
@@ -46,17 +51,8 @@ def evenly_spaced_crops(data: np.ndarray, length: int, count: int) -> np.ndarray
     frames = max(data.shape[1], 1)
     last_start = frames - length if frames >= length else frames - 1
     starts = sorted({int(round(start)) for start in np.linspace(0, last_start, max(count, 1))})
-    looped = np.concatenate([data] * (int(np.ceil(length / frames)) + 1), axis=1) if frames < length else data
-    return np.stack([looped[:, start:start + length] for start in starts])
-
-
-def pad_or_loop(data: np.ndarray, length: int) -> np.ndarray:
-    """Deterministic version for evaluation batches: loop the clip up to ``length``."""
-    frames = data.shape[1]
-    if frames >= length:
-        return data
-    repeats = int(np.ceil(length / max(frames, 1)))
-    return np.concatenate([data] * repeats, axis=1)[:, :length]
+    source = looped(data, length + frames - 1) if frames < length else data
+    return np.stack([source[:, start:start + length] for start in starts])
 
 
 def camera_motion(data: np.ndarray, random: np.random.Generator) -> np.ndarray:

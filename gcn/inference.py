@@ -113,12 +113,6 @@ def answer_sequence(model: torch.nn.Module, content: dict, sequence: PeopleSeque
     return Answer(NONE_OF_THESE if rejected else ranking[0][0], rejected, ranking, threshold)
 
 
-def classify_video_file(video: str | Path, model: torch.nn.Module, content: dict,
-                        top_k: int = 5) -> list[tuple[str, float]]:
-    """Extract a video file with BlazePose, then rank the checkpoint's classes."""
-    return classify_sequence(model, content, extract_sequence(video), top_k)
-
-
 def extract_sequence(video: str | Path) -> PeopleSequence:
     """BlazePose skeleton of a video file, cleaned, with its clock and frame size."""
     from posegraph.skeleton.extraction import extract_cleaned

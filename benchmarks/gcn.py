@@ -126,7 +126,7 @@ def _reference_order(model) -> None:
             module.forward = module.reference_forward
 
 
-def speedups(model_name: str, rounds: int, use_compile: bool) -> dict:
+def speedups(model_name: str, rounds: int, use_compile: bool, frames: int = 90, only: tuple[str, ...] = ()) -> dict:
     """Training samples/s and b1 latency of each optimisation, interleaved in this process."""
     import copy
     import os
@@ -140,13 +140,16 @@ def speedups(model_name: str, rounds: int, use_compile: bool) -> dict:
     batch_size = 64 if cuda else 16
     torch.manual_seed(0)
     base = build_model(model_name, "openpose18", num_classes=15)
-    data = torch.randn(batch_size, 3, 90, 18, 1, device=device)
+    data = torch.randn(batch_size, 3, frames, 18, 1, device=device)
     target = torch.randint(0, 15, (batch_size,), device=device)
     single = data[:1]
     variants: dict[str, dict] = {}
 
     def variant(name: str, reference: bool = False, channels_last: bool = False, compiled: bool = False,
-                bfloat16: bool = False) -> None:
+                bfloat16: bool = False, mode: str | None = None) -> None:
+        if only and name not in ("plain eager (reference order)", "fused graph conv (default)") \
+                and not any(part in name for part in only):
+            return
         model = copy.deepcopy(base).to(device)
         if reference:
             _reference_order(model)
@@ -155,7 +158,7 @@ def speedups(model_name: str, rounds: int, use_compile: bool) -> dict:
             if channels_last:
                 model = runner = model.to(memory_format=torch.channels_last)
             if compiled:
-                runner = torch.compile(model)
+                runner = torch.compile(model, mode=mode)
                 runner(data)  # compile now, so a failure shows here
         except Exception as error:  # noqa: BLE001 - any backend or layout failure: report and go on
             variants[name] = {"skipped": f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"}
@@ -170,6 +173,10 @@ def speedups(model_name: str, rounds: int, use_compile: bool) -> dict:
     if use_compile:
         variant("fused + torch.compile", compiled=True)
     variant("fused + bfloat16 autocast", bfloat16=True)
+    if use_compile and cuda:
+        variant("fused + compile + bfloat16", compiled=True, bfloat16=True)
+        variant("fused + compile, CUDA graphs", compiled=True, mode="reduce-overhead")
+        variant("fused + compile, CUDA graphs + bf16", compiled=True, bfloat16=True, mode="reduce-overhead")
 
     def step(entry: dict) -> None:
         entry["optimizer"].zero_grad(set_to_none=True)
@@ -221,15 +228,16 @@ def speedups(model_name: str, rounds: int, use_compile: bool) -> dict:
                      "speedup": base_time / min(entry["train"]), "latency_ms": 1000 * min(entry["latency"]),
                      "latency_speedup": base_latency / min(entry["latency"])})
     device_name = torch.cuda.get_device_name() if cuda else f"CPU, {torch.get_num_threads()} threads"
-    return {"model": model_name, "device": device_name, "batch": batch_size, "rows": rows,
+    return {"model": model_name, "device": device_name, "batch": batch_size, "frames": frames, "rows": rows,
             "threads": os.environ.get("OMP_NUM_THREADS")}
 
 
-def print_speedups(quick: bool, use_compile: bool) -> None:
-    for model_name in ("stgcn", "msg3d"):
-        result = isolated(speedups, model_name, 2 if quick else 5, use_compile)
-        print(f"\n{model_name} openpose18, N={result['batch']}, T=90, one person, {result['device']}:")
-        print(f"  {'variant':<34} {'train samples/s':>16} {'speed-up':>9} {'b1 T90 ms':>10} {'speed-up':>9}")
+def print_speedups(quick: bool, use_compile: bool, frames: int = 90, models: tuple[str, ...] = ("stgcn", "msg3d"),
+                   only: tuple[str, ...] = ()) -> None:
+    for model_name in models:
+        result = isolated(speedups, model_name, 2 if quick else 5, use_compile, frames, only)
+        print(f"\n{model_name} openpose18, N={result['batch']}, T={frames}, one person, {result['device']}:")
+        print(f"  {'variant':<34} {'train samples/s':>16} {'speed-up':>9} {f'b1 T{frames} ms':>10} {'speed-up':>9}")
         for row in result["rows"]:
             if "skipped" in row:
                 print(f"  {row['variant']:<34} skipped: {row['skipped']}")
@@ -257,9 +265,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one repetition everywhere")
     parser.add_argument("--section", choices=("all", "speedups", "table", "sparse"), default="all")
     parser.add_argument("--no-compile", dest="compile", action="store_false", help="leave torch.compile out")
+    parser.add_argument("--frames", type=int, default=90, help="clip length T of the speed-up section")
+    parser.add_argument("--models", nargs="+", default=["stgcn", "msg3d"], choices=("stgcn", "msg3d"))
+    parser.add_argument("--only", nargs="+", default=[], metavar="TEXT",
+                        help="speed-up variants whose name contains TEXT (beside the eager and fused baselines)")
     arguments = parser.parse_args()
     if arguments.section in ("all", "speedups"):
-        print_speedups(arguments.quick, arguments.compile)
+        print_speedups(arguments.quick, arguments.compile, arguments.frames, tuple(arguments.models),
+                       tuple(arguments.only))
     if arguments.section in ("all", "table"):
         print_table(arguments.quick)
     if arguments.section in ("all", "sparse"):

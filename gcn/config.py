@@ -79,8 +79,9 @@ class TrainConfig:
     patience: int | None = None  # early stopping: epochs without a better validation accuracy
     seed: int = 0
     device: str = "auto"  # auto picks CUDA when present
-    amp: bool = False  # mixed precision (bfloat16 on CPU, float16 on CUDA)
+    amp: bool = False  # mixed precision: bfloat16 (float16 with loss scaling on GPUs without bfloat16)
     compile: bool = False  # torch.compile the model for training (falls back to eager if it fails)
+    compile_mode: str = "default"  # default | reduce-overhead (CUDA graphs, the fastest on GPU) | max-autotune
     split: str = "column"  # column (the store's split) | group | stratified
     few_shot: int | None = None  # k training videos per class (nested subsets)
     labels: list[str] | None = None  # restrict to these classes
@@ -122,6 +123,9 @@ class TrainConfig:
     def to_dict(self) -> dict:
         """The keys that apply to this model (what ``config.yaml`` holds)."""
         return {field.name: getattr(self, field.name) for field in fields(self) if applies(field.name, self.model)}
+
+
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
 
 
 def applies(key: str, model: str) -> bool:
@@ -180,6 +184,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         raise ValueError(f"config key(s) {', '.join(foreign)} do not apply to model {model}{where}: {owners}. "
                          f"Remove them, or use a config file written for {model}.")
     resolved = {key: _coerce(key, value) if isinstance(value, str) else value for key, value in content.items()}
+    if resolved.get("compile_mode", "default") not in COMPILE_MODES:
+        raise ValueError(f"compile_mode={resolved['compile_mode']!r}: choose from {', '.join(COMPILE_MODES)}")
     return resolve(TrainConfig(**resolved))
 
 

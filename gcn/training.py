@@ -214,13 +214,13 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, run_dir / "config.yaml")
     wrapped = nn.parallel.DistributedDataParallel(model) if world.enabled else model
-    runner = compiled_or_eager(wrapped, config.compile, log)
+    runner = compiled_or_eager(wrapped, config.compile, log, config.compile_mode)
     train_set, val_set, extra = family.datasets(store, corpus.splits["train"], corpus.splits["val"], layout, config)
     metadata = dict(model=config.model, layout=layout, class_names=corpus.class_names, config=config.to_dict(),
                     normalization=Normalization(frames_per_second=config.frames_per_second).to_dict(),
                     num_persons=config.num_persons or 1, in_channels=extra.pop("in_channels", 0), extra=extra)
-    autocast_type = torch.float16 if device.type == "cuda" else torch.bfloat16
-    scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
+    autocast_type = autocast_dtype(device)
+    scaler = torch.amp.GradScaler("cuda", enabled=config.amp and autocast_type == torch.float16)
     loss_function = loss_for(config, [item.label for item in corpus.splits["train"]], len(corpus.class_names)).to(device)
     plateau = PlateauSchedule(config.plateau_factor, config.plateau_patience, config.min_learning_rate)
     if state is not None and "plateau" in state["training_state"]:
@@ -303,31 +303,46 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     return TrainResult(run_dir, stopper.best_epoch, stopper.best_accuracy, epoch + 1, stopped_early)
 
 
-def compiled_or_eager(model: nn.Module, enabled: bool, log: Callable[[str], None] = print) -> nn.Module:
-    """``torch.compile(model)`` when asked and it works on this machine, else the eager model.
+def autocast_dtype(device: torch.device) -> torch.dtype:
+    """bfloat16 where the device has it (no loss scaling needed), else float16 with a gradient scaler."""
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return torch.bfloat16
+
+
+def compiled_or_eager(model: nn.Module, enabled: bool, log: Callable[[str], None] = print,
+                      mode: str = "default") -> nn.Module:
+    """``torch.compile(model, mode=mode)`` when asked and it works on this machine, else the eager model.
 
     Compilation is lazy, so a backend that cannot build (no C++ compiler, an unsupported
     operator) fails at the first call: :class:`_EagerFallback` catches that and goes on eagerly.
+    ``reduce-overhead`` replays CUDA graphs, so each call is marked as a new step (one per batch).
     """
     if not enabled:
         return model
     if not hasattr(torch, "compile"):
         log("compile=true ignored: this torch has no torch.compile")
         return model
-    return _EagerFallback(torch.compile(model), model, log)
+    compiled = torch.compile(model, mode=None if mode == "default" else mode)
+    return _EagerFallback(compiled, model, log, mark_steps=mode == "reduce-overhead")
 
 
 class _EagerFallback(nn.Module):
     """Runs the compiled model; on its first failure says why and uses the eager one from then on."""
 
-    def __init__(self, compiled: nn.Module, eager: nn.Module, log: Callable[[str], None]) -> None:
+    def __init__(self, compiled: nn.Module, eager: nn.Module, log: Callable[[str], None],
+                 mark_steps: bool = False) -> None:
         super().__init__()
         self.compiled, self.eager, self.log = compiled, eager, log
         self.failed = False
+        self.mark_steps = mark_steps and hasattr(torch, "compiler") \
+            and hasattr(torch.compiler, "cudagraph_mark_step_begin")
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         if not self.failed:
             try:
+                if self.mark_steps:
+                    torch.compiler.cudagraph_mark_step_begin()
                 return self.compiled(*inputs)
             except Exception as error:  # noqa: BLE001 - any backend failure: fall back, say so
                 self.failed = True

@@ -28,3 +28,14 @@ def test_train_with_amp_evaluate_and_classify_on_cuda(model, synthetic_store, tm
     video = next(row for row in synthetic_store.videos().to_pylist() if row["split"] == "test")
     answer = answer_sequence(classifier, content, load_sequence(synthetic_store, video["video_id"]))
     assert answer.ranking and 0.0 <= answer.ranking[0][1] <= 1.0
+
+
+def test_compiled_training_with_cuda_graphs_and_bfloat16(synthetic_store, tmp_path):
+    """The fastest GPU setting of benchmarks/gcn.py, through the training loop."""
+    settings = ["epochs=2", "batch_size=8", "device=cuda", "amp=true", "compile=true",
+                "compile_mode=reduce-overhead", "clip_frames=16"]
+    messages = []
+    result = train(load_config(None, settings, model="stgcn"), synthetic_store.root, tmp_path / "run",
+                   progress=False, log=messages.append)
+    assert result.epochs_run == 2 and (tmp_path / "run" / "best.pt").exists()
+    assert not any("eager mode" in message for message in messages), messages

@@ -202,7 +202,7 @@ def test_compile_falls_back_to_eager_with_a_message(monkeypatch):
         def forward(self, x):
             raise RuntimeError("backend could not build\nmore detail")
 
-    monkeypatch.setattr(torch, "compile", lambda model: Broken())
+    monkeypatch.setattr(torch, "compile", lambda model, **options: Broken())
     eager = torch.nn.Linear(3, 2)
     messages = []
     runner = compiled_or_eager(eager, True, messages.append)
@@ -211,3 +211,30 @@ def test_compile_falls_back_to_eager_with_a_message(monkeypatch):
     torch.testing.assert_close(runner(x), eager(x))
     assert len(messages) == 1 and "backend could not build" in messages[0] and "eager" in messages[0]
     assert compiled_or_eager(eager, False) is eager
+
+
+def test_compile_mode_reaches_torch_compile_and_unknown_modes_are_refused(monkeypatch):
+    from posegraph.gcn.config import load_config
+    from posegraph.gcn.training import compiled_or_eager
+
+    seen = []
+    monkeypatch.setattr(torch, "compile", lambda model, **options: seen.append(options) or model)
+    eager = torch.nn.Linear(3, 2)
+    runner = compiled_or_eager(eager, True, print, "reduce-overhead")
+    x = torch.randn(4, 3)
+    torch.testing.assert_close(runner(x), eager(x))
+    compiled_or_eager(eager, True, print, "default")
+    assert seen == [{"mode": "reduce-overhead"}, {"mode": None}]
+    assert load_config(None, ["compile_mode=reduce-overhead"], model="stgcn").compile_mode == "reduce-overhead"
+    with pytest.raises(ValueError, match="compile_mode='fastest'.*reduce-overhead"):
+        load_config(None, ["compile_mode=fastest"], model="stgcn")
+
+
+def test_mixed_precision_uses_bfloat16_unless_the_gpu_lacks_it(monkeypatch):
+    from posegraph.gcn.training import autocast_dtype
+
+    assert autocast_dtype(torch.device("cpu")) == torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)
+    assert autocast_dtype(torch.device("cuda")) == torch.float16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    assert autocast_dtype(torch.device("cuda")) == torch.bfloat16

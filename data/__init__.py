@@ -1,11 +1,11 @@
-"""Storage: the Parquet skeleton store, its schemas, imports and read-only SQL."""
+"""Storage: the skeleton store (Delta Lake tables), its schemas, imports and read-only SQL."""
 
-from .errors import NotAStoreError, ReadOnlyQueryError, StoreError, StoreVersionError, VideoNotFoundError
+from .errors import DamagedFileError, NotAStoreError, ReadOnlyQueryError, StoreError, StoreVersionError, VideoNotFoundError
 from .records import Skeletons, VideoFrames, VideoInfo
 from .schema import SCHEMA_VERSION
 from .store import SkeletonStore
 
 __all__ = [
-    "NotAStoreError", "ReadOnlyQueryError", "SCHEMA_VERSION", "SkeletonStore", "Skeletons",
+    "DamagedFileError", "NotAStoreError", "ReadOnlyQueryError", "SCHEMA_VERSION", "SkeletonStore", "Skeletons",
     "StoreError", "StoreVersionError", "VideoFrames", "VideoInfo", "VideoNotFoundError",
 ]

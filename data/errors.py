@@ -13,6 +13,10 @@ class StoreVersionError(StoreError):
     """The store (or one of its files) has another schema version than this posegraph reads."""
 
 
+class DamagedFileError(StoreError):
+    """A data file the store refers to cannot be read (truncated, overwritten, deleted)."""
+
+
 class VideoNotFoundError(StoreError, KeyError):
     """The requested video is not in the store."""
 

@@ -25,9 +25,9 @@ import duckdb
 import pyarrow as pa
 
 from ..skeleton import LAYOUTS
-from .errors import ReadOnlyQueryError, StoreError
+from .errors import DamagedFileError, ReadOnlyQueryError, StoreError
 from .schema import VIDEOS_SCHEMA, features_schema
-from .store import PART_NAME, SkeletonStore, with_layout
+from .store import SkeletonStore, with_layout
 
 VIEWS = ("videos", "frames", "joints", "features", "scores")
 _LIST_COLUMNS = ("x", "y", "z", "visibility")
@@ -35,7 +35,8 @@ _EMPTY_FRAMES = """
     SELECT NULL::VARCHAR AS video_id, NULL::INTEGER AS frame_index, NULL::DOUBLE AS timestamp_s,
            NULL::SMALLINT AS person, NULL::FLOAT[] AS x, NULL::FLOAT[] AS y, NULL::FLOAT[] AS z,
            NULL::FLOAT[] AS visibility, NULL::BOOLEAN AS detected,
-           NULL::BOOLEAN[] AS interpolated, NULL::VARCHAR AS phase, NULL::VARCHAR AS layout
+           NULL::BOOLEAN[] AS interpolated, NULL::VARCHAR AS phase, NULL::TIMESTAMPTZ AS extracted_at,
+           NULL::VARCHAR AS layout
     WHERE false"""
 _EMPTY_SCORES = """
     SELECT NULL::VARCHAR AS video_id, NULL::VARCHAR AS reference, NULL::VARCHAR AS method,
@@ -59,33 +60,24 @@ def _joint_names_table() -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
-def _frames_select(root: Path, layout: str) -> str:
-    pattern = _sql_string(str(root / "frames" / f"layout={layout}" / "*" / PART_NAME))
-    casts = ", ".join(f"{column}::FLOAT[] AS {column}" for column in _LIST_COLUMNS)
-    return (
-        f"SELECT * EXCLUDE (bucket) REPLACE ({casts}, interpolated::BOOLEAN[] AS interpolated) "
-        f"FROM read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
-    )
+def _read_files(files: list[Path], replace: str = "", partitions: Sequence[str] = ("layout", "bucket")) -> str:
+    """A SELECT over exactly these data files (the table's current version), partition columns
+    taken from their ``name=value`` folders, ``bucket`` left out."""
+    listed = ", ".join(_sql_string(str(path)) for path in files)
+    return (f"SELECT * EXCLUDE (bucket){f' REPLACE ({replace})' if replace else ''} FROM read_parquet([{listed}], "
+            "hive_partitioning = true, hive_types = {"
+            + ", ".join(f"'{name}': VARCHAR" for name in partitions) + "}, union_by_name = true)")
 
 
-def _scores_select(root: Path, layout: str) -> str:
-    pattern = _sql_string(str(root / "scores" / f"layout={layout}" / "*" / PART_NAME))
-    return (
-        "SELECT * EXCLUDE (bucket) REPLACE (joint_scores::FLOAT[] AS joint_scores) "
-        f"FROM read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
-    )
-
-
-def _create_scores_view(connection: duckdb.DuckDBPyConnection, root: Path) -> None:
+def _create_scores_view(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
     """``scores``: one row per video, reference, method, frame and joint, committed videos only.
 
-    The files hold one row per frame with the joints' scores as a list (one file per layout and
-    bucket, like frames); the view unnests them with the joints' names.
+    The files hold one row per frame with the joints' scores as a list; the view unnests them
+    with the joints' names.
     """
-    layouts = sorted(path.name.split("=", 1)[1] for path in (root / "scores").glob("layout=*")
-                     if any(path.glob(f"*/{PART_NAME}")))
-    raw = " UNION ALL BY NAME ".join(_scores_select(root, layout) for layout in layouts)
-    connection.execute(f"CREATE VIEW _scores_raw AS {raw or _EMPTY_SCORES}")
+    files = [f.path for f in store.files("scores")]
+    raw = _read_files(files, "joint_scores::FLOAT[] AS joint_scores") if files else _EMPTY_SCORES
+    connection.execute(f"CREATE VIEW _scores_raw AS {raw}")
     connection.execute(
         """CREATE VIEW scores AS
            SELECT s.video_id, s.layout, s.reference, s.method, s.frame_index, s.timestamp_s,
@@ -109,13 +101,12 @@ def _release_feature_names() -> Sequence[str]:
     return FEATURE_NAMES
 
 
-def _create_features_view(connection: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """``features``: every layout's feature files, keys first, for committed videos only."""
-    if any(root.glob(f"features/layout=*/bucket=*/{PART_NAME}")):
-        pattern = _sql_string(str(root / "features" / "*" / "*" / PART_NAME))
-        raw = ("SELECT video_id, layout, frame_index, "
-               "* EXCLUDE (video_id, layout, frame_index, bucket) FROM "
-               f"read_parquet({pattern}, hive_partitioning = true, union_by_name = true)")
+def _create_features_view(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
+    """``features``: every layout's feature rows, keys first, for committed videos only."""
+    files = [f.path for f in store.files("features")]
+    if files:
+        raw = ("SELECT video_id, layout, frame_index, * EXCLUDE (video_id, layout, frame_index) "
+               f"FROM ({_read_files(files)})")
     else:
         empty = with_layout(features_schema(_release_feature_names()).empty_table(), "")
         connection.register("_empty_features", empty)
@@ -128,26 +119,27 @@ def _create_features_view(connection: duckdb.DuckDBPyConnection, root: Path) -> 
 
 
 def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the store's views, locked to reading the store."""
+    """An in-memory DuckDB connection with the store's views, locked to reading the store.
+
+    Each view reads exactly the data files of its table's current Delta version.
+    """
     root = store.root.resolve()
     connection = duckdb.connect(":memory:")
     connection.execute("SET threads TO 2")
-    if any(root.glob(f"videos/bucket=*/{PART_NAME}")):
-        pattern = _sql_string(str(root / "videos" / "*" / PART_NAME))
-        connection.execute(
-            "CREATE VIEW videos AS SELECT * EXCLUDE (bucket) FROM "
-            f"read_parquet({pattern}, hive_partitioning = true, union_by_name = true)"
-        )
+    video_files = [f.path for f in store.files("videos")]
+    if video_files:
+        connection.execute(f"CREATE VIEW videos AS {_read_files(video_files, partitions=('bucket',))}")
     else:
         connection.register("_empty_videos", VIDEOS_SCHEMA.empty_table())
         connection.execute("CREATE VIEW videos AS SELECT * FROM _empty_videos")
-    layouts = [layout for layout in store.layouts()
-               if any((root / "frames" / f"layout={layout}").glob(f"*/{PART_NAME}"))]
-    raw_frames = " UNION ALL BY NAME ".join(_frames_select(root, layout) for layout in layouts)
-    connection.execute(f"CREATE VIEW _frames_raw AS {raw_frames or _EMPTY_FRAMES}")
-    connection.execute(
-        "CREATE VIEW frames AS SELECT f.* FROM _frames_raw AS f SEMI JOIN videos AS v "
-        "ON f.video_id = v.video_id AND f.layout = v.layout"
+    frame_files = [f.path for f in store.files("frames")]
+    casts = ", ".join(f"{column}::FLOAT[] AS {column}" for column in _LIST_COLUMNS)
+    raw_frames = _read_files(frame_files, f"{casts}, interpolated::BOOLEAN[] AS interpolated") \
+        if frame_files else _EMPTY_FRAMES
+    connection.execute(f"CREATE VIEW _frames_raw AS {raw_frames}")
+    connection.execute(  # frames of the committed videos row only (same extracted_at)
+        "CREATE VIEW frames AS SELECT f.* EXCLUDE (extracted_at) FROM _frames_raw AS f SEMI JOIN videos AS v "
+        "ON f.video_id = v.video_id AND f.layout = v.layout AND f.extracted_at = v.extracted_at"
     )
     connection.register("_joint_names_arrow", _joint_names_table())
     connection.execute("CREATE TABLE joint_names AS SELECT * FROM _joint_names_arrow")
@@ -161,8 +153,8 @@ def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
                   f.interpolated[n.joint_index + 1] AS interpolated, f.detected
            FROM frames AS f JOIN joint_names AS n ON n.layout = f.layout"""
     )
-    _create_features_view(connection, root)
-    _create_scores_view(connection, root)
+    _create_features_view(connection, store)
+    _create_scores_view(connection, store)
     connection.execute(f"SET allowed_directories = [{_sql_string(str(root) + '/')}]")
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")
@@ -185,9 +177,28 @@ def _check_read_only(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
             )
 
 
+def _connected(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
+    """:func:`connect`, with a damaged data file (DuckDB reads footers as views are made) said plainly."""
+    try:
+        return connect(store)
+    except duckdb.Error as error:
+        raise _store_error(error, store, "opening the store's views failed") from None
+
+
+def _store_error(error: duckdb.Error, store: SkeletonStore, what: str) -> StoreError:
+    """One line for a person: the damaged file and the repair command, or what failed."""
+    damaged = _damaged_file(str(error), store)
+    if damaged:
+        return DamagedFileError(
+            f"the store file {damaged} is damaged ({str(error).splitlines()[0][:160]}). Run "
+            f"`posegraph store check {store.root} --repair` to take it out of the store and list the "
+            f"videos to extract again.")
+    return StoreError(f"{what}: {error}")
+
+
 def run_query(store: SkeletonStore, sql: str) -> pa.Table:
     """Run read-only ``sql`` over the store's views and return the result."""
-    connection = connect(store)
+    connection = _connected(store)
     try:
         _check_read_only(connection, sql)
         try:
@@ -197,18 +208,29 @@ def run_query(store: SkeletonStore, sql: str) -> pa.Table:
                 f"the query may only read the store at {store.root}: {error}"
             ) from None
         except duckdb.Error as error:
-            raise StoreError(f"the query failed: {error}") from None
+            raise _store_error(error, store, "the query failed") from None
     finally:
         connection.close()
 
 
+def _damaged_file(message: str, store: SkeletonStore) -> str | None:
+    """The store data file a DuckDB error names, if it names one (a truncated or overwritten file)."""
+    root = str(store.root.resolve())
+    for word in message.replace('"', " ").replace("'", " ").split():
+        if word.startswith(root) and word.endswith(".parquet"):
+            return word
+    return None
+
+
 def describe_views(store: SkeletonStore) -> dict[str, list[tuple[str, str]]]:
     """Each view's columns as ``(name, type)``."""
-    connection = connect(store)
+    connection = _connected(store)
     try:
         return {
             view: [(row[0], row[1]) for row in connection.execute(f"DESCRIBE {view}").fetchall()]
             for view in VIEWS
         }
+    except duckdb.Error as error:
+        raise _store_error(error, store, "describing the views failed") from None
     finally:
         connection.close()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1: one Parquet file per bucket; 2: Delta Lake tables
 VERSION_KEY = b"posegraph.schema_version"
 LAYOUT_KEY = b"posegraph.layout"
 STATUSES = ("ok", "rejected", "failed")

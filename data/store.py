@@ -1,42 +1,43 @@
-"""The partitioned Parquet skeleton store.
+"""The skeleton store: Delta Lake tables of skeletons and what is derived from them.
 
-Layout on disk (hive-style folders, one Parquet file per table and bucket)::
+Layout on disk::
 
-    STORE/_posegraph_store.json                       marker: format, schema version, buckets
-    STORE/videos/bucket=3f/part-0.parquet             one row per (video_id, layout)
-    STORE/frames/layout=blazepose33/bucket=3f/part-0.parquet
-    STORE/features/layout=blazepose33/bucket=3f/part-0.parquet   one row per (video_id, frame)
-    STORE/scores/layout=blazepose33/bucket=3f/part-0.parquet     one row per (video_id, reference,
-                                                                 method, frame)
-    STORE/_staging/  STORE/_locks/                     invisible to pyarrow and DuckDB globs
+    STORE/_posegraph_store.json      marker: format, schema version 2, buckets
+    STORE/videos/                    Delta table, one row per (video_id, layout); partitions bucket=..
+    STORE/frames/                    Delta table, one row per (video_id, layout, person, frame);
+                                     partitions layout=../bucket=..
+    STORE/features/                  Delta table, one row per (video_id, layout, frame)
+    STORE/scores/                    Delta table, one row per (video_id, layout, reference, method, frame)
+    STORE/_locks/                    the writers' lock (local disk)
+    STORE/_damaged/                  files `posegraph store check --repair` took out of the tables
 
-A video's bucket is the first ``bucket_digits`` hex digits of its id (default 2: 256
-buckets per table and layout). At 100,000 videos that is ~400 videos and tens of MB per file,
-inside Arrow's guidance (files of 20 MB - 2 GB, well under 10,000 partitions), and reading
-one video opens one file and skips to its row groups (rows are sorted by video id).
+Each table's ``_delta_log/`` names the data files of every version: readers (this class, the
+SQL views, Spark, Trino, Polars, DuckDB's delta reader) see exactly the files of one version, so
+a stray or half-written file in a folder is never data. A video's bucket is the first
+``bucket_digits`` hex digits of its id (default 2: 256 buckets per table and layout): reading one
+video opens only its bucket's files, and compaction (``posegraph store compact``, and
+automatically every few hundred commits) merges a bucket's small files.
 
-Writes take the bucket's lock, rewrite the bucket's file without the video's old rows plus
-the new ones, and rename it into place: atomic (old or new file, never half) and idempotent
-(writing a video again replaces its rows). Frames are written before the ``videos`` row, so
-the ``videos`` row is the commit record: frames without one (a writer killed in between)
-are ignored by :meth:`read_video` and the SQL views, and replaced on the next write.
+Writes (``write_videos``) hold the store's write lock and commit per table: the frames of the
+videos (old rows removed and new rows added in one commit), then the ``videos`` rows. A commit is
+atomic and its cost does not grow with the store. The ``videos`` row is the commit record: frames
+without one (a writer killed in between) are ignored by :meth:`read_video` and the SQL views, and
+replaced on the next write. Writing a video again replaces its rows (idempotent).
 
-``features`` holds data derived from a video's frames (``posegraph features build``), written
-through the same bucket rewrite by :meth:`SkeletonStore.write_features`. Writing a video drops
-its features rows first, so no features outlive the skeletons they came from; features are
-only written for the ``videos`` row they were computed from (its ``extracted_at``).
-
-``scores`` (form scores against a reference, ``posegraph score``) is derived data of the same
-kind and goes the same way: :meth:`SkeletonStore.write_scores` rewrites the bucket under its lock
-(rows of the same video, reference name and method replaced; other references' rows kept), only
-for the ``videos`` row the scores were computed from, and writing a video drops its scores.
+``features`` holds data derived from a video's frames (``posegraph features build``) and ``scores``
+its form scores (``posegraph score``). Writing a video drops its features and scores first, so no
+derived rows outlive the skeletons they came from; derived rows are only written for the
+``videos`` row they were computed from (its ``extracted_at``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,40 +48,75 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..skeleton import get_layout
-from .atomic import bucket_lock, remove_file, remove_stale_staging, replace_parquet
-from .errors import NotAStoreError, StoreVersionError, VideoNotFoundError
+from .atomic import store_lock
+from .delta import DataFile, StoreTable, sql_list
+from .errors import DamagedFileError, NotAStoreError, StoreVersionError, VideoNotFoundError
 from .records import Skeletons, VideoFrames, VideoInfo
-from .schema import (FEATURE_KEYS, SCHEMA_VERSION, SCORE_KEYS, STATUSES, VERSION_KEY, VIDEOS_SCHEMA,
+from .schema import (FEATURE_KEYS, SCHEMA_VERSION, STATUSES, VIDEOS_SCHEMA,
                      features_schema, frames_schema, scores_schema)
 
 MARKER_NAME = "_posegraph_store.json"
 STORE_FORMAT = "posegraph-skeleton-store"
-PART_NAME = "part-0.parquet"
+TABLES = ("videos", "frames", "features", "scores")
+PARTITIONS = {"videos": ("bucket",), "frames": ("layout", "bucket"), "features": ("layout", "bucket"),
+              "scores": ("layout", "bucket")}
 
 
-def _check_file_version(path: Path, schema: pa.Schema) -> None:
-    found = (schema.metadata or {}).get(VERSION_KEY)
-    if found is not None and found != str(SCHEMA_VERSION).encode():
-        raise StoreVersionError(
-            f"{path} has skeleton-store schema version {found.decode()}, but this posegraph "
-            f"reads version {SCHEMA_VERSION}. Use the posegraph release that wrote it, or "
-            f"re-extract into a new store."
-        )
+def _plain_type(data_type: pa.DataType) -> pa.DataType:
+    """The type readers expect for one delta-rs wrote (``string_view`` and friends)."""
+    if data_type in (pa.string_view(), pa.large_string()):
+        return pa.string()
+    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type) or pa.types.is_list_view(data_type) \
+            or pa.types.is_large_list_view(data_type):
+        return pa.list_(_plain_type(data_type.value_type))
+    return data_type
 
 
-def read_table_file(path: Path, filters: list | None = None,
-                    columns: list[str] | None = None) -> pa.Table:
-    """Read one store file, refusing files of another schema version."""
-    table = pq.read_table(path, filters=filters, columns=columns)
-    _check_file_version(path, table.schema)
-    return table
+def _plain_types(table: pa.Table) -> pa.Table:
+    schema = pa.schema([field.with_type(_plain_type(field.type)) for field in table.schema])
+    return table if schema.equals(table.schema) else table.cast(schema)
+
+
+def _row_groups_that_may_hold(file: pq.ParquetFile, video_id: str) -> list[int]:
+    """Row groups whose ``video_id`` statistics do not rule the video out (a file's rows are sorted)."""
+    column = file.schema_arrow.get_field_index("video_id")
+    groups = []
+    for index in range(file.metadata.num_row_groups):
+        statistics = file.metadata.row_group(index).column(column).statistics
+        if statistics is None or not statistics.has_min_max or statistics.min <= video_id <= statistics.max:
+            groups.append(index)
+    return groups
+
+
+def read_data_file(store_root: Path, path: Path, video_id: str | None = None,
+                   columns: list[str] | None = None) -> pa.Table:
+    """Read one data file of the store (only ``video_id``'s rows, when given), with plain Arrow types.
+
+    A damaged file is a :class:`DamagedFileError` naming it and the repair command.
+    """
+    try:
+        file = pq.ParquetFile(path)
+        if video_id is None:
+            return _plain_types(file.read(columns=columns))
+        groups = _row_groups_that_may_hold(file, video_id)
+        names = None if columns is None else list(dict.fromkeys([*columns, "video_id"]))
+        table = _plain_types(file.read_row_groups(groups, columns=names)) if groups else \
+            _plain_types(file.schema_arrow.empty_table()).select(names or file.schema_arrow.names)
+        table = table.filter(pc.equal(table["video_id"], video_id))
+        return table if columns is None else table.select(columns)
+    except (OSError, pa.ArrowException, KeyError) as error:
+        raise DamagedFileError(
+            f"{path} is damaged or missing ({str(error).splitlines()[0][:160]}). Run "
+            f"`posegraph store check {store_root} --repair` to take it out of the store and list the "
+            f"videos to extract again."
+        ) from None
 
 
 def _concat(tables: Sequence[pa.Table], empty_schema: pa.Schema) -> pa.Table:
     """Concatenate with unified schemas, so a column added later stays visible."""
     if not tables:
         return empty_schema.empty_table()
-    return pa.concat_tables(tables, promote_options="default")
+    return pa.concat_tables(tables, promote_options="permissive")
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -90,26 +126,24 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-Keep = Callable[[pa.Table], pa.Array]
+def _with_partitions(table: pa.Table, **values: str) -> pa.Table:
+    """Rows with their partition columns appended (what ``write_deltalake`` takes the folders from)."""
+    for name, value in values.items():
+        table = table.append_column(name, pa.array([value] * table.num_rows, type=pa.string()))
+    return table
 
 
-def _without_videos(video_ids: Iterable[str]) -> Keep:
-    """A ``keep`` filter for :meth:`SkeletonStore._rewrite`: rows of other videos."""
-    dropped = pa.array(sorted(set(video_ids)), type=pa.string())
-    return lambda table: pc.invert(pc.is_in(table["video_id"], dropped))
+def _variable_lists(table: pa.Table) -> pa.Table:
+    """Fixed-size list columns as plain lists (Delta has no fixed-size list type)."""
+    fields = [pa.field(f.name, pa.list_(f.type.value_type), f.nullable) if pa.types.is_fixed_size_list(f.type)
+              else f for f in table.schema]
+    return table.cast(pa.schema(fields))
 
 
-def _without_scores(keys: Iterable[tuple[str, str, str]]) -> Keep:
-    """A ``keep`` filter for the scores files: rows of other (video, reference, method) keys."""
-    separator = "\x1f"  # a control character: in no id, reference name or method
-    dropped = pa.array(sorted({separator.join(key) for key in keys}), type=pa.string())
-
-    def keep(table: pa.Table) -> pa.Array:
-        joined = pc.binary_join_element_wise(table["video_id"], table["reference"], table["method"],
-                                             separator)
-        return pc.invert(pc.is_in(joined, dropped))
-
-    return keep
+def _may_hold(data_file: DataFile, video_id: str) -> bool:
+    """False when the file's statistics rule the video out."""
+    low, high = data_file.min_video_id, data_file.max_video_id
+    return low is None or high is None or low <= video_id <= high
 
 
 def with_layout(table: pa.Table, layout: str) -> pa.Table:
@@ -185,7 +219,7 @@ class ScoreRows:
 
 
 class SkeletonStore:
-    """A folder of Parquet tables holding skeletons extracted from videos.
+    """A folder of Delta Lake tables holding skeletons extracted from videos.
 
     Args:
         path: the store folder; created (with its marker) when missing or empty.
@@ -219,10 +253,14 @@ class SkeletonStore:
             self.bucket_digits = bucket_digits
             self.root.mkdir(parents=True, exist_ok=True)
             marker_content = {"format": STORE_FORMAT, "schema_version": SCHEMA_VERSION,
-                              "bucket_digits": bucket_digits}
+                              "table_format": "delta", "bucket_digits": bucket_digits}
             temporary = self.root / f".{MARKER_NAME}.partial"
             temporary.write_text(json.dumps(marker_content, indent=2) + "\n")
             temporary.replace(marker)
+        self.tables = {name: StoreTable(self.root, name, PARTITIONS[name]) for name in TABLES}
+        self.writer = os.environ.get("POSEGRAPH_WRITER") or (
+            f"{socket.gethostname()} pid {os.getpid()} {Path(sys.argv[0]).name if sys.argv else 'python'}")
+        self._check_buckets()
 
     def _read_marker(self, marker: Path) -> int:
         try:
@@ -231,33 +269,46 @@ class SkeletonStore:
             raise NotAStoreError(f"{marker} is not valid JSON ({error}); the store is damaged.") from None
         if content.get("format") != STORE_FORMAT:
             raise NotAStoreError(f"{marker} does not describe a posegraph skeleton store.")
-        if content.get("schema_version") != SCHEMA_VERSION:
+        version = content.get("schema_version")
+        if version == 1:
             raise StoreVersionError(
-                f"the store at {self.root} has schema version {content.get('schema_version')}, "
+                f"the store at {self.root} has schema version 1 (one Parquet file per bucket), but this "
+                f"posegraph reads version {SCHEMA_VERSION} (Delta Lake tables). Copy it into the new format "
+                f"with `posegraph store migrate {self.root} NEW_STORE`, then use NEW_STORE."
+            )
+        if version != SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"the store at {self.root} has schema version {version}, "
                 f"but this posegraph reads version {SCHEMA_VERSION}. Use the posegraph release "
                 f"that wrote it, or write to a new store (a new folder)."
             )
         return int(content["bucket_digits"])
 
+    def _check_buckets(self) -> None:
+        """The marker's bucket width must be the one the data was written with (else every
+        video would be looked for, and written, in another bucket)."""
+        files = self.tables["videos"].files()
+        if files and files[0].partition.get("bucket") is not None \
+                and len(files[0].partition["bucket"]) != self.bucket_digits:
+            raise StoreVersionError(
+                f"{self.root / MARKER_NAME} says bucket_digits={self.bucket_digits}, but the store's "
+                f"videos are in {len(files[0].partition['bucket'])}-digit buckets. Put the marker's "
+                f"bucket_digits back to {len(files[0].partition['bucket'])}.")
+
     # -- where things live -------------------------------------------------------------
     def bucket_of(self, video_id: str) -> str:
         return video_id[: self.bucket_digits]
 
-    def videos_file(self, bucket: str) -> Path:
-        return self.root / "videos" / f"bucket={bucket}" / PART_NAME
-
-    def frames_file(self, layout: str, bucket: str) -> Path:
-        return self.root / "frames" / f"layout={layout}" / f"bucket={bucket}" / PART_NAME
-
-    def features_file(self, layout: str, bucket: str) -> Path:
-        return self.root / "features" / f"layout={layout}" / f"bucket={bucket}" / PART_NAME
-
-    def scores_file(self, layout: str, bucket: str) -> Path:
-        return self.root / "scores" / f"layout={layout}" / f"bucket={bucket}" / PART_NAME
-
     def layouts(self) -> list[str]:
-        """Layouts that have a frames partition in this store."""
-        return sorted(p.name.split("=", 1)[1] for p in (self.root / "frames").glob("layout=*"))
+        """Layouts that have frames in this store."""
+        return sorted({f.partition["layout"] for f in self.tables["frames"].files() if f.partition.get("layout")})
+
+    def files(self, table: str, **partition: str) -> list[DataFile]:
+        """The data files of ``table``'s current version (only ``partition``'s, when given)."""
+        return self.tables[table].files(**partition)
+
+    def _commit_info(self, operation: str, count: int) -> dict[str, str]:
+        return {"posegraph.operation": operation, "posegraph.videos": str(count), "posegraph.writer": self.writer}
 
     # -- writing -----------------------------------------------------------------------
     def write_video(self, info: VideoInfo, skeletons: Skeletons | None = None) -> VideoInfo:
@@ -265,16 +316,20 @@ class SkeletonStore:
         return self.write_videos([(info, skeletons)])[0]
 
     def write_videos(self, items: Iterable[tuple[VideoInfo, Skeletons | None]]) -> list[VideoInfo]:
-        """Store several videos, rewriting each touched bucket once. Returns the stored rows."""
-        completed = [(self._complete_info(info, skeletons), skeletons) for info, skeletons in items]
-        by_bucket: dict[str, list[tuple[VideoInfo, Skeletons | None]]] = defaultdict(list)
-        for info, skeletons in completed:
-            by_bucket[self.bucket_of(info.video_id)].append((info, skeletons))
-        remove_stale_staging(self.root)
-        for bucket, group in sorted(by_bucket.items()):
-            with bucket_lock(self.root, bucket):
-                self._write_bucket(bucket, group)
-        return [info for info, _ in completed]
+        """Store several videos in one commit per table. Returns the stored rows.
+
+        A later item for the same (video, layout) replaces an earlier one.
+        """
+        latest = {}
+        for info, skeletons in items:
+            completed = self._complete_info(info, skeletons)
+            latest[completed.video_id, completed.layout] = (completed, skeletons)
+        group = list(latest.values())
+        if not group:
+            return []
+        with store_lock(self.root):
+            self._write_group(group)
+        return [info for info, _ in group]
 
     def _complete_info(self, info: VideoInfo, skeletons: Skeletons | None) -> VideoInfo:
         layout = get_layout(info.layout)
@@ -303,46 +358,56 @@ class SkeletonStore:
             else float(timestamps[-1] - timestamps[0]) if len(timestamps) else 0.0,
         )
 
-    def _write_bucket(self, bucket: str, group: list[tuple[VideoInfo, Skeletons | None]]) -> None:
+    def _predicate(self, video_ids: Iterable[str], layout: str | None = None) -> str:
+        video_ids = sorted(set(video_ids))
+        where = f"bucket IN {sql_list(self.bucket_of(v) for v in video_ids)} AND video_id IN {sql_list(video_ids)}"
+        return where if layout is None else f"layout = {sql_list([layout])[1:-1]} AND {where}"
+
+    def _write_group(self, group: list[tuple[VideoInfo, Skeletons | None]]) -> None:
+        """The one write of skeletons (caller holds the lock): derived rows dropped, frames, then rows.
+
+        Frames rows carry their ``videos`` row's ``extracted_at``: readers take only frames that
+        match the committed row, so frames a killed writer committed without their row are never
+        read, and videos new to the store are plain appends (no existing file is read or rewritten).
+        """
+        current = self._current(info.video_id for info, _ in group)
+        replacing = any((info.video_id, info.layout) in current for info, _ in group)
         ids_per_layout: dict[str, set[str]] = defaultdict(set)
         new_frames: dict[str, list[pa.Table]] = defaultdict(list)
         for info, skeletons in group:
             ids_per_layout[info.layout].add(info.video_id)
             if skeletons is not None:
-                new_frames[info.layout].append(frames_table(info.video_id, skeletons))
-        for layout, video_ids in ids_per_layout.items():
-            self._drop_derived(layout, bucket, video_ids)  # first: derived data never outlives its source
-            layout_spec = get_layout(layout)
-            self._rewrite(self.frames_file(layout, bucket),
-                          frames_schema(layout, layout_spec.num_joints),
-                          keep=_without_videos(video_ids),
-                          additions=new_frames.get(layout, []),
-                          sort_keys=["video_id", "person", "frame_index"])
-        keys = {(info.video_id, info.layout) for info, _ in group}
-        self._rewrite(self.videos_file(bucket), VIDEOS_SCHEMA,
-                      keep=lambda table: pa.array([
-                          (video_id, layout) not in keys
-                          for video_id, layout in zip(table["video_id"].to_pylist(),
-                                                      table["layout"].to_pylist())
-                      ], type=pa.bool_()),
-                      additions=[videos_table([info for info, _ in group])],
-                      sort_keys=["video_id", "layout"])
+                rows = _variable_lists(frames_table(info.video_id, skeletons))
+                rows = rows.append_column(pa.field("extracted_at", pa.timestamp("us", tz="UTC")),
+                                          pa.array([info.extracted_at] * rows.num_rows, pa.timestamp("us", tz="UTC")))
+                new_frames[info.layout].append(_with_partitions(rows, layout=info.layout,
+                                                                bucket=self.bucket_of(info.video_id)))
+        commit = self._commit_info("write videos", len(group))
+        for layout, video_ids in sorted(ids_per_layout.items()):
+            predicate = self._predicate(video_ids, layout) if replacing else None
+            if replacing:
+                for derived in ("features", "scores"):  # first: derived data never outlives its source
+                    self.tables[derived].replace(pa.table({}), predicate, commit)
+            rows = new_frames.get(layout)
+            self.tables["frames"].replace(pa.concat_tables(rows) if rows else pa.table({}), predicate, commit)
+        rows = videos_table([info for info, _ in group])
+        rows = rows.append_column("bucket", pc.utf8_slice_codeunits(rows["video_id"], 0, self.bucket_digits))
+        keys = " OR ".join(f"(layout = {sql_list([layout])[1:-1]} AND video_id IN {sql_list(ids)})"
+                           for layout, ids in sorted(ids_per_layout.items()))
+        buckets = sql_list(self.bucket_of(info.video_id) for info, _ in group)
+        self.tables["videos"].replace(rows, f"bucket IN {buckets} AND ({keys})" if replacing else None, commit)
 
-    def _drop_derived(self, layout: str, bucket: str, video_ids: Iterable[str]) -> None:
-        """Remove the features and scores rows of videos about to be rewritten (caller holds the lock)."""
-        video_ids = set(video_ids)
-        for path, keys in ((self.features_file(layout, bucket), FEATURE_KEYS),
-                           (self.scores_file(layout, bucket), SCORE_KEYS)):
-            if path.exists():
-                self._rewrite(path, pq.read_schema(path), keep=_without_videos(video_ids),
-                              additions=[], sort_keys=list(keys))
-
-    def _current(self, bucket: str) -> dict[tuple[str, str], datetime]:
-        """``extracted_at`` of every (video, layout) committed in ``bucket`` (caller holds the lock)."""
-        path = self.videos_file(bucket)
-        rows = (read_table_file(path, columns=["video_id", "layout", "extracted_at"]).to_pylist()
-                if path.exists() else [])
-        return {(row["video_id"], row["layout"]): row["extracted_at"] for row in rows}
+    def _current(self, video_ids: Iterable[str]) -> dict[tuple[str, str], datetime]:
+        """``extracted_at`` of every committed (video, layout) of ``video_ids``."""
+        wanted = set(video_ids)
+        found = {}
+        for bucket in sorted({self.bucket_of(video_id) for video_id in wanted}):
+            for data_file in self.files("videos", bucket=bucket):
+                table = read_data_file(self.root, data_file.path, columns=["video_id", "layout", "extracted_at"])
+                for row in table.to_pylist():
+                    if row["video_id"] in wanted:
+                        found[row["video_id"], row["layout"]] = row["extracted_at"]
+        return found
 
     @staticmethod
     def _fresh(group: Sequence, current: dict[tuple[str, str], datetime]) -> list:
@@ -351,7 +416,7 @@ class SkeletonStore:
                 and item.extracted_at in (None, current[item.video_id, item.layout])]
 
     def write_features(self, names: Sequence[str], items: Iterable[FeatureRows]) -> list[FeatureRows]:
-        """Store (or replace) videos' per-frame features, rewriting each touched bucket once.
+        """Store (or replace) videos' per-frame features, one commit per layout.
 
         Args:
             names: the feature column names, in the order of every item's ``values`` columns.
@@ -362,20 +427,20 @@ class SkeletonStore:
             The items stored. Items whose ``videos`` row is gone, or was written again after
             the features were computed (``extracted_at`` differs), are left out and not stored.
 
-        Each bucket file is rewritten under the bucket's lock with the files' exact columns
-        (``names``), replacing the videos' previous rows: writing the same items twice gives
-        the same files.
+        The videos' previous rows are replaced: writing the same items twice gives the same rows.
+        Reads return exactly the columns ``names`` of the latest write (a column no longer
+        computed is not shown).
         """
         schema = features_schema(names)
-        return self._write_derived(
+        stored = self._write_derived(
             items, key=lambda rows: (rows.video_id, rows.layout),
             check=lambda rows: _check_feature_rows(rows, len(schema) - len(FEATURE_KEYS)),
-            file_of=self.features_file, schema_of=lambda layout: schema,
-            keep_of=lambda items: _without_videos(item.video_id for item in items),
-            table_of=features_table, sort_keys=FEATURE_KEYS)
+            table_name="features", table_of=lambda rows: features_table(rows, schema),
+            predicate_of=lambda layout, layout_items: self._predicate((i.video_id for i in layout_items), layout))
+        return stored
 
     def write_scores(self, items: Iterable[ScoreRows]) -> list[ScoreRows]:
-        """Store (or replace) videos' form scores, rewriting each touched bucket once.
+        """Store (or replace) videos' form scores, one commit per layout.
 
         Args:
             items: one :class:`ScoreRows` per (video, layout, reference, method); a later one
@@ -385,80 +450,65 @@ class SkeletonStore:
             The items stored. As for :meth:`write_features`, items whose ``videos`` row is gone
             or was written again after the scores were computed are left out. Rows of other
             references or methods of the same video are kept; writing the same items twice
-            gives the same files.
+            gives the same rows.
         """
+        def predicate_of(layout: str, layout_items: list[ScoreRows]) -> str:
+            keys = " OR ".join(
+                f"(video_id = {sql_list([i.video_id])[1:-1]} AND reference = {sql_list([i.reference])[1:-1]} "
+                f"AND method = {sql_list([i.method])[1:-1]})" for i in layout_items)
+            return f"{self._predicate((i.video_id for i in layout_items), layout)} AND ({keys})"
+
         return self._write_derived(
             items, key=lambda rows: (rows.video_id, rows.layout, rows.reference, rows.method),
-            check=_check_score_rows, file_of=self.scores_file,
-            schema_of=lambda layout: scores_schema(layout, get_layout(layout).num_joints),
-            keep_of=lambda items: _without_scores((item.video_id, item.reference, item.method) for item in items),
-            table_of=scores_table, sort_keys=SCORE_KEYS)
+            check=_check_score_rows, table_name="scores",
+            table_of=lambda rows: _variable_lists(scores_table(
+                rows, scores_schema(rows.layout, get_layout(rows.layout).num_joints))),
+            predicate_of=predicate_of)
 
-    def _write_derived(self, items: Iterable, key, check, file_of, schema_of, keep_of, table_of,
-                       sort_keys: Sequence[str]) -> list:
+    def _write_derived(self, items: Iterable, key, check, table_name: str, table_of, predicate_of) -> list:
         """The one write of derived tables (features, scores): the last item per ``key`` wins,
-        each touched bucket is rewritten once under its lock, only items of the current
-        ``videos`` row are stored (see :meth:`_fresh`); files get exactly ``schema_of(layout)``."""
+        one commit per layout under the write lock, only items of the current ``videos`` row
+        are stored (see :meth:`_fresh`)."""
         latest = {key(rows): rows for rows in items}
-        by_bucket: dict[str, list] = defaultdict(list)
         for rows in latest.values():
             check(rows)
-            by_bucket[self.bucket_of(rows.video_id)].append(rows)
-        remove_stale_staging(self.root)
-        stored = []
-        for bucket, group in sorted(by_bucket.items()):
-            with bucket_lock(self.root, bucket):
-                fresh = self._fresh(group, self._current(bucket))
-                per_layout: dict[str, list] = defaultdict(list)
-                for item in fresh:
-                    per_layout[item.layout].append(item)
-                for layout, layout_items in sorted(per_layout.items()):
-                    schema = schema_of(layout)
-                    self._rewrite(file_of(layout, bucket), schema, keep=keep_of(layout_items),
-                                  additions=[table_of(item, schema) for item in layout_items],
-                                  sort_keys=list(sort_keys), exact=True)
-                stored += fresh
-        return stored
-
-    def _rewrite(self, path: Path, schema: pa.Schema, keep: Keep, additions: list[pa.Table],
-                 sort_keys: list[str], exact: bool = False) -> None:
-        """Replace ``path`` by its rows that ``keep`` selects plus ``additions`` (atomic).
-
-        ``exact`` conforms the result to ``schema`` (derived tables: a column no longer
-        computed is dropped); otherwise schemas are unified, so older files' rows survive.
-        """
-        kept = []
-        if path.exists():
-            existing = read_table_file(path)
-            kept_rows = existing.filter(keep(existing))
-            if not additions and kept_rows.num_rows == existing.num_rows:
-                return  # nothing to remove or add: leave the file as it is
-            kept = [_conform(kept_rows, schema) if exact else kept_rows]
-        merged = _concat(kept + additions, schema)
-        if merged.num_rows == 0:
-            remove_file(path)
-            return
-        merged = merged.sort_by([(key, "ascending") for key in sort_keys])
-        metadata = dict(merged.schema.metadata or {}) | dict(schema.metadata or {})
-        replace_parquet(self.root, path, merged.replace_schema_metadata(metadata))
+        if not latest:
+            return []
+        with store_lock(self.root):
+            fresh = self._fresh(list(latest.values()), self._current(item.video_id for item in latest.values()))
+            per_layout: dict[str, list] = defaultdict(list)
+            for item in fresh:
+                per_layout[item.layout].append(item)
+            commit = self._commit_info(f"write {table_name}", len(fresh))
+            if table_name == "features" and fresh and self._feature_columns_change(table_of(fresh[0])):
+                self._rewrite_features(fresh, table_of, commit)
+                return fresh
+            for layout, layout_items in sorted(per_layout.items()):
+                rows = pa.concat_tables([_with_partitions(table_of(item), layout=layout,
+                                                          bucket=self.bucket_of(item.video_id))
+                                         for item in layout_items])
+                self.tables[table_name].replace(rows, predicate_of(layout, layout_items), commit)
+        return fresh
 
     # -- reading -----------------------------------------------------------------------
     def videos(self) -> pa.Table:
-        """The ``videos`` table (all buckets, schemas unified)."""
-        files = sorted(self.root.glob(f"videos/bucket=*/{PART_NAME}"))
-        return _concat([read_table_file(path) for path in files], VIDEOS_SCHEMA)
+        """The ``videos`` table (every file of the current version, schemas unified)."""
+        tables = [read_data_file(self.root, f.path) for f in self.files("videos")]
+        return _concat(tables, VIDEOS_SCHEMA).sort_by([("video_id", "ascending"), ("layout", "ascending")])
+
+    def _rows_of(self, table: str, video_id: str, columns: list[str] | None = None, **partition: str) -> list[pa.Table]:
+        """One video's rows of ``table`` from the files of its bucket that may hold it."""
+        files = [f for f in self.files(table, bucket=self.bucket_of(video_id), **partition) if _may_hold(f, video_id)]
+        return [read_data_file(self.root, f.path, video_id, columns=columns) for f in files]
 
     def video_rows(self, video_id: str) -> list[dict]:
         """The ``videos`` rows of one video (one per layout it was extracted into)."""
-        path = self.videos_file(self.bucket_of(video_id))
-        if not path.exists():
-            return []
-        return read_table_file(path, filters=[("video_id", "==", video_id)]).to_pylist()
+        return _concat(self._rows_of("videos", video_id), VIDEOS_SCHEMA).to_pylist()
 
     def read_video(self, video_id: str, person: int = 0, layout: str | None = None) -> VideoFrames:
         """One person's frames of one video: ``joints (T, V, 4)`` plus masks.
 
-        Reads a single bucket file. With the video stored in several layouts, pass ``layout``.
+        Reads only the files of the video's bucket. With the video stored in several layouts, pass ``layout``.
         """
         rows = self.video_rows(video_id)
         if layout is not None:
@@ -473,9 +523,12 @@ class SkeletonStore:
             )
         layout = rows[0]["layout"]
         spec = get_layout(layout)
-        path = self.frames_file(layout, self.bucket_of(video_id))
-        table = (read_table_file(path, filters=[("video_id", "==", video_id)])
-                 if path.exists() else frames_schema(layout, spec.num_joints).empty_table())
+        tables = self._rows_of("frames", video_id, layout=layout)
+        table = pa.concat_tables(tables, promote_options="permissive") if tables \
+            else frames_schema(layout, spec.num_joints).empty_table()
+        if "extracted_at" in table.column_names:  # only the frames of the committed row
+            table = table.filter(pc.equal(table["extracted_at"], pa.scalar(rows[0]["extracted_at"],
+                                                                             table.schema.field("extracted_at").type)))
         return frames_from_table(video_id, layout, spec.num_joints, table, person)
 
     def read_features(self, video_id: str, layout: str | None = None) -> pa.Table:
@@ -484,7 +537,7 @@ class SkeletonStore:
         Only layouts with a ``videos`` row count (the commit record). No features built yet
         gives an empty table of the three key columns. Missing features are null.
         """
-        return self._read_derived(video_id, layout, self.features_file, FEATURE_KEY_COLUMNS)
+        return self._read_derived(video_id, layout, "features", FEATURE_KEY_COLUMNS)
 
     def read_scores(self, video_id: str, layout: str | None = None) -> pa.Table:
         """One video's scores rows (one per reference, method and frame), with ``layout`` second.
@@ -492,9 +545,15 @@ class SkeletonStore:
         Only layouts with a ``videos`` row count. Nothing scored gives an empty table of the
         key columns. ``joint_scores`` are fixed-size lists in the layout's joint order.
         """
-        return self._read_derived(video_id, layout, self.scores_file, SCORE_KEY_COLUMNS)
+        table = self._read_derived(video_id, layout, "scores", SCORE_KEY_COLUMNS)
+        if table.num_rows == 0:
+            return table
+        joints = get_layout(table["layout"][0].as_py()).num_joints
+        return _conform(table, pa.schema([f if f.name != "joint_scores" else
+                                          pa.field("joint_scores", pa.list_(pa.float32(), joints))
+                                          for f in table.schema]))
 
-    def _read_derived(self, video_id: str, layout: str | None, file_of, empty: pa.Schema) -> pa.Table:
+    def _read_derived(self, video_id: str, layout: str | None, table_name: str, empty: pa.Schema) -> pa.Table:
         """A derived table's rows of one video (features, scores), for its committed layouts."""
         rows = [row for row in self.video_rows(video_id) if layout in (None, row["layout"])]
         if not rows:
@@ -502,10 +561,32 @@ class SkeletonStore:
             raise VideoNotFoundError(f"video {video_id!r} is not in the store at {self.root}{where}")
         tables = []
         for found in sorted(row["layout"] for row in rows):
-            path = file_of(found, self.bucket_of(video_id))
-            if path.exists():
-                tables.append(with_layout(read_table_file(path, filters=[("video_id", "==", video_id)]), found))
-        return _concat(tables, empty)
+            for table in self._rows_of(table_name, video_id, layout=found):
+                tables.append(with_layout(table, found))
+        if not tables:
+            return empty.empty_table()
+        table = pa.concat_tables(tables, promote_options="permissive")
+        return table.sort_by([(name, "ascending") for name in empty.names if name != "video_id"])
+
+    def _feature_columns_change(self, example: pa.Table) -> bool:
+        current = [name for name in self.tables["features"].column_names() if name not in PARTITIONS["features"]]
+        return bool(current) and current != example.column_names
+
+    def _rewrite_features(self, fresh: list[FeatureRows], table_of, commit: dict[str, str]) -> None:
+        """A release computes other feature columns: every stored row gets exactly the new ones
+        (missing ones null, dropped ones gone), in one commit that replaces the table."""
+        schema = table_of(fresh[0]).schema
+        replaced = {(item.video_id, item.layout) for item in fresh}
+        tables = []
+        for data_file in self.files("features"):
+            table = _conform(read_data_file(self.root, data_file.path), schema)
+            layout = data_file.partition["layout"]
+            keep = pc.invert(pc.is_in(table["video_id"], pa.array(
+                sorted(video for video, row_layout in replaced if row_layout == layout), type=pa.string())))
+            tables.append(_with_partitions(table.filter(keep), layout=layout, bucket=data_file.partition["bucket"]))
+        tables += [_with_partitions(table_of(item), layout=item.layout, bucket=self.bucket_of(item.video_id))
+                   for item in fresh]
+        self.tables["features"].overwrite(pa.concat_tables(tables), commit)
 
 
 def _fixed_lists(values: np.ndarray, size: int, value_type: pa.DataType) -> pa.Array:

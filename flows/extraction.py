@@ -21,7 +21,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from posegraph.data import SkeletonStore
+from posegraph.data import DamagedFileError, SkeletonStore
 from posegraph.data.ingest import (VideoJob, already_extracted, discover_videos, extraction_record,
                                    failure_info, settings_json, video_id_for)
 from posegraph.skeleton.cleaning import CleaningSettings, clean, status_of
@@ -132,10 +132,19 @@ def extract_one(job: VideoJob, store_path: str, options: ExtractionOptions, forc
     ``failed`` rows and returned; anything else is raised for Prefect to retry.
     """
     started = time.perf_counter()
+    video_id = video_id_for(job.path)
+    try:
+        return _extract_one(job, store_path, options, video_id, started, force, retry_failed)
+    except DamagedFileError as error:  # the store, not the video: say which file, go on with the others
+        return {"path": job.path, "video_id": video_id, "status": "failed", "reason": f"{job.path}: not stored: {error}",
+                "frames": 0, "seconds": time.perf_counter() - started}
+
+
+def _extract_one(job: VideoJob, store_path: str, options: ExtractionOptions, video_id: str, started: float,
+                 force: bool, retry_failed: bool) -> dict:
     extractor = _extractor(options)
     key = settings_json(extractor.settings, options.cleaning)
     store = SkeletonStore(store_path)
-    video_id = video_id_for(job.path)
     previous = None if force else already_extracted(store, video_id, extractor.layout, extractor.name, key)
     if previous is not None and not (retry_failed and previous["status"] == "failed"):
         return {"path": job.path, "video_id": video_id, "status": "skipped", "reason": None,

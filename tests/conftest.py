@@ -110,3 +110,18 @@ def synthetic_store(tmp_path_factory) -> SkeletonStore:
     store = SkeletonStore(tmp_path_factory.mktemp("synthetic") / "store")
     store.write_videos(store_records(generate_corpus(subjects=6, takes=2, seed=11, repetitions=3)))
     return store
+
+
+def uncommit(store: SkeletonStore, video: str) -> None:
+    """Remove a video's ``videos`` rows only, as if its writer had died before committing them."""
+    import pyarrow as pa
+
+    store.tables["videos"].replace(pa.table({}), f"video_id = '{video}'", {"posegraph.operation": "test"})
+
+
+def damage(store: SkeletonStore, table: str, **partition: str) -> list[Path]:
+    """Overwrite every data file of ``table`` (in ``partition``) with bytes that are not Parquet."""
+    paths = [data_file.path for data_file in store.files(table, **partition)]
+    for path in paths:
+        path.write_bytes(b"not parquet")
+    return paths

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import analysis, extraction, scoring, store, training
+from . import analysis, extraction, scoring, store, training, upkeep
 
 
 def command_demo(arguments: argparse.Namespace) -> int:
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="posegraph",
         description="Exercise videos -> skeletons -> Parquet tables -> skeleton-graph models.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (analysis, store, extraction, training, scoring):
+    for group in (analysis, store, upkeep, extraction, training, scoring):
         group.register(commands)
     demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")
     demo.add_argument("--out", default="demo_output")

@@ -1,13 +1,12 @@
-"""The store's features table: one writer (bucket rewrite), replaced rows, nothing stale, SQL view."""
+"""The store's features table: one writer, replaced rows, nothing stale, SQL view."""
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 
 from posegraph.data.query import describe_views, run_query
-from posegraph.data.schema import VERSION_KEY, features_schema
+from posegraph.data.schema import features_schema
 from posegraph.data.store import FeatureRows
-from tests.conftest import make_video, video_id
+from tests.conftest import make_video, uncommit, video_id
 
 NAMES = ("knee_angle", "hand_speed", "visibility_body")
 
@@ -37,18 +36,16 @@ def test_round_trip_with_nulls_where_values_are_missing(two_videos):
     assert table["hand_speed"].null_count == 5 and not np.isnan(table["hand_speed"].drop_null()).any()
     stored = np.column_stack([table[name].to_numpy(zero_copy_only=False) for name in NAMES])
     np.testing.assert_array_equal(stored, rows.values)  # nulls read back as NaN
-    path = two_videos.features_file("blazepose33", "ab")
-    assert pq.read_schema(path).metadata[VERSION_KEY] == b"1"
-    assert not list((two_videos.root / "_staging").glob("*"))
+    assert [f.partition for f in two_videos.files("features")] == [{"layout": "blazepose33", "bucket": "ab"}]
 
 
 def test_writing_again_replaces_the_rows_and_is_idempotent(two_videos):
     first, neighbour = video_id("ab", 1), video_id("ab", 2)
     write_both(two_videos)
-    path = two_videos.features_file("blazepose33", "ab")
-    content = path.read_bytes()
+    content = two_videos.read_features(first)
     two_videos.write_features(NAMES, [feature_rows(two_videos, first)])
-    assert path.read_bytes() == content
+    assert two_videos.read_features(first).equals(content)
+    assert run_query(two_videos, "SELECT count(*) AS n FROM features")["n"].to_pylist() == [28]
     two_videos.write_features(NAMES, [feature_rows(two_videos, first, frames=5, seed=3)])
     assert two_videos.read_features(first).num_rows == 5
     assert two_videos.read_features(neighbour).num_rows == 8
@@ -66,7 +63,7 @@ def test_writing_a_video_drops_its_stale_features(two_videos):
     assert two_videos.read_features(first, layout="coco17").num_rows == 20  # another layout's source
     assert two_videos.read_features(neighbour).num_rows == 8
     two_videos.write_video(make_video(neighbour)[0].replace(status="failed", reason="gone"))
-    assert not two_videos.features_file("blazepose33", "ab").exists()
+    assert not two_videos.files("features", layout="blazepose33")
 
 
 def test_features_of_a_rewritten_or_unknown_video_are_not_stored(two_videos):
@@ -74,7 +71,7 @@ def test_features_of_a_rewritten_or_unknown_video_are_not_stored(two_videos):
     two_videos.write_video(*make_video(video_id("ab", 1)))  # a new extracted_at
     unknown = FeatureRows(video_id("ab", 9), "blazepose33", np.arange(3), np.zeros((3, 3)))
     assert two_videos.write_features(NAMES, [stale, unknown]) == []
-    assert not two_videos.features_file("blazepose33", "ab").exists()
+    assert not two_videos.files("features", layout="blazepose33")
     fresh = feature_rows(two_videos, video_id("ab", 1))
     assert two_videos.write_features(NAMES, [fresh]) == [fresh]
 
@@ -97,7 +94,7 @@ def test_malformed_features_are_refused(two_videos):
         two_videos.write_features(NAMES, [FeatureRows(rows.video_id, rows.layout, np.zeros(20), rows.values)])
     with pytest.raises(ValueError, match="unique, non-empty"):
         features_schema(["frame_index", "a"])
-    assert not two_videos.features_file("blazepose33", "ab").exists()
+    assert not two_videos.files("features", layout="blazepose33")
 
 
 def test_features_view_shows_committed_videos_only(two_videos):
@@ -111,7 +108,7 @@ def test_features_view_shows_committed_videos_only(two_videos):
     columns = describe_views(two_videos)["features"]
     assert columns[:4] == [("video_id", "VARCHAR"), ("layout", "VARCHAR"), ("frame_index", "INTEGER"),
                            ("knee_angle", "FLOAT")]
-    two_videos.videos_file("cd").unlink()  # as if that video's row had never been committed
+    uncommit(two_videos, video_id("cd"))  # as if that video's row had never been committed
     assert run_query(two_videos, "SELECT DISTINCT video_id FROM features")["video_id"].to_pylist() == [
         video_id("ab", 1)]
 

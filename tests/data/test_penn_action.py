@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from scipy.io import loadmat, savemat
 
@@ -211,9 +210,8 @@ def test_stores_written_before_the_view_column_still_read(tmp_path):
     old_schema = pa.schema([field for field in VIDEOS_SCHEMA if field.name != "view"],
                            metadata=VIDEOS_SCHEMA.metadata)
     old_row = {"video_id": "ab" + "0" * 62, "layout": "penn13", "status": "ok"}
-    path = store.videos_file("ab")
-    path.parent.mkdir(parents=True)
-    pq.write_table(pa.Table.from_pylist([old_row], schema=old_schema), path)
+    old_rows = pa.Table.from_pylist([old_row], schema=old_schema)
+    store.tables["videos"].replace(old_rows.append_column("bucket", pa.array(["ab"])), None, {})
     folder = tmp_path / "penn"
     folder.mkdir()
     write_penn(folder / "a.mat", view="back")

@@ -7,7 +7,7 @@ from posegraph.data import ReadOnlyQueryError
 from posegraph.data.export import format_table, write_result
 from posegraph.data.query import describe_views, run_query
 from posegraph.skeleton import get_layout
-from tests.conftest import make_video, video_id
+from tests.conftest import make_video, uncommit, video_id
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_joints_is_the_long_form_of_frames(filled):
 
 
 def test_frames_without_a_videos_row_are_hidden(filled):
-    (filled.videos_file("cd")).unlink()  # as if the writer died before committing the row
+    uncommit(filled, video_id("cd"))  # as if the writer died before committing the row
     layouts = run_query(filled, "SELECT DISTINCT layout FROM frames").column("layout").to_pylist()
     assert layouts == ["blazepose33"]
 

@@ -1,13 +1,11 @@
-"""The store's scores table: the one bucket writer, keys (video, reference, method), nothing stale, SQL view."""
+"""The store's scores table: the one writer, keys (video, reference, method), nothing stale, SQL view."""
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 
 from posegraph.data.query import describe_views, run_query
-from posegraph.data.schema import VERSION_KEY
 from posegraph.data.store import ScoreRows
-from tests.conftest import make_video, video_id
+from tests.conftest import make_video, uncommit, video_id
 
 
 def score_rows(store, video: str, reference: str = "squat", method: str = "phase", frames: int = 20,
@@ -35,10 +33,9 @@ def test_round_trip_with_nulls_for_unscored_joints_and_frames(two_videos):
     np.testing.assert_allclose(stored, rows.joint_scores, rtol=1e-6)  # null -> NaN where unscored
     assert np.isnan(stored[1]).all() and table["frame_score"][1].as_py() is None
     assert table["running_score"].to_pylist()[2] == pytest.approx(rows.running_scores[2], rel=1e-6)
-    path = two_videos.scores_file("blazepose33", "ab")
-    assert path.parent.parent.name == "layout=blazepose33"
-    assert pq.read_schema(path).metadata[VERSION_KEY] == b"1"
-    assert not list((two_videos.root / "_staging").glob("*"))
+    [data_file] = two_videos.files("scores")
+    assert data_file.partition == {"layout": "blazepose33", "bucket": "ab"}
+    assert data_file.path.parent.parent.name == "layout=blazepose33"
 
 
 def test_references_and_methods_live_side_by_side_and_rewrites_are_idempotent(two_videos):
@@ -47,10 +44,9 @@ def test_references_and_methods_live_side_by_side_and_rewrites_are_idempotent(tw
     two_videos.write_scores([squat, score_rows(two_videos, neighbour, frames=8),
                              score_rows(two_videos, first, method="joint"),
                              score_rows(two_videos, first, reference="squat-coach-b", frames=10)])
-    path = two_videos.scores_file("blazepose33", "ab")
-    content = path.read_bytes()
+    content = two_videos.read_scores(first)
     two_videos.write_scores([squat])
-    assert path.read_bytes() == content  # the same rows again: the same file
+    assert two_videos.read_scores(first).sort_by("frame_index").equals(content.sort_by("frame_index"))  # the same rows
     two_videos.write_scores([score_rows(two_videos, first, frames=5, seed=3)])  # rescored: replaced
     keys = two_videos.read_scores(first).select(["reference", "method"]).to_pylist()
     assert {(k["reference"], k["method"]): keys.count(k) for k in keys} == {
@@ -71,7 +67,7 @@ def test_writing_a_video_drops_its_scores_and_stale_scores_are_not_stored(two_vi
     assert two_videos.write_scores([stale]) == []
     assert two_videos.read_scores(first, layout="blazepose33").num_rows == 0
     two_videos.write_video(make_video(neighbour)[0].replace(status="failed", reason="gone"))
-    assert not two_videos.scores_file("blazepose33", "ab").exists()
+    assert not two_videos.files("scores", layout="blazepose33")
 
 
 def test_malformed_scores_are_refused(two_videos):
@@ -81,7 +77,7 @@ def test_malformed_scores_are_refused(two_videos):
     with pytest.raises(ValueError, match="frame indices repeat"):
         two_videos.write_scores([ScoreRows(rows.video_id, rows.layout, "squat", "phase", np.zeros(20),
                                            rows.joint_scores, rows.frame_scores, rows.running_scores)])
-    assert not two_videos.scores_file("blazepose33", "ab").exists()
+    assert not two_videos.files("scores", layout="blazepose33")
 
 
 def test_scores_view_is_long_form_with_joint_names_for_committed_videos(two_videos):
@@ -99,7 +95,7 @@ def test_scores_view_is_long_form_with_joint_names_for_committed_videos(two_vide
     assert knee["joint"] == "left_knee"
     assert knee["score"] == pytest.approx(rows.joint_scores[2, 25], rel=1e-6)
     assert knee["running_score"] == pytest.approx(knee["frame_score"] + 1, rel=1e-6)
-    two_videos.videos_file("cd").unlink()  # as if that video's row had never been committed
+    uncommit(two_videos, video_id("cd"))  # as if that video's row had never been committed
     assert run_query(two_videos, "SELECT DISTINCT video_id FROM scores")["video_id"].to_pylist() == [
         video_id("ab", 1)]
 

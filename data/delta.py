@@ -1,0 +1,206 @@
+"""One table of the skeleton store as a Delta Lake table (delta-rs, the ``deltalake`` package).
+
+Why Delta: a commit adds files and removes others through one entry in ``_delta_log/``, so a
+write costs what it writes, not what the table already holds (the former format rewrote a whole
+bucket file per write), and readers see exactly the files of one table version (a stray file in
+the folder is never data). Replacing a video is one transaction: ``write_deltalake`` with
+``mode="overwrite"`` and a ``predicate`` removes the rows the predicate selects and appends the new
+ones atomically.
+
+Writers of one store on local disk take an exclusive file lock around each commit (see
+:func:`posegraph.data.atomic.store_lock`); on object storage delta-rs resolves concurrent commits
+itself, and a commit that still conflicts is retried here.
+
+Data files are read with pyarrow from the table's file list (never through
+``DeltaTable.to_pyarrow_*``, which aborts the interpreter at exit with pyarrow 25).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+
+from .errors import DamagedFileError
+
+COMMIT_ATTEMPTS = 5
+AUTO_COMPACT_EVERY = 200  # commits to a table between automatic compactions of its small files
+TARGET_FILE_BYTES = 64 * 1024 * 1024  # compaction merges files smaller than this into files of this size
+ROW_GROUP_ROWS = 8192  # small row groups: a reader skips to one video's rows by their statistics
+
+
+def writer_properties() -> WriterProperties:
+    return WriterProperties(max_row_group_size=ROW_GROUP_ROWS, compression="ZSTD")
+
+
+def sql_list(values: Iterable[str]) -> str:
+    """``('a', 'b')`` for a delta-rs predicate (values quoted, quotes doubled)."""
+    quoted = sorted({"'" + str(value).replace("'", "''") + "'" for value in values})
+    return "(" + ", ".join(quoted) + ")"
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One data file of the current table version, with the partition it belongs to."""
+
+    path: Path
+    partition: dict[str, str | None]
+    rows: int
+    size_bytes: int
+    min_video_id: str | None
+    max_video_id: str | None
+
+
+class StoreTable:
+    """A Delta table of the store (``videos``, ``frames``, ``features`` or ``scores``).
+
+    Args:
+        root: the store folder.
+        name: the table's folder name inside it.
+        partition_by: partition columns (``bucket``, and ``layout`` for the per-layout tables).
+    """
+
+    def __init__(self, root: Path, name: str, partition_by: Sequence[str]) -> None:
+        self.root, self.name, self.partition_by = root, name, list(partition_by)
+        self.path = root / name
+        self._table: DeltaTable | None = None
+
+    def exists(self) -> bool:
+        return (self.path / "_delta_log").is_dir()
+
+    def current(self) -> DeltaTable | None:
+        """The table at its latest version (loaded once, then updated incrementally), or None."""
+        if self._table is None:
+            if not self.exists():
+                return None
+            try:
+                self._table = DeltaTable(str(self.path))
+            except TableNotFoundError:
+                return None
+        else:
+            self._table.update_incremental()
+        return self._table
+
+    def version(self) -> int | None:
+        table = self.current()
+        return None if table is None else table.version()
+
+    # -- writing -------------------------------------------------------------------------
+    def replace(self, rows: pa.Table, predicate: str | None, writer: dict[str, str]) -> None:
+        """Remove the rows ``predicate`` selects and append ``rows``, in one commit.
+
+        ``rows`` must all satisfy ``predicate`` (delta-rs checks). With no rows it is a delete,
+        which commits nothing when nothing matches. The caller holds the store's write lock.
+        """
+        properties = CommitProperties(custom_metadata=writer)
+        for attempt in range(COMMIT_ATTEMPTS):
+            try:
+                self._commit(rows, predicate, properties)
+                break
+            except CommitFailedError:
+                if attempt == COMMIT_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2 ** attempt)
+            except (DeltaError, OSError) as error:
+                raise DamagedFileError(
+                    f"writing to the {self.name} table of the store at {self.root} failed while reading its "
+                    f"files ({str(error).splitlines()[0][:200]}). If a file is damaged, run `posegraph store "
+                    f"check {self.root} --repair`.") from None
+        self._maybe_compact()
+
+    def _commit(self, rows: pa.Table, predicate: str | None, properties: CommitProperties) -> None:
+        table = self.current()
+        if rows.num_rows == 0:
+            if table is not None and predicate:
+                table.delete(predicate, commit_properties=properties)
+            return
+        if table is None:
+            write_deltalake(str(self.path), rows, mode="append", partition_by=self.partition_by or None,
+                            commit_properties=properties, writer_properties=writer_properties())
+            return
+        if predicate:
+            write_deltalake(table, rows, mode="overwrite", predicate=predicate, schema_mode="merge",
+                            commit_properties=properties, writer_properties=writer_properties())
+        else:
+            write_deltalake(table, rows, mode="append", schema_mode="merge", commit_properties=properties,
+                            writer_properties=writer_properties())
+
+    def overwrite(self, rows: pa.Table, writer: dict[str, str]) -> None:
+        """Replace the whole table, schema included, by ``rows`` (one commit)."""
+        write_deltalake(str(self.path), rows, mode="overwrite", schema_mode="overwrite",
+                        partition_by=self.partition_by or None,
+                        commit_properties=CommitProperties(custom_metadata=writer))
+        self._table = None
+
+    def column_names(self) -> list[str]:
+        """The table's columns (partition columns included); empty when there is no table."""
+        table = self.current()
+        return [] if table is None else [field.name for field in table.schema().fields]
+
+    def _maybe_compact(self) -> None:
+        version = self.version()
+        if version and version % AUTO_COMPACT_EVERY == 0:
+            self.compact(sort=False)
+
+    # -- upkeep --------------------------------------------------------------------------
+    def compact(self, sort: bool = True) -> dict:
+        """Merge small files into files of about :data:`TARGET_FILE_BYTES` (one commit, if any).
+
+        ``sort`` rewrites each partition sorted by ``video_id`` (Z-order on one column), so that a
+        file's row groups hold narrow ranges of ids and one video's read touches one row group;
+        without it only small files are merged (cheap: what the automatic compaction does).
+        """
+        table = self.current()
+        if table is None:
+            return {"numFilesAdded": 0, "numFilesRemoved": 0}
+        properties = CommitProperties(custom_metadata={"posegraph.operation": "compact" + (" (sorted)" if sort else "")})
+        if sort:
+            return table.optimize.z_order(["video_id"], target_size=TARGET_FILE_BYTES,
+                                          writer_properties=writer_properties(), commit_properties=properties)
+        return table.optimize.compact(target_size=TARGET_FILE_BYTES, writer_properties=writer_properties(),
+                                      commit_properties=properties)
+
+    def vacuum(self, retention_hours: float, dry_run: bool = False) -> list[str]:
+        """Delete files no version younger than ``retention_hours`` refers to."""
+        table = self.current()
+        if table is None:
+            return []
+        return table.vacuum(retention_hours=int(retention_hours), enforce_retention_duration=False,
+                            dry_run=dry_run, full=True)
+
+    def history(self, limit: int | None = None) -> list[dict]:
+        table = self.current()
+        return [] if table is None else table.history(limit)
+
+    def forget_missing_files(self, writer: dict[str, str]) -> list[str]:
+        """Remove from the table, in one commit, the files that are no longer on disk."""
+        table = self.current()
+        if table is None:
+            return []
+        return table.repair(dry_run=False, commit_properties=CommitProperties(custom_metadata=writer))["files_removed"]
+
+    # -- reading -------------------------------------------------------------------------
+    def files(self, **partition: str) -> list[DataFile]:
+        """The data files of the current version, only those of ``partition`` when given."""
+        table = self.current()
+        if table is None:
+            return []
+        actions = pa.table(table.get_add_actions(flatten=True))
+        names = actions.column_names
+        for key, wanted in partition.items():
+            actions = actions.filter(pc.equal(actions[f"partition.{key}"], wanted))
+        result = []
+        for row in actions.to_pylist():
+            values = {column: row.get(f"partition.{column}") for column in self.partition_by}
+            result.append(DataFile(
+                path=self.path / row["path"], partition=values, rows=int(row["num_records"] or 0),
+                size_bytes=int(row["size_bytes"]),
+                min_video_id=row.get("min.video_id") if "min.video_id" in names else None,
+                max_video_id=row.get("max.video_id") if "max.video_id" in names else None))
+        return result

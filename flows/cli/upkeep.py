@@ -1,0 +1,103 @@
+"""``posegraph store ...``: looking after a store (data engineers): compact, vacuum, history,
+check and repair, migrate from the version-1 format."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .common import open_store
+
+
+def command_compact(arguments: argparse.Namespace) -> int:
+    from posegraph.data.upkeep import compact
+
+    for table, metrics in compact(open_store(arguments.store)).items():
+        print(f"{table:<9} {metrics.get('numFilesRemoved', 0):>6} files merged into {metrics.get('numFilesAdded', 0)}")
+    return 0
+
+
+def command_vacuum(arguments: argparse.Namespace) -> int:
+    from posegraph.data.upkeep import vacuum
+
+    removed = vacuum(open_store(arguments.store), arguments.retention_hours, arguments.dry_run)
+    verb = "would remove" if arguments.dry_run else "removed"
+    for table, files in removed.items():
+        print(f"{table:<9} {verb} {len(files)} unreferenced file(s) older than {arguments.retention_hours:g} h")
+    return 0
+
+
+def command_history(arguments: argparse.Namespace) -> int:
+    from posegraph.data.upkeep import history
+
+    commits = history(open_store(arguments.store), arguments.limit)
+    if arguments.json:
+        print(json.dumps([commit.__dict__ | {"time": commit.time.isoformat()} for commit in commits], indent=1))
+        return 0
+    print(f"{'time (UTC)':<20} {'table':<9} {'version':>7}  {'operation':<28} {'videos':>6} {'rows':>8}  writer")
+    for commit in commits:
+        print(f"{commit.time:%Y-%m-%d %H:%M:%S} {commit.table:<9} {commit.version:>7}  {commit.operation[:28]:<28} "
+              f"{commit.videos if commit.videos is not None else '':>6} "
+              f"{commit.rows_added if commit.rows_added is not None else '':>8}  {commit.writer or ''}")
+    return 0
+
+
+def command_check(arguments: argparse.Namespace) -> int:
+    from posegraph.data.upkeep import check
+
+    report = check(open_store(arguments.store), repair=arguments.repair)
+    print(f"checked {report.files_checked} data file(s): {len(report.damaged)} damaged")
+    for damaged in report.damaged:
+        print(f"  damaged: {damaged.path} ({damaged.table}): {damaged.problem}")
+    if report.re_extract:
+        print(f"videos to extract again ({len(report.re_extract)}; `posegraph extract` over their corpus "
+              f"redoes exactly these):" if report.repaired else
+              f"videos held by the damaged files ({len(report.re_extract)}):")
+        for row in report.re_extract:
+            print(f"  {row['source_path'] or row['video_id']}  ({row['why']})")
+    if report.rebuild:
+        print(f"derived rows lost ({len(report.rebuild)} videos): rebuild with `posegraph features build` "
+              f"or `posegraph score`")
+    if report.damaged and not report.repaired:
+        print(f"run `posegraph store check {arguments.store} --repair` to take the damaged files out of the store")
+        return 1
+    if report.repaired:
+        print(f"repaired: the damaged files were moved to {arguments.store}/_damaged/ and removed from the tables")
+    return 0
+
+
+def command_migrate(arguments: argparse.Namespace) -> int:
+    from posegraph.data.migrate import migrate
+
+    copied = migrate(arguments.old, arguments.new)
+    print(f"copied {copied['videos']} videos rows, {copied['frames']} frames rows, {copied['features']} features "
+          f"rows and {copied['scores']} scores rows into {arguments.new}; {arguments.old} was left as it was")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    group = commands.add_parser("store", help="look after a store: compact, vacuum, history, check, migrate")
+    actions = group.add_subparsers(dest="store_command", required=True, metavar="ACTION")
+    compact = actions.add_parser("compact", help="merge small data files (also done every few hundred commits)")
+    compact.add_argument("store")
+    compact.set_defaults(run=command_compact)
+    vacuum = actions.add_parser("vacuum", help="delete files no recent table version refers to")
+    vacuum.add_argument("store")
+    vacuum.add_argument("--retention-hours", type=float, default=168.0,
+                        help="keep files that versions younger than this refer to (default 168: a week)")
+    vacuum.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    vacuum.set_defaults(run=command_vacuum)
+    history = actions.add_parser("history", help="the commits of every table, newest first: who wrote what")
+    history.add_argument("store")
+    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(run=command_history)
+    check = actions.add_parser("check", help="read every data file; --repair takes damaged ones out")
+    check.add_argument("store")
+    check.add_argument("--repair", action="store_true",
+                       help="move damaged files to STORE/_damaged/, remove them from the tables, list videos to redo")
+    check.set_defaults(run=command_check)
+    migrate = actions.add_parser("migrate", help="copy a schema-version-1 store into the current format")
+    migrate.add_argument("old")
+    migrate.add_argument("new")
+    migrate.set_defaults(run=command_migrate)

@@ -17,20 +17,26 @@ Data files are read with pyarrow from the table's file list (never through
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake._internal import RemoveAction
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+from deltalake.transaction import AddAction
 
 from .errors import DamagedFileError
 
 COMMIT_ATTEMPTS = 5
-AUTO_COMPACT_EVERY = 200  # commits to a table between automatic compactions of its small files
+MERGE_AT = 16  # small files in one partition that a write merges into one sorted file
+SMALL_FILE_BYTES = 8 * 1024 * 1024  # files below this count as small (merged again); above, left alone
 TARGET_FILE_BYTES = 64 * 1024 * 1024  # compaction merges files smaller than this into files of this size
 ROW_GROUP_ROWS = 8192  # small row groups: a reader skips to one video's rows by their statistics
 
@@ -43,6 +49,20 @@ def sql_list(values: Iterable[str]) -> str:
     """``('a', 'b')`` for a delta-rs predicate (values quoted, quotes doubled)."""
     quoted = sorted({"'" + str(value).replace("'", "''") + "'" for value in values})
     return "(" + ", ".join(quoted) + ")"
+
+
+def _partitions_of(rows: pa.Table, partition_by: Sequence[str]) -> list[dict[str, str]]:
+    """The distinct partitions (``{column: value}``) that ``rows`` fall in."""
+    if rows.num_rows == 0 or not partition_by:
+        return []
+    keys = rows.select(list(partition_by)).group_by(list(partition_by)).aggregate([])
+    return keys.to_pylist()
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """``string_view`` (what delta-rs writes) as ``string``, so files of both kinds concatenate."""
+    fields = [f.with_type(pa.string()) if f.type == pa.string_view() else f for f in table.schema]
+    return table.cast(pa.schema(fields))
 
 
 @dataclass(frozen=True)
@@ -112,7 +132,8 @@ class StoreTable:
                     f"writing to the {self.name} table of the store at {self.root} failed while reading its "
                     f"files ({str(error).splitlines()[0][:200]}). If a file is damaged, run `posegraph store "
                     f"check {self.root} --repair`.") from None
-        self._maybe_compact()
+        for partition in _partitions_of(rows, self.partition_by):
+            self.merge_small_files(partition)
 
     def _commit(self, rows: pa.Table, predicate: str | None, properties: CommitProperties) -> None:
         table = self.current()
@@ -143,10 +164,35 @@ class StoreTable:
         table = self.current()
         return [] if table is None else [field.name for field in table.schema().fields]
 
-    def _maybe_compact(self) -> None:
-        version = self.version()
-        if version and version % AUTO_COMPACT_EVERY == 0:
-            self.compact(sort=False)
+    def merge_small_files(self, partition: dict[str, str], at_least: int = MERGE_AT) -> bool:
+        """Merge a partition's small files into one file sorted by video id, in one commit.
+
+        What keeps writes flat: a partition never holds more than ``at_least`` small files, so the
+        files a write or a read of one video looks at stay few, and only small files are rewritten
+        (their merged file stops being merged once it passes :data:`SMALL_FILE_BYTES`). The rows are
+        the same, so the commit changes no data (``dataChange`` false).
+        """
+        small = [f for f in self.files(**partition) if f.size_bytes < SMALL_FILE_BYTES]
+        if len(small) < at_least:
+            return False
+        rows = pa.concat_tables([_plain(pq.read_table(f.path)) for f in small], promote_options="permissive")
+        rows = rows.sort_by([("video_id", "ascending")])
+        folder = "/".join(f"{key}={partition[key]}" for key in self.partition_by)
+        relative = f"{folder}/part-merged-{uuid.uuid4().hex}.zstd.parquet"
+        pq.write_table(rows, self.path / relative, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+        now = int(time.time() * 1000)
+        ids = rows["video_id"]
+        stats = {"numRecords": rows.num_rows, "minValues": {"video_id": pc.min(ids).as_py()},
+                 "maxValues": {"video_id": pc.max(ids).as_py()}, "nullCount": {"video_id": 0}}
+        actions = [RemoveAction(str(f.path.relative_to(self.path)), False, now, f.size_bytes, partition) for f in small]
+        actions.append(AddAction(path=relative, size=(self.path / relative).stat().st_size, partition_values=partition,
+                                 modification_time=now, data_change=False, stats=json.dumps(stats)))
+        table = self.current()
+        table.create_write_transaction(actions, mode="append", schema=table.schema(), partition_by=self.partition_by,
+                                       commit_properties=CommitProperties(custom_metadata={
+                                           "posegraph.operation": f"merge {len(small)} small files"}))
+        table.update_incremental()
+        return True
 
     # -- upkeep --------------------------------------------------------------------------
     def compact(self, sort: bool = True) -> dict:
@@ -186,7 +232,7 @@ class StoreTable:
         return table.repair(dry_run=False, commit_properties=CommitProperties(custom_metadata=writer))["files_removed"]
 
     # -- reading -------------------------------------------------------------------------
-    def files(self, **partition: str) -> list[DataFile]:
+    def files(self, **partition: str | None) -> list[DataFile]:
         """The data files of the current version, only those of ``partition`` when given."""
         table = self.current()
         if table is None:

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from posegraph.data import DamagedFileError, SkeletonStore
@@ -110,3 +111,20 @@ def test_concurrent_writers_lose_and_duplicate_nothing(tmp_path, writers):
     assert len(ids) == len(set(ids)) == writers * 6
     counts = run_query(store, "SELECT count(*) AS n, count(DISTINCT video_id) AS v FROM frames").to_pylist()[0]
     assert counts == {"n": writers * 6 * 30, "v": writers * 6}
+
+
+def test_a_partition_never_holds_more_than_sixteen_small_files(store):
+    videos = {}
+    for number in range(20):
+        info, skeletons = make_video(video_id("ab", 0x100 + number), frames=8, seed=number)
+        store.write_video(info, skeletons)
+        videos[info.video_id] = skeletons
+        assert len(store.files("frames", layout="blazepose33", bucket="ab")) < 16
+        assert len(store.files("videos", bucket="ab")) < 16
+    merged = [f for f in store.files("frames") if "merged" in f.path.name]
+    assert merged and merged[0].min_video_id <= merged[0].max_video_id
+    ids = pq.read_table(merged[0].path, columns=["video_id"])["video_id"].to_pylist()
+    assert ids == sorted(ids)  # sorted: a read skips to its row group
+    for video, skeletons in videos.items():
+        np.testing.assert_array_equal(store.read_video(video).joints, skeletons.joints[0])
+    assert any(c.operation == "merge 16 small files" for c in history(store))

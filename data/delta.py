@@ -17,10 +17,11 @@ Data files are read with pyarrow from the table's file list (never through
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,9 @@ COMMIT_ATTEMPTS = 5
 MERGE_AT = 16  # small files in one partition that a write merges into one sorted file
 SMALL_FILE_BYTES = 8 * 1024 * 1024  # files below this count as small (merged again); above, left alone
 TARGET_FILE_BYTES = 64 * 1024 * 1024  # compaction merges files smaller than this into files of this size
+# Commits older than this leave the log at the next checkpoint: finding the latest version lists
+# the log, so its length is bounded; `store history` and time travel reach back this far.
+TABLE_PROPERTIES = {"delta.logRetentionDuration": "interval 7 days"}
 ROW_GROUP_ROWS = 8192  # small row groups: a reader skips to one video's rows by their statistics
 
 
@@ -86,16 +90,23 @@ class StoreTable:
         partition_by: partition columns (``bucket``, and ``layout`` for the per-layout tables).
     """
 
-    def __init__(self, root: Path, name: str, partition_by: Sequence[str]) -> None:
-        self.root, self.name, self.partition_by = root, name, list(partition_by)
+    def __init__(self, root: Path, name: str, partition_by: Sequence[str], merge_at: int = MERGE_AT,
+                 small_file_bytes: int = SMALL_FILE_BYTES) -> None:
+        self.root, self.name, self.partition_by, self.merge_at = root, name, list(partition_by), merge_at
+        self.small_file_bytes = small_file_bytes
         self.path = root / name
         self._table: DeltaTable | None = None
+        self._actions: tuple[int, pa.Table] | None = None  # (version, its add actions)
+        self._pinned = False
 
     def exists(self) -> bool:
         return (self.path / "_delta_log").is_dir()
 
     def current(self) -> DeltaTable | None:
-        """The table at its latest version (loaded once, then updated incrementally), or None."""
+        """The table at its latest version (loaded once, then updated incrementally), or None.
+
+        Inside :meth:`pinned` the version is not looked up again (each look-up lists the log).
+        """
         if self._table is None:
             if not self.exists():
                 return None
@@ -103,9 +114,20 @@ class StoreTable:
                 self._table = DeltaTable(str(self.path))
             except TableNotFoundError:
                 return None
-        else:
+        elif not self._pinned:
             self._table.update_incremental()
         return self._table
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Look the latest version up once, then use it (the caller holds the store's write lock,
+        so only its own commits, which update the table object, can change it)."""
+        self.current()
+        self._pinned = True
+        try:
+            yield
+        finally:
+            self._pinned = False
 
     def version(self) -> int | None:
         table = self.current()
@@ -133,7 +155,7 @@ class StoreTable:
                     f"files ({str(error).splitlines()[0][:200]}). If a file is damaged, run `posegraph store "
                     f"check {self.root} --repair`.") from None
         for partition in _partitions_of(rows, self.partition_by):
-            self.merge_small_files(partition)
+            self.merge_small_files(partition, self.merge_at)
 
     def _commit(self, rows: pa.Table, predicate: str | None, properties: CommitProperties) -> None:
         table = self.current()
@@ -143,7 +165,9 @@ class StoreTable:
             return
         if table is None:
             write_deltalake(str(self.path), rows, mode="append", partition_by=self.partition_by or None,
-                            commit_properties=properties, writer_properties=writer_properties())
+                            commit_properties=properties, writer_properties=writer_properties(),
+                            configuration=TABLE_PROPERTIES)
+            self._table = DeltaTable(str(self.path))
             return
         if predicate:
             write_deltalake(table, rows, mode="overwrite", predicate=predicate, schema_mode="merge",
@@ -155,7 +179,7 @@ class StoreTable:
     def overwrite(self, rows: pa.Table, writer: dict[str, str]) -> None:
         """Replace the whole table, schema included, by ``rows`` (one commit)."""
         write_deltalake(str(self.path), rows, mode="overwrite", schema_mode="overwrite",
-                        partition_by=self.partition_by or None,
+                        partition_by=self.partition_by or None, configuration=TABLE_PROPERTIES,
                         commit_properties=CommitProperties(custom_metadata=writer))
         self._table = None
 
@@ -172,7 +196,7 @@ class StoreTable:
         (their merged file stops being merged once it passes :data:`SMALL_FILE_BYTES`). The rows are
         the same, so the commit changes no data (``dataChange`` false).
         """
-        small = [f for f in self.files(**partition) if f.size_bytes < SMALL_FILE_BYTES]
+        small = [f for f in self.files(**partition) if f.size_bytes < self.small_file_bytes]
         if len(small) < at_least:
             return False
         rows = pa.concat_tables([_plain(pq.read_table(f.path)) for f in small], promote_options="permissive")
@@ -237,7 +261,9 @@ class StoreTable:
         table = self.current()
         if table is None:
             return []
-        actions = pa.table(table.get_add_actions(flatten=True))
+        if self._actions is None or self._actions[0] != table.version():
+            self._actions = (table.version(), pa.table(table.get_add_actions(flatten=True)))
+        actions = self._actions[1]
         names = actions.column_names
         for key, wanted in partition.items():
             actions = actions.filter(pc.equal(actions[f"partition.{key}"], wanted))

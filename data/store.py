@@ -32,6 +32,7 @@ derived rows outlive the skeletons they came from; derived rows are only written
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -257,7 +258,10 @@ class SkeletonStore:
             temporary = self.root / f".{MARKER_NAME}.partial"
             temporary.write_text(json.dumps(marker_content, indent=2) + "\n")
             temporary.replace(marker)
-        self.tables = {name: StoreTable(self.root, name, PARTITIONS[name]) for name in TABLES}
+        # videos files are tiny and every write reads its buckets' ones: a few per bucket, each
+        # merged file small enough (256 KB, about a thousand rows) to be cheap to merge again
+        self.tables = {name: StoreTable(self.root, name, PARTITIONS[name], merge_at=4, small_file_bytes=256 * 1024)
+                       if name == "videos" else StoreTable(self.root, name, PARTITIONS[name]) for name in TABLES}
         self.writer = os.environ.get("POSEGRAPH_WRITER") or (
             f"{socket.gethostname()} pid {os.getpid()} {Path(sys.argv[0]).name if sys.argv else 'python'}")
         self._check_buckets()
@@ -327,7 +331,9 @@ class SkeletonStore:
         group = list(latest.values())
         if not group:
             return []
-        with store_lock(self.root):
+        with store_lock(self.root), contextlib.ExitStack() as pins:
+            for table in self.tables.values():
+                pins.enter_context(table.pinned())
             self._write_group(group)
         return [info for info, _ in group]
 
@@ -401,6 +407,12 @@ class SkeletonStore:
         """``extracted_at`` of every committed (video, layout) of ``video_ids``."""
         wanted = set(video_ids)
         found = {}
+        if len(wanted) <= 8:  # a few videos: only the row groups that may hold them
+            for video_id in wanted:
+                for table in self._rows_of("videos", video_id, columns=["video_id", "layout", "extracted_at"]):
+                    for row in table.to_pylist():
+                        found[row["video_id"], row["layout"]] = row["extracted_at"]
+            return found
         for bucket in sorted({self.bucket_of(video_id) for video_id in wanted}):
             for data_file in self.files("videos", bucket=bucket):
                 table = read_data_file(self.root, data_file.path, columns=["video_id", "layout", "extracted_at"])
@@ -474,7 +486,9 @@ class SkeletonStore:
             check(rows)
         if not latest:
             return []
-        with store_lock(self.root):
+        with store_lock(self.root), contextlib.ExitStack() as pins:
+            for table in self.tables.values():
+                pins.enter_context(table.pinned())
             fresh = self._fresh(list(latest.values()), self._current(item.video_id for item in latest.values()))
             per_layout: dict[str, list] = defaultdict(list)
             for item in fresh:

@@ -267,6 +267,54 @@ def print_writers(result: dict) -> None:
         print("  " + error.replace("\n", "\n  "))
 
 
+def v1_write(root: Path, video_ids: list[str], frames: list, bucket_digits: int) -> None:
+    """The version-1 store's write, for comparison: per touched bucket, read its one file, drop the
+    videos' old rows, add the new ones, sort and write the whole file again (what it did for every
+    write; the version-2 store replaced it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from posegraph.data.store import frames_table
+
+    by_bucket: dict[str, list] = {}
+    for identifier, skeletons in zip(video_ids, frames):
+        by_bucket.setdefault(identifier[:bucket_digits], []).append(frames_table(identifier, skeletons))
+    for bucket, tables in by_bucket.items():
+        path = root / f"bucket={bucket}" / "part-0.parquet"
+        parts = list(tables)
+        if path.exists():
+            existing = pq.read_table(path)
+            dropped = pa.array([table["video_id"][0].as_py() for table in tables])
+            parts.insert(0, existing.filter(pc.invert(pc.is_in(existing["video_id"], dropped))))
+        merged = pa.concat_tables(parts).sort_by([("video_id", "ascending"), ("frame_index", "ascending")])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        pq.write_table(merged, partial, row_group_size=8192, compression="zstd")
+        os.replace(partial, path)
+
+
+def v1_growth(root: Path, arguments) -> list[dict]:
+    """Section 0: the version-1 bucket rewrite at the same sizes (frames only, same videos)."""
+    rows, stored = [], 0
+    for size in arguments.sizes:
+        for first in range(stored, size, arguments.batch):
+            numbers = range(first, min(first + arguments.batch, size))
+            v1_write(root, [video_id(n) for n in numbers], [make_video(video_id(n), arguments.frames, n)[1]
+                                                           for n in numbers], arguments.bucket_digits)
+        stored = size
+        seconds = []
+        for number in range(stored, stored + arguments.window):
+            skeletons = make_video(video_id(number), arguments.frames, number)[1]
+            started = time.perf_counter()
+            v1_write(root, [video_id(number)], [skeletons], arguments.bucket_digits)
+            seconds.append(time.perf_counter() - started)
+        stored += arguments.window
+        rows.append({"size": size, "write_ms": 1000 * statistics.median(seconds)})
+        print(f"  {size:>9} {rows[-1]['write_ms']:>12.1f}", flush=True)
+    return rows
+
+
 def print_environment() -> None:
     import deltalake
     import duckdb
@@ -291,6 +339,7 @@ def main() -> None:
     parser.add_argument("--writers", type=int, nargs="*", default=[2, 4], help="concurrent writer processes (none: skip)")
     parser.add_argument("--writer-videos", type=int, default=50, help="videos each concurrent writer writes")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-v1", dest="v1", action="store_false", help="leave out the version-1 baseline")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR (new or empty) and keep the stores there")
     arguments = parser.parse_args()
     print_environment()
@@ -303,6 +352,12 @@ def main() -> None:
         else:
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="posegraph-store-bench-")))
         print(f"stores in {scratch}{' (kept)' if arguments.keep else ' (removed at the end)'}")
+        if arguments.v1:
+            print("\n0. the version-1 store's write (one Parquet file per bucket, rewritten whole) at the same sizes, "
+                  "same videos and buckets, frames table only; single-video write, median of the window")
+            print(f"  {'N videos':>9} {'v1 write ms':>12}")
+            v1_rows = v1_growth(scratch / "v1", arguments)
+            print(f"  v1 per-video write, largest / smallest: {v1_rows[-1]['write_ms'] / v1_rows[0]['write_ms']:.2f}x")
         print_growth_header(arguments)
         rows, after = growth(scratch / "growth", arguments)
         print_growth_summary(rows, after)

@@ -10,10 +10,15 @@ Modules, one rule each: ``normalise`` (body frame), ``outliers`` (frames left ou
 (the default, phase-aware model), ``joint_clusters`` (the source's per-joint baseline),
 ``mapping`` (deviation -> 0-100), ``running`` (running score), ``result`` (summaries),
 ``artifact`` (the file), ``reference`` (the API).
+
+``count_repetitions(joints, layout, fps, exercise)`` counts repetitions without training or labels
+(``counting``); it returns a :class:`RepetitionCount`.
 """
 
 from .artifact import ReferenceFileError
+from .counting import RepetitionCount, count_repetitions
 from .reference import FitOptions, FormReference
 from .result import FormScore, WorstJoint
 
-__all__ = ["FitOptions", "FormReference", "FormScore", "ReferenceFileError", "WorstJoint"]
+__all__ = ["FitOptions", "FormReference", "FormScore", "ReferenceFileError", "RepetitionCount", "WorstJoint",
+           "count_repetitions"]

@@ -1,0 +1,84 @@
+"""Label-free repetition counting: synthetic sets of known counts, stillness, bad input, real clips."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from posegraph.data.synthetic import EXERCISES, generate_sequence, make_subjects
+from posegraph.scoring import RepetitionCount, count_repetitions
+from posegraph.skeleton import convert
+from tests.conftest import SHARED
+
+REPS = SHARED / "testdata" / "reps"
+SUBJECT = make_subjects(1, seed=4)[0]
+
+
+def synthetic(exercise: str, repetitions: int, speed: float = 1.0, seed: int = 0) -> np.ndarray:
+    """A set of ``repetitions`` played at 30 fps, ``speed`` times the generator's pace."""
+    return generate_sequence(exercise, SUBJECT, seed=seed, repetitions=repetitions,
+                             frames_per_second=30.0 / speed).joints
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+@pytest.mark.parametrize("repetitions,speed", [(1, 1.0), (4, 0.6), (9, 2.0)])
+def test_counts_every_exercise_at_several_speeds(exercise, repetitions, speed):
+    result = count_repetitions(synthetic(exercise, repetitions, speed), "blazepose33", fps=30.0)
+    assert isinstance(result, RepetitionCount)
+    assert result.count == repetitions and len(result.frames) == repetitions
+    assert np.all(np.diff(result.frames) > 0) and result.signal.shape == (len(synthetic(exercise, repetitions, speed)),)
+
+
+def test_a_pause_missing_frames_and_a_long_set_change_nothing():
+    joints = synthetic("squat", 6)
+    middle = len(joints) // 2
+    paused = np.concatenate([joints[:middle], np.repeat(joints[middle:middle + 1], 90, axis=0), joints[middle:]])
+    assert count_repetitions(paused, fps=30.0).count == 6
+    holes = joints.copy()
+    holes[np.random.default_rng(0).random(len(holes)) < 0.2] = np.nan  # NaN rows: nobody seen
+    assert count_repetitions(holes, fps=30.0).count == 6
+    long_set = synthetic("jumping_jack", 60, speed=1.5)
+    assert count_repetitions(long_set, fps=30.0).count == 60
+
+
+def test_standing_still_or_nobody_counts_zero():
+    still = np.repeat(synthetic("lunge", 3)[:1], 240, axis=0)
+    still = still + np.random.default_rng(2).normal(0, 0.004, still.shape).astype(np.float32)
+    assert count_repetitions(still, fps=30.0).count == 0
+    assert count_repetitions(np.full((50, 33, 4), np.nan, np.float32), fps=30.0).count == 0
+
+
+def test_other_layouts_normalisations_and_frame_rates():
+    joints = synthetic("biceps_curl", 5)
+    coco = convert(joints, "blazepose33", "coco17")
+    assert count_repetitions(coco, "coco17", fps=30.0).count == 5
+    scaled = joints.copy()
+    scaled[..., :2] = scaled[..., :2] * 640 + 100  # pixels instead of fractions
+    assert count_repetitions(scaled, fps=30.0).count == 5
+    assert count_repetitions(joints[::2], fps=15.0).count == 5
+    result = count_repetitions(joints, fps=30.0)
+    assert result.to_dict()["repetitions"][0]["time_s"] == pytest.approx(result.frames[0] / 30.0, abs=1e-3)
+
+
+def test_bad_input_is_refused_with_the_shape_expected():
+    with pytest.raises(ValueError, match=r"\(T, 33, C\) for layout blazepose33"):
+        count_repetitions(np.zeros((10, 17, 4)), "blazepose33")
+    with pytest.raises(ValueError, match="fps must be positive"):
+        count_repetitions(np.zeros((10, 33, 4)), fps=0)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (REPS / "counts.csv").exists(), reason="../shared/testdata/reps/ is not here")
+def test_real_clips_are_counted_within_one_repetition():
+    """Hand-marked real clips (one of each exercise and view kind), BlazePose at the clip's own rate."""
+    from posegraph.scoring.sources import file_input
+
+    with open(REPS / "counts.csv", newline="") as handle:
+        rows = {row["video"].rsplit("/", 1)[-1]: row for row in csv.DictReader(handle)}
+    chosen = ["push-up_1.mp4", "push-up_12.mp4", "pull-up_5.mp4", "squat_17.mp4"]
+    errors = []
+    for name in chosen:
+        row = rows[name]
+        source = file_input(SHARED / "testdata" / row["video"], target_fps=None)
+        errors.append(count_repetitions(source.joints, "blazepose33", source.fps).count - int(row["count"]))
+    assert all(abs(error) <= 1 for error in errors), errors

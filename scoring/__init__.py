@@ -16,9 +16,10 @@ Modules, one rule each: ``normalise`` (body frame), ``outliers`` (frames left ou
 """
 
 from .artifact import ReferenceFileError
-from .counting import RepetitionCount, count_repetitions
+from .counting import OnlineRepetitionCounter, RepetitionCount, count_repetitions
 from .reference import FitOptions, FormReference
 from .result import FormScore, WorstJoint
 
-__all__ = ["FitOptions", "FormReference", "FormScore", "ReferenceFileError", "RepetitionCount", "WorstJoint",
+__all__ = ["FitOptions", "FormReference", "FormScore", "OnlineRepetitionCounter", "ReferenceFileError",
+           "RepetitionCount", "WorstJoint",
            "count_repetitions"]

@@ -10,10 +10,11 @@ Steps, each derived from the sequence itself rather than tuned to examples:
    trajectories (the direction in which the body moves most), so no joint or angle has to be
    chosen per exercise. A slow drift (walking in or out, the camera settling) is removed with a
    running median several repetitions long.
-3. **Repetitions by hysteresis**: the signal is standardised by its robust spread; a repetition
-   is counted each time it travels from the side where the set starts to the far side and back,
-   crossing thresholds at a fixed fraction of the local amplitude (so speed changes, pauses
-   and uneven depths count right). Excursions smaller than :data:`MIN_AMPLITUDE` torso lengths
+3. **Repetitions by hysteresis**: a repetition is counted each time the signal travels from the
+   side where the set starts across a far threshold and turns, at its turning point (the depth
+   of a squat, the top of a pull-up); thresholds sit at a fixed fraction of the local amplitude
+   (so speed changes, pauses and uneven depths count right), and a clip that ends at the far side
+   still counts its last repetition. Excursions smaller than :data:`MIN_AMPLITUDE` torso lengths
    are movement noise, not repetitions: a still or fidgeting person counts 0.
 
 ``exercise`` is accepted for the API (a hint may pick the signal in future); today the
@@ -25,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, median_filter, percentile_filter
+from scipy.ndimage import gaussian_filter1d, median_filter, percentile_filter, percentile_filter
 
 from ..skeleton import get_layout
 from ..skeleton.geometry import body_frame
@@ -42,7 +43,7 @@ MIN_REPETITION_S = 0.3  # a cycle shorter than this is jitter
 class RepetitionCount:
     """What :func:`count_repetitions` found.
 
-    Shapes: ``frames (count,)`` the frame index at which each repetition was completed;
+    Shapes: ``frames (count,)`` the frame index of each repetition's turning point;
     ``signal (T,)`` the 1-D motion signal counted (torso lengths along its principal direction).
     """
 
@@ -110,26 +111,33 @@ def _local_range(signal: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarra
 
 
 def _hysteresis_repetitions(signal: np.ndarray, fps: float) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """Frames where the signal completes start side -> far side -> start side."""
+    """The frame of each far-side turning point: the signal leaves the side where the set starts,
+    crosses the far threshold, and turns (returns past the near threshold, or the video ends there)."""
     window = max(int(AMPLITUDE_WINDOW_S * fps), 3)
     low, high = _local_range(signal, window)
     span = np.maximum(high - low, 1e-9)
-    near = low + HYSTERESIS * span  # "back at the start" when the start side is low
+    near = low + HYSTERESIS * span  # back on the start side below this (start side low)
     far = high - HYSTERESIS * span
     start_low = np.median(signal[: max(int(0.5 * fps), 1)]) <= np.median(signal)
     if not start_low:  # mirror, so the start side is always the low side
-        signal, near, far, low, high, span = -signal, -far, -near, -high, -low, span
-    repetitions, state = [], "start"
+        signal, near, far = -signal, -far, -near
+    repetitions, state, extreme = [], "start", 0
     for index, value in enumerate(signal):
         if span[index] < MIN_AMPLITUDE:
             continue
         if state == "start" and value >= far[index]:
-            state = "far"
-        elif state == "far" and value <= near[index]:
-            state = "start"
-            if not repetitions or index - repetitions[-1] >= MIN_REPETITION_S * fps:
-                repetitions.append(index)
-    return repetitions, near if start_low else -near, far if start_low else -far
+            state, extreme = "far", index
+        elif state == "far":
+            if value > signal[extreme]:
+                extreme = index
+            if value <= near[index]:
+                state = "start"
+                repetitions.append(extreme)
+    if state == "far":  # the set ends at the far side: that repetition was done
+        repetitions.append(extreme)
+    kept = [frame for position, frame in enumerate(repetitions)
+            if position == 0 or frame - repetitions[position - 1] >= MIN_REPETITION_S * fps]
+    return kept, near if start_low else -near, far if start_low else -far
 
 
 def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: float = 30.0,
@@ -160,3 +168,54 @@ def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: floa
     amplitude = float(np.percentile(signal, 95) - np.percentile(signal, 5))
     return RepetitionCount(len(frames), np.asarray(frames, dtype=np.int64), signal, amplitude, fps,
                            thresholds=(near, far))
+
+
+class OnlineRepetitionCounter:
+    """The same counter, fed frame by frame, reporting each repetition once it is settled.
+
+    After each frame (:meth:`update`) the counter recounts the recent frames (the last
+    ``window_s`` seconds, every ``step_s`` seconds) and reports the repetitions whose turning
+    point lies at least ``delay_s`` seconds back that it has not reported yet: a repetition is
+    reported at most ``delay_s + step_s`` seconds after its turning point (the documented bound).
+    :meth:`finish` counts the whole sequence as :func:`count_repetitions` does and reports what is
+    still missing, so the final count always equals the offline one.
+    """
+
+    def __init__(self, layout: str = "blazepose33", fps: float = 30.0, exercise: str | None = None,
+                 delay_s: float = 1.0, step_s: float = 0.25, window_s: float = 30.0) -> None:
+        self.layout, self.fps, self.exercise = layout, fps, exercise
+        self.delay, self.step = int(round(delay_s * fps)), max(int(round(step_s * fps)), 1)
+        self.window = int(round(window_s * fps))
+        self.frames: list[np.ndarray] = []
+        self.reported: list[int] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.reported)
+
+    def update(self, joints: np.ndarray) -> list[int]:
+        """Add one frame ``(V, C)`` (NaN when nobody was seen); returns newly settled repetition frames."""
+        self.frames.append(np.asarray(joints, dtype=np.float32))
+        if len(self.frames) % self.step:
+            return []
+        start = max(0, len(self.frames) - self.window)
+        recent = count_repetitions(np.stack(self.frames[start:]), self.layout, self.fps, self.exercise)
+        settled = [start + int(frame) for frame in recent.frames if start + frame <= len(self.frames) - self.delay]
+        return self._report(settled)
+
+    def finish(self) -> list[int]:
+        """Count everything seen (offline) and return the repetitions not reported yet."""
+        if not self.frames:
+            return []
+        final = count_repetitions(np.stack(self.frames), self.layout, self.fps, self.exercise)
+        new = self._report([int(frame) for frame in final.frames])
+        if len(self.reported) != final.count:  # settled guesses the whole sequence did not confirm
+            self.reported = [int(frame) for frame in final.frames]
+        return new
+
+    def _report(self, frames: list[int]) -> list[int]:
+        tolerance = max(int(MIN_REPETITION_S * self.fps), 1)
+        new = [frame for frame in frames if all(abs(frame - old) > tolerance for old in self.reported)
+               and (not self.reported or frame > self.reported[-1])]
+        self.reported.extend(new)
+        return new

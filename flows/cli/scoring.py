@@ -37,7 +37,29 @@ def command_score(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_count(arguments: argparse.Namespace) -> int:
+    from posegraph.flows.counting import count_video
+
+    report = count_video(arguments.video, arguments.store, arguments.exercise, arguments.out, arguments.live,
+                         on_repetition=lambda line: print(line, flush=True))
+    print(json.dumps(report.to_dict()) if arguments.json else report.text())
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
+    count = commands.add_parser(
+        "count", help="count repetitions in a video file or a stored video (no training, no labels)",
+        description="Label-free counter: the first principal component of the normalised skeleton, "
+                    "counted with hysteresis. A video file is extracted with BlazePose first (or read "
+                    "from --store when it is stored there).")
+    count.add_argument("video", help="a video file, or a stored video id (or unique prefix) with --store")
+    count.add_argument("--store", help="skeleton store to read a stored video from")
+    count.add_argument("--exercise", help="the exercise, as a hint (the counter works without it)")
+    count.add_argument("--json", action="store_true", help='print {"count": N, "repetitions": [...], ...}')
+    count.add_argument("--live", action="store_true", help="print each repetition as it settles, frame by frame")
+    count.add_argument("--out", help="FILE.png: the counted signal with the repetitions marked")
+    count.set_defaults(run=command_count)
+
     scoring = commands.add_parser("scoring", help="form references: fit one from good executions in a store")
     actions = scoring.add_subparsers(dest="scoring_command", required=True, metavar="ACTION")
     fit = actions.add_parser(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from posegraph.data.synthetic import EXERCISES, generate_sequence, make_subjects
-from posegraph.scoring import RepetitionCount, count_repetitions
+from posegraph.scoring import OnlineRepetitionCounter, RepetitionCount, count_repetitions
 from posegraph.skeleton import convert
 from tests.conftest import SHARED
 
@@ -82,3 +82,18 @@ def test_real_clips_are_counted_within_one_repetition():
         source = file_input(SHARED / "testdata" / row["video"], target_fps=None)
         errors.append(count_repetitions(source.joints, "blazepose33", source.fps).count - int(row["count"]))
     assert all(abs(error) <= 1 for error in errors), errors
+
+
+def test_online_counting_settles_within_its_delay_and_ends_on_the_offline_count():
+    joints = synthetic("squat", 5)
+    offline = count_repetitions(joints, fps=30.0)
+    online = OnlineRepetitionCounter("blazepose33", fps=30.0, delay_s=1.0, step_s=0.25)
+    reported_at = {}
+    for index, frame in enumerate(joints):
+        for repetition in online.update(frame):
+            reported_at[repetition] = index
+    online.finish()
+    assert online.count == offline.count == 5
+    assert online.reported == list(offline.frames) or all(
+        min(abs(r - f) for f in offline.frames) <= 9 for r in online.reported)
+    assert reported_at and all(seen - frame <= 30 + 8 for frame, seen in reported_at.items())  # delay + step

@@ -1,0 +1,108 @@
+"""``posegraph count``: repetitions of a video file or a stored video, printed, plotted, or live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from posegraph.data.records import DEFAULT_FPS
+from posegraph.scoring.counting import OnlineRepetitionCounter, RepetitionCount, count_repetitions
+
+
+@dataclass
+class CountReport:
+    video: str
+    how_read: str
+    result: RepetitionCount
+    repetitions: list[dict]
+    exercise: str | None
+    picture: Path | None = None
+    live: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"video": self.video, "count": self.result.count, "repetitions": self.repetitions,
+                "exercise": self.exercise, "method": self.result.method, "read": self.how_read,
+                "fps": self.result.fps}
+
+    def text(self) -> str:
+        lines = [f"{self.video}: {self.result.count} repetition(s) ({self.how_read}; {self.result.method})"]
+        lines += [f"  {row['repetition']:>3}  frame {row['frame_index']:>6}  {row['time_s']:8.2f} s" for row in self.repetitions]
+        if self.picture:
+            lines.append(f"plot: {self.picture}")
+        return "\n".join(lines)
+
+
+def read_skeleton(target: str, store_path: str | Path | None):
+    """``(name, ScoringInput, how it was read)`` for a video file (BlazePose, or the store's copy) or a stored id."""
+    from posegraph.data import SkeletonStore
+    from posegraph.scoring.sources import file_input, file_sha256, stored_input
+
+    store = SkeletonStore(store_path, create=False) if store_path else None
+    path = Path(target)
+    if path.is_file():
+        if store is not None:
+            digest = file_sha256(path)
+            if store.video_rows(digest):
+                return str(path), stored_input(store, digest), f"stored as {digest[:12]}"
+        return str(path), file_input(path, DEFAULT_FPS), f"BlazePose at {DEFAULT_FPS:g} fps"
+    if path.suffix or "/" in target:
+        raise FileNotFoundError(f"{target}: no such video file")
+    if store is None:
+        raise FileNotFoundError(f"{target}: no such video file; to count a stored video id, pass --store STORE")
+    from posegraph.flows.visualize import resolve_video_id
+
+    video_id = resolve_video_id(store, target)
+    return video_id, stored_input(store, video_id), "stored"
+
+
+def count_video(target: str, store_path: str | Path | None = None, exercise: str | None = None,
+                out: str | Path | None = None, live: bool = False, on_repetition=print) -> CountReport:
+    """Count one video's repetitions (see the module docstring); ``live`` reports them as they settle."""
+    name, source, how_read = read_skeleton(target, store_path)
+    exercise = exercise or source.label
+    if live:
+        online = OnlineRepetitionCounter(source.layout, source.fps, exercise)
+        for index, frame in enumerate(source.joints):
+            for repetition in online.update(frame):
+                on_repetition(f"repetition {online.count} at {source.timestamps[repetition]:.2f} s "
+                              f"(frame {int(source.frame_indices[repetition])}; said at {source.timestamps[index]:.2f} s)")
+        for repetition in online.finish():
+            on_repetition(f"repetition {online.count} at {source.timestamps[repetition]:.2f} s "
+                          f"(frame {int(source.frame_indices[repetition])}; at the end)")
+    result = count_repetitions(source.joints, source.layout, source.fps, exercise)
+    repetitions = [{"repetition": index + 1, "frame_index": int(source.frame_indices[frame]),
+                    "time_s": round(float(source.timestamps[frame]), 3)} for index, frame in enumerate(result.frames)]
+    report = CountReport(name, how_read, result, repetitions, exercise)
+    if out is not None:
+        report.picture = plot_count(result, source.timestamps, Path(out), name)
+    return report
+
+
+def plot_count(result: RepetitionCount, timestamps: np.ndarray, out: Path, title: str) -> Path:
+    """The counted signal over time with each repetition marked (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if out.suffix.lower() != ".png":
+        raise ValueError(f"--out {out}: the plot is a .png picture")
+    figure, axis = plt.subplots(figsize=(9, 3.2))
+    axis.plot(timestamps, result.signal, color="#345", linewidth=1.2, label="motion signal (torso lengths)")
+    if result.thresholds is not None:
+        near, far = result.thresholds
+        axis.plot(timestamps, near, color="#9ab", linewidth=0.8, linestyle="--", label="hysteresis thresholds")
+        axis.plot(timestamps, far, color="#9ab", linewidth=0.8, linestyle="--")
+    for index, frame in enumerate(result.frames):
+        axis.axvline(timestamps[frame], color="#d62", linewidth=1.0)
+        axis.text(timestamps[frame], axis.get_ylim()[1], str(index + 1), color="#d62", ha="center", va="bottom", fontsize=8)
+    axis.set_xlabel("time (s)")
+    axis.set_title(f"{Path(title).name}: {result.count} repetition(s)", fontsize=10)
+    axis.legend(loc="lower right", fontsize=7)
+    figure.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=110)
+    plt.close(figure)
+    return out

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, median_filter, percentile_filter, percentile_filter
+from scipy.ndimage import gaussian_filter1d, median_filter, percentile_filter
 
 from ..skeleton import get_layout
 from ..skeleton.geometry import body_frame

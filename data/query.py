@@ -27,9 +27,9 @@ import pyarrow as pa
 from ..skeleton import LAYOUTS
 from .errors import DamagedFileError, ReadOnlyQueryError, StoreError
 from .schema import VIDEOS_SCHEMA, features_schema
-from .store import SkeletonStore, with_layout
+from .store import REPETITIONS_SCHEMA, SkeletonStore, with_layout
 
-VIEWS = ("videos", "frames", "joints", "features", "scores")
+VIEWS = ("videos", "frames", "joints", "features", "scores", "repetitions")
 _LIST_COLUMNS = ("x", "y", "z", "visibility")
 _EMPTY_FRAMES = """
     SELECT NULL::VARCHAR AS video_id, NULL::INTEGER AS frame_index, NULL::DOUBLE AS timestamp_s,
@@ -88,6 +88,21 @@ def _create_scores_view(connection: duckdb.DuckDBPyConnection, store: SkeletonSt
                  ON r.video_id = v.video_id AND r.layout = v.layout) AS s
            JOIN joint_names AS n ON n.layout = s.layout"""
     )
+
+
+def _create_repetitions_view(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
+    """``repetitions``: one row per counted repetition (``posegraph count --save``), committed videos only."""
+    files = [f.path for f in store.files("repetitions")]
+    if files:
+        raw = f"SELECT video_id, layout, * EXCLUDE (video_id, layout) FROM ({_read_files(files)})"
+    else:
+        empty = with_layout(REPETITIONS_SCHEMA.empty_table(), "")
+        connection.register("_empty_repetitions", empty)
+        raw = "SELECT * FROM _empty_repetitions"
+    connection.execute(f"CREATE VIEW _repetitions_raw AS {raw}")
+    connection.execute(
+        "CREATE VIEW repetitions AS SELECT r.* FROM _repetitions_raw AS r SEMI JOIN videos AS v "
+        "ON r.video_id = v.video_id AND r.layout = v.layout")
 
 
 def _release_feature_names() -> Sequence[str]:
@@ -155,6 +170,7 @@ def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
     )
     _create_features_view(connection, store)
     _create_scores_view(connection, store)
+    _create_repetitions_view(connection, store)
     connection.execute(f"SET allowed_directories = [{_sql_string(str(root) + '/')}]")
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")

@@ -58,9 +58,18 @@ from .schema import (FEATURE_KEYS, SCHEMA_VERSION, STATUSES, VIDEOS_SCHEMA,
 
 MARKER_NAME = "_posegraph_store.json"
 STORE_FORMAT = "posegraph-skeleton-store"
-TABLES = ("videos", "frames", "features", "scores")
+TABLES = ("videos", "frames", "features", "scores", "repetitions")
+DERIVED = ("features", "scores", "repetitions")  # computed from a video's frames: dropped when it is written again
 PARTITIONS = {"videos": ("bucket",), "frames": ("layout", "bucket"), "features": ("layout", "bucket"),
-              "scores": ("layout", "bucket")}
+              "scores": ("layout", "bucket"), "repetitions": ("layout", "bucket")}
+REPETITIONS_SCHEMA = pa.schema([
+    pa.field("video_id", pa.string(), nullable=False),
+    pa.field("repetition", pa.int32(), nullable=False),  # 1, 2, ... in order
+    pa.field("frame_index", pa.int32()),  # the video's frame of the repetition's turning point
+    pa.field("time_s", pa.float64()),
+    pa.field("method", pa.string()),  # the counter, e.g. pca-hysteresis/1
+    pa.field("counted_at", pa.timestamp("us", tz="UTC")),
+])
 
 
 def _plain_type(data_type: pa.DataType) -> pa.DataType:
@@ -159,6 +168,12 @@ FEATURE_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=Fals
                                  pa.field("frame_index", pa.int32(), nullable=False)])
 
 
+# What :meth:`SkeletonStore.read_repetitions` returns for a video without counted repetitions.
+REPETITION_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=False),
+                                    pa.field("layout", pa.string(), nullable=False),
+                                    pa.field("repetition", pa.int32(), nullable=False)])
+
+
 # What :meth:`SkeletonStore.read_scores` returns for a video without scores.
 SCORE_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=False),
                                pa.field("layout", pa.string(), nullable=False),
@@ -186,6 +201,22 @@ class FeatureRows:
     frame_indices: np.ndarray
     values: np.ndarray
     extracted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RepetitionRows:
+    """One video's counted repetitions, as given to :meth:`SkeletonStore.write_repetitions`.
+
+    Shapes: ``frame_indices (R,)`` the video's frame of each repetition, ``times_s (R,)`` seconds.
+    """
+
+    video_id: str
+    layout: str
+    frame_indices: np.ndarray
+    times_s: np.ndarray
+    method: str
+    extracted_at: datetime | None = None
+    counted_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
 @dataclass(frozen=True)
@@ -392,7 +423,7 @@ class SkeletonStore:
         for layout, video_ids in sorted(ids_per_layout.items()):
             predicate = self._predicate(video_ids, layout) if replacing else None
             if replacing:
-                for derived in ("features", "scores"):  # first: derived data never outlives its source
+                for derived in DERIVED:  # first: derived data never outlives its source
                     self.tables[derived].replace(pa.table({}), predicate, commit)
             rows = new_frames.get(layout)
             self.tables["frames"].replace(pa.concat_tables(rows) if rows else pa.table({}), predicate, commit)
@@ -476,6 +507,33 @@ class SkeletonStore:
             table_of=lambda rows: _variable_lists(scores_table(
                 rows, scores_schema(rows.layout, get_layout(rows.layout).num_joints))),
             predicate_of=predicate_of)
+
+    def write_repetitions(self, items: Iterable[RepetitionRows]) -> list[RepetitionRows]:
+        """Store (or replace) the counted repetitions of videos, one row per repetition.
+
+        As for :meth:`write_features`, only for the current ``videos`` row (``extracted_at``);
+        a video with no repetition is stored as no rows (and replaces earlier ones).
+        """
+        def table_of(rows: RepetitionRows) -> pa.Table:
+            count = len(rows.frame_indices)
+            return pa.Table.from_arrays([
+                pa.array([rows.video_id] * count, pa.string()), pa.array(np.arange(1, count + 1, dtype=np.int32)),
+                pa.array(np.asarray(rows.frame_indices, dtype=np.int32)), pa.array(np.asarray(rows.times_s, dtype=np.float64)),
+                pa.array([rows.method] * count, pa.string()),
+                pa.array([rows.counted_at] * count, pa.timestamp("us", tz="UTC"))], schema=REPETITIONS_SCHEMA)
+
+        def check(rows: RepetitionRows) -> None:
+            if len(rows.frame_indices) != len(rows.times_s):
+                raise ValueError(f"video {rows.video_id}: {len(rows.frame_indices)} frames but {len(rows.times_s)} times")
+
+        return self._write_derived(
+            items, key=lambda rows: (rows.video_id, rows.layout), check=check, table_name="repetitions",
+            table_of=table_of,
+            predicate_of=lambda layout, layout_items: self._predicate((i.video_id for i in layout_items), layout))
+
+    def read_repetitions(self, video_id: str, layout: str | None = None) -> pa.Table:
+        """One video's stored repetitions (``video_id, layout, repetition, frame_index, time_s, ...``)."""
+        return self._read_derived(video_id, layout, "repetitions", REPETITION_KEY_COLUMNS)
 
     def _write_derived(self, items: Iterable, key, check, table_name: str, table_of, predicate_of) -> list:
         """The one write of derived tables (features, scores): the last item per ``key`` wins,

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from .atomic import store_lock
 from .delta import sql_list
-from .store import TABLES, SkeletonStore
+from .store import DERIVED, TABLES, SkeletonStore
 
 DAMAGED_DIR = "_damaged"
 DEFAULT_RETENTION_HOURS = 168.0  # a week, Delta Lake's default: readers of older versions keep working
@@ -112,7 +112,7 @@ def check(store: SkeletonStore, repair: bool = False) -> CheckReport:
     candidates = _videos_in_damaged_files(store, report.damaged)
     if not repair:
         report.re_extract = [row for row in candidates if row["table"] in ("frames", "videos")]
-        report.rebuild = [row for row in candidates if row["table"] in ("features", "scores")]
+        report.rebuild = [row for row in candidates if row["table"] in DERIVED]
         return report
     with store_lock(store.root):
         for damaged in report.damaged:
@@ -130,7 +130,7 @@ def check(store: SkeletonStore, repair: bool = False) -> CheckReport:
             store.tables["videos"].replace(pa.table({}), keys, writer | {"posegraph.videos": str(len(lost))})
     report.repaired = True
     report.re_extract = [row for row in candidates if row["table"] == "videos"] + lost
-    report.rebuild = [row for row in candidates if row["table"] in ("features", "scores")]
+    report.rebuild = [row for row in candidates if row["table"] in DERIVED]
     return report
 
 

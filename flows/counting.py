@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ class CountReport:
     repetitions: list[dict]
     exercise: str | None
     picture: Path | None = None
-    live: list[str] = field(default_factory=list)
+    saved: str | None = None
 
     def to_dict(self) -> dict:
         return {"video": self.video, "count": self.result.count, "repetitions": self.repetitions,
@@ -31,6 +31,8 @@ class CountReport:
         lines += [f"  {row['repetition']:>3}  frame {row['frame_index']:>6}  {row['time_s']:8.2f} s" for row in self.repetitions]
         if self.picture:
             lines.append(f"plot: {self.picture}")
+        if self.saved:
+            lines.append(self.saved)
         return "\n".join(lines)
 
 
@@ -58,8 +60,10 @@ def read_skeleton(target: str, store_path: str | Path | None):
 
 
 def count_video(target: str, store_path: str | Path | None = None, exercise: str | None = None,
-                out: str | Path | None = None, live: bool = False, on_repetition=print) -> CountReport:
-    """Count one video's repetitions (see the module docstring); ``live`` reports them as they settle."""
+                out: str | Path | None = None, live: bool = False, on_repetition=print,
+                save: bool = False) -> CountReport:
+    """Count one video's repetitions (see the module docstring); ``live`` reports them as they settle;
+    ``save`` writes them to the store's ``repetitions`` table (stored videos only)."""
     name, source, how_read = read_skeleton(target, store_path)
     exercise = exercise or source.label
     if live:
@@ -77,7 +81,24 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
     report = CountReport(name, how_read, result, repetitions, exercise)
     if out is not None:
         report.picture = plot_count(result, source.timestamps, Path(out), name)
+    if save:
+        report.saved = save_count(store_path, source, result)
     return report
+
+
+def save_count(store_path: str | Path | None, source, result: RepetitionCount) -> str:
+    """Write the count to the store's ``repetitions`` table; says what happened."""
+    from posegraph.data import SkeletonStore
+    from posegraph.data.store import RepetitionRows
+
+    if store_path is None or source.video_id is None:
+        raise ValueError("--save writes to a store: count a video stored there (`posegraph extract` it first) "
+                         "and pass --store STORE")
+    rows = RepetitionRows(source.video_id, source.layout, source.frame_indices[result.frames],
+                          source.timestamps[result.frames], result.method, source.extracted_at)
+    if not SkeletonStore(store_path, create=False).write_repetitions([rows]):
+        return "not saved: the video was written again while it was counted; count it again"
+    return f"saved {result.count} repetition(s) to the repetitions table of {store_path}"
 
 
 def plot_count(result: RepetitionCount, timestamps: np.ndarray, out: Path, title: str) -> Path:

@@ -69,6 +69,7 @@ SAGGING_MARGIN = 20.0  # points a sagging push-up must score below the good one 
 DEMO_VIDEO_SUBJECTS = 3  # three subjects: train / val / test splits by subject
 DEMO_VIDEO_SIZE = (480, 360)
 DEMO_VIDEO_SEED, DEMO_VIDEO_REPETITIONS = 1, 3
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def _print_queries(store, queries, store_path: Path) -> None:
@@ -159,6 +160,7 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     for name, scores in (("ST-GCN", metrics), ("BiLSTM", bilstm)):
         print(f"   {name:<8} " + "  ".join(f"{scores[key]:>17.3f}" for key in HEADLINE_METRICS))
     scoring_ok = score_demo(out, store_path, extracted_path, sequences)
+    count_demo(out, extracted, videos, sequences)
     chance = 1 / 6
     return 1 if (summary["failed"] or min(metrics["top1_accuracy"], bilstm["top1_accuracy"]) <= chance
                  or not scoring_ok) else 0
@@ -220,6 +222,32 @@ def score_demo(out: Path, store_path: Path, extracted_path: Path, sequences) -> 
     _print_queries(extracted, (SCORE_QUERY,), extracted_path)
     print(f"\npictures (joints red = 0 to green = 100, grey = no score): {pictures}/")
     return ok
+
+
+def count_demo(out: Path, extracted, videos_folder: Path, sequences) -> None:
+    """Step 10: the label-free counter on every rendered video (and one real clip, when present)."""
+    from posegraph.flows.counting import count_video, plot_count
+    from posegraph.scoring import count_repetitions
+
+    truth_by_path = {str(Path(s.exercise) / f"{s.subject}_take{s.take}.mp4"): s for s in sequences}
+    print("\n== 10. repetitions counted without training or labels (posegraph count), rendered videos: "
+          "counted / true")
+    errors, plotted = [], None
+    for row in extracted.videos().to_pylist():
+        if row["status"] != "ok":
+            continue
+        sequence = truth_by_path[str(Path(row["source_path"]).relative_to(videos_folder))]
+        frames = extracted.read_video(row["video_id"])
+        result = count_repetitions(frames.joints, row["layout"], row["sampled_fps"] or 16.0)
+        errors.append(abs(result.count - sequence.repetitions))
+        print(f"  {sequence.exercise:<14} {sequence.subject}  {result.count} / {sequence.repetitions}")
+        if plotted is None:
+            plotted = plot_count(result, frames.timestamps, out / "count.png", row["source_path"])
+    print(f"  mean absolute error {np.mean(errors):.2f} over {len(errors)} videos; plot: {plotted}")
+    clip = REPOSITORY.parent / "shared" / "testdata" / "reps" / "workouttracker" / "data" / "raw" / "squats" / "squat_17.mp4"
+    if clip.exists():
+        report = count_video(str(clip))
+        print(f"\n$ posegraph count {clip}   (a real clip, 2 repetitions marked by hand)\n{report.text()}")
 
 
 def train_demo_model(store_path: Path, run_dir: Path, config=None) -> dict:

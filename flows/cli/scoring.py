@@ -41,7 +41,7 @@ def command_count(arguments: argparse.Namespace) -> int:
     from posegraph.flows.counting import count_video
 
     report = count_video(arguments.video, arguments.store, arguments.exercise, arguments.out, arguments.live,
-                         on_repetition=lambda line: print(line, flush=True))
+                         on_repetition=lambda line: print(line, flush=True), save=arguments.save)
     print(json.dumps(report.to_dict()) if arguments.json else report.text())
     return 0
 
@@ -58,6 +58,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     count.add_argument("--json", action="store_true", help='print {"count": N, "repetitions": [...], ...}')
     count.add_argument("--live", action="store_true", help="print each repetition as it settles, frame by frame")
     count.add_argument("--out", help="FILE.png: the counted signal with the repetitions marked")
+    count.add_argument("--save", action="store_true",
+                       help="write the repetitions to the store's repetitions table (a stored video; SQL view "
+                            "`repetitions`: video_id, layout, repetition, frame_index, time_s)")
     count.set_defaults(run=command_count)
 
     scoring = commands.add_parser("scoring", help="form references: fit one from good executions in a store")

@@ -97,3 +97,27 @@ def test_online_counting_settles_within_its_delay_and_ends_on_the_offline_count(
     assert online.reported == list(offline.frames) or all(
         min(abs(r - f) for f in offline.frames) <= 9 for r in online.reported)
     assert reported_at and all(seen - frame <= 30 + 8 for frame, seen in reported_at.items())  # delay + step
+
+
+def test_count_command_saves_a_stored_videos_repetitions_for_sql(tmp_path, capsys):
+    import json
+
+    from posegraph.data import SkeletonStore
+    from posegraph.data.query import run_query
+    from posegraph.data.synthetic import generate_corpus, store_records
+    from posegraph.flows.cli import main
+
+    store = SkeletonStore(tmp_path / "store")
+    info, skeletons = store_records(generate_corpus(subjects=1, takes=1, seed=2, repetitions=4,
+                                                    exercises=("squat",)))[0]
+    store.write_video(info, skeletons)
+    assert main(["count", info.video_id[:10], "--store", str(store.root), "--json", "--save",
+                 "--out", str(tmp_path / "count.png")]) == 0
+    answer = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert answer["count"] == 4 and [r["repetition"] for r in answer["repetitions"]] == [1, 2, 3, 4]
+    assert (tmp_path / "count.png").stat().st_size > 1000
+    rows = run_query(store, "SELECT repetition, frame_index, time_s FROM repetitions ORDER BY repetition").to_pylist()
+    assert [row["frame_index"] for row in rows] == [r["frame_index"] for r in answer["repetitions"]]
+    store.write_video(info.replace(extracted_at=info.extracted_at.replace(year=2030)), skeletons)  # extracted again
+    assert run_query(store, "SELECT count(*) AS n FROM repetitions")["n"].to_pylist() == [0]
+    assert main(["count", str(tmp_path / "nothing.mp4")]) == 2

@@ -44,6 +44,14 @@ def command_import_penn_action(arguments: argparse.Namespace) -> int:
         on_file=on_file))
 
 
+def command_import_landmarks(arguments: argparse.Namespace) -> int:
+    from posegraph.data.landmarks import import_landmarks, landmark_files
+
+    return _run_import(arguments, landmark_files(Path(arguments.source)), lambda store, on_file: import_landmarks(
+        arguments.source, store, layout=arguments.layout, fps=arguments.fps, label=arguments.label,
+        split=arguments.split, on_file=on_file))
+
+
 def command_synth(arguments: argparse.Namespace) -> int:
     from posegraph.flows.synthesis import synthesize_corpus
 
@@ -72,6 +80,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     penn.add_argument("--fps", type=float, default=30.0, help="frame rate of the clips (not stated; default 30)")
     penn.add_argument("--quiet", action="store_true", help="no progress bar")
     penn.set_defaults(run=command_import_penn_action)
+
+    landmarks = sources.add_parser(
+        "landmarks", help="landmarks extracted elsewhere: .npy (T, V, C), MediaPipe-style JSON, CSV (a row per frame)")
+    landmarks.add_argument("source", help="a landmark file, or a folder of them (searched recursively)")
+    landmarks.add_argument("--store", required=True)
+    landmarks.add_argument("--layout", default="blazepose33", help="the files' skeleton layout (default blazepose33)")
+    landmarks.add_argument("--fps", type=float, default=30.0, help="frame rate of the files (default 30)")
+    landmarks.add_argument("--label", help="the label of every file (default: its folder's name)")
+    landmarks.add_argument("--split", help="split to record, e.g. train")
+    landmarks.add_argument("--quiet", action="store_true", help="no progress bar")
+    landmarks.set_defaults(run=command_import_landmarks)
 
     synth = commands.add_parser("synth", help="generate a labelled synthetic corpus (Prefect flow)")
     synth.add_argument("--store", required=True)

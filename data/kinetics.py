@@ -26,6 +26,7 @@ import numpy as np
 
 from ..skeleton import get_layout
 from .records import Skeletons, VideoInfo
+from .batches import write_in_batches
 from .source_file import read_source
 from .store import SkeletonStore
 
@@ -35,7 +36,6 @@ LAYOUT = "openpose18"
 FRAME_SIZE = (340, 256)
 EXTRACTOR = "kinetics-skeleton-json"
 EXTRACTOR_VERSION = "openpose-coco18"
-WRITE_BATCH = 64
 
 
 class KineticsFormatError(ValueError):
@@ -135,21 +135,19 @@ def import_kinetics(source: Path | str, store: SkeletonStore, split: str | None 
                     on_file: Callable[[Path, str | None], None] | None = None) -> ImportReport:
     """Import every Kinetics-Skeleton file under ``source``; ``on_file(path, problem)`` per file."""
     report = ImportReport()
-    batch: list[tuple[VideoInfo, Skeletons | None]] = []
-    for path in kinetics_files(Path(source)):
-        info, skeletons, problem = read_kinetics_file(path, fps, max_people, split)
-        batch.append((info, skeletons))
-        if problem is None:
-            report.imported.append(info.video_id)
-        else:
-            report.failed.append((str(path), problem))
-        if on_file is not None:
-            on_file(path, problem)
-        if len(batch) >= WRITE_BATCH:
-            store.write_videos(batch)
-            batch = []
-    if batch:
-        store.write_videos(batch)
+
+    def records():
+        for path in kinetics_files(Path(source)):
+            info, skeletons, problem = read_kinetics_file(path, fps, max_people, split)
+            if problem is None:
+                report.imported.append(info.video_id)
+            else:
+                report.failed.append((str(path), problem))
+            if on_file is not None:
+                on_file(path, problem)
+            yield info, skeletons
+
+    write_in_batches(store, records())
     return report
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..skeleton import get_layout
+from .batches import write_in_batches
 from .kinetics import ImportReport
 from .records import Skeletons, VideoInfo
 from .source_file import read_source
@@ -30,7 +31,6 @@ from .store import SkeletonStore
 
 SUFFIXES = (".npy", ".json", ".csv")
 EXTRACTOR = "imported-landmarks"
-WRITE_BATCH = 64
 
 
 class LandmarkFormatError(ValueError):
@@ -132,29 +132,35 @@ def import_landmarks(source: Path | str, store: SkeletonStore, layout: str = "bl
                      on_file: Callable[[Path, str | None], None] | None = None) -> ImportReport:
     """Import every landmark file under ``source`` as ``layout``; ``on_file(path, problem)`` per file."""
     get_layout(layout)  # an unknown layout is an error before any file is read
-    report, batch = ImportReport(), []
-    for path in landmark_files(Path(source)):
-        _, video_id, frames, problem = read_landmarks(path, layout)
-        info = VideoInfo(video_id=video_id, layout=layout, source_path=str(path.resolve()),
-                         label=label or path.parent.name, split=split, source_fps=fps, sampled_fps=fps,
-                         extractor=EXTRACTOR, extractor_version=path.suffix.lower().lstrip("."))
-        skeletons = None
-        if problem is None:
-            detected = np.isfinite(frames[..., :2]).all(axis=-1).any(axis=-1)
-            skeletons = Skeletons(layout, frames[None], detected[None], np.arange(len(frames)) / fps,
-                                  np.arange(len(frames), dtype=np.int32))
-            if not detected.any():
-                info = info.replace(status="rejected", reason=f"{path}: no person in any frame")
-            report.imported.append(video_id)
-        else:
-            info = info.replace(status="failed", reason=problem)
-            report.failed.append((str(path), problem))
-        batch.append((info, skeletons))
-        if on_file is not None:
-            on_file(path, problem)
-        if len(batch) >= WRITE_BATCH:
-            store.write_videos(batch)
-            batch = []
-    if batch:
-        store.write_videos(batch)
+    report = ImportReport()
+
+    def records():
+        for path in landmark_files(Path(source)):
+            info, skeletons, problem = landmark_record(path, layout, fps, label, split)
+            if problem is None:
+                report.imported.append(info.video_id)
+            else:
+                report.failed.append((str(path), problem))
+            if on_file is not None:
+                on_file(path, problem)
+            yield info, skeletons
+
+    write_in_batches(store, records())
     return report
+
+
+def landmark_record(path: Path, layout: str, fps: float, label: str | None,
+                    split: str | None) -> tuple[VideoInfo, Skeletons | None, str | None]:
+    """One file as a ``videos`` row plus skeletons; a bad file gives a failed row and the reason."""
+    _, video_id, frames, problem = read_landmarks(path, layout)
+    info = VideoInfo(video_id=video_id, layout=layout, source_path=str(path.resolve()),
+                     label=label or path.parent.name, split=split, source_fps=fps, sampled_fps=fps,
+                     extractor=EXTRACTOR, extractor_version=path.suffix.lower().lstrip("."))
+    if problem is not None:
+        return info.replace(status="failed", reason=problem), None, problem
+    detected = np.isfinite(frames[..., :2]).all(axis=-1).any(axis=-1)
+    skeletons = Skeletons(layout, frames[None], detected[None], np.arange(len(frames)) / fps,
+                          np.arange(len(frames), dtype=np.int32))
+    if not detected.any():
+        info = info.replace(status="rejected", reason=f"{path}: no person in any frame")
+    return info, skeletons, None

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..skeleton import get_layout
+from .batches import write_in_batches
 from .kinetics import ImportReport
 from .records import Skeletons, VideoInfo
 from .source_file import read_source
@@ -46,7 +47,6 @@ EXTRACTOR = "penn-action-annotation"
 EXTRACTOR_VERSION = "penn-action-1.0"
 VIEWS = ("front", "back", "left", "right")
 REQUIRED_KEYS = ("action", "pose", "x", "y", "visibility", "dimensions", "nframes")
-WRITE_BATCH = 64
 _MAT5_HEADER = b"MATLAB 5.0 MAT-file"
 
 __all__ = ["ImportReport", "PennFormatError", "import_penn_action", "parse_penn", "penn_action_files",
@@ -255,6 +255,5 @@ def import_penn_action(source: Path | str, store: SkeletonStore, val_fraction: f
         info, skeletons = clips[video_id]
         clips[video_id] = (info.replace(split=split), skeletons)
     items = [clips[video_id] for video_id in sorted(clips)]  # id order: each batch touches few buckets
-    for start in range(0, len(items), WRITE_BATCH):
-        store.write_videos(items[start:start + WRITE_BATCH])
+    write_in_batches(store, items)
     return report

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..skeleton import get_layout
 from .records import Skeletons, VideoInfo
-from .batches import write_in_batches
+from .batches import ImportReport, import_files
 from .source_file import read_source
 from .store import SkeletonStore
 
@@ -40,14 +39,6 @@ EXTRACTOR_VERSION = "openpose-coco18"
 
 class KineticsFormatError(ValueError):
     """A file does not follow the Kinetics-Skeleton JSON format."""
-
-
-@dataclass
-class ImportReport:
-    """What an import did: stored video ids and files that failed, with reasons."""
-
-    imported: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _numbers(values: object, expected: int, what: str) -> np.ndarray:
@@ -134,21 +125,8 @@ def import_kinetics(source: Path | str, store: SkeletonStore, split: str | None 
                     fps: float = 30.0, max_people: int = 2,
                     on_file: Callable[[Path, str | None], None] | None = None) -> ImportReport:
     """Import every Kinetics-Skeleton file under ``source``; ``on_file(path, problem)`` per file."""
-    report = ImportReport()
-
-    def records():
-        for path in kinetics_files(Path(source)):
-            info, skeletons, problem = read_kinetics_file(path, fps, max_people, split)
-            if problem is None:
-                report.imported.append(info.video_id)
-            else:
-                report.failed.append((str(path), problem))
-            if on_file is not None:
-                on_file(path, problem)
-            yield info, skeletons
-
-    write_in_batches(store, records())
-    return report
+    return import_files(store, kinetics_files(Path(source)),
+                        lambda path: read_kinetics_file(path, fps, max_people, split), on_file)
 
 
 def write_kinetics_json(path: Path, frames: Iterable[list[tuple[list[float], list[float]]]],

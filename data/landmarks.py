@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..skeleton import get_layout
-from .batches import write_in_batches
-from .kinetics import ImportReport
+from .batches import ImportReport, import_files
 from .records import Skeletons, VideoInfo
 from .source_file import read_source
 from .store import SkeletonStore
@@ -132,21 +131,8 @@ def import_landmarks(source: Path | str, store: SkeletonStore, layout: str = "bl
                      on_file: Callable[[Path, str | None], None] | None = None) -> ImportReport:
     """Import every landmark file under ``source`` as ``layout``; ``on_file(path, problem)`` per file."""
     get_layout(layout)  # an unknown layout is an error before any file is read
-    report = ImportReport()
-
-    def records():
-        for path in landmark_files(Path(source)):
-            info, skeletons, problem = landmark_record(path, layout, fps, label, split)
-            if problem is None:
-                report.imported.append(info.video_id)
-            else:
-                report.failed.append((str(path), problem))
-            if on_file is not None:
-                on_file(path, problem)
-            yield info, skeletons
-
-    write_in_batches(store, records())
-    return report
+    return import_files(store, landmark_files(Path(source)),
+                        lambda path: landmark_record(path, layout, fps, label, split), on_file)
 
 
 def landmark_record(path: Path, layout: str, fps: float, label: str | None,

@@ -36,8 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..skeleton import get_layout
-from .batches import write_in_batches
-from .kinetics import ImportReport
+from .batches import ImportReport, write_in_batches
 from .records import Skeletons, VideoInfo
 from .source_file import read_source
 from .store import SkeletonStore

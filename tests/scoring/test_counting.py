@@ -70,18 +70,21 @@ def test_bad_input_is_refused_with_the_shape_expected():
 @pytest.mark.slow
 @pytest.mark.skipif(not (REPS / "counts.csv").exists(), reason="../shared/testdata/reps/ is not here")
 def test_real_clips_are_counted_within_one_repetition():
-    """Hand-marked real clips (one of each exercise and view kind), BlazePose at the clip's own rate."""
+    """All hand-marked real clips, BlazePose at each clip's own rate, no exercise hint.
+
+    Measured: MAE 0.29, every clip within one repetition (benchmarks/README.md); the thresholds
+    leave room for MediaPipe differences between machines.
+    """
     from posegraph.scoring.sources import file_input
 
     with open(REPS / "counts.csv", newline="") as handle:
-        rows = {row["video"].rsplit("/", 1)[-1]: row for row in csv.DictReader(handle)}
-    chosen = ["push-up_1.mp4", "push-up_12.mp4", "pull-up_5.mp4", "squat_17.mp4"]
+        rows = list(csv.DictReader(handle))
     errors = []
-    for name in chosen:
-        row = rows[name]
+    for row in rows:
         source = file_input(SHARED / "testdata" / row["video"], target_fps=None)
-        errors.append(count_repetitions(source.joints, "blazepose33", source.fps).count - int(row["count"]))
-    assert all(abs(error) <= 1 for error in errors), errors
+        errors.append(abs(count_repetitions(source.joints, "blazepose33", source.fps).count - int(row["count"])))
+    assert len(errors) >= 20
+    assert np.mean(errors) <= 0.5 and np.mean(np.asarray(errors) <= 1) >= 0.9, errors
 
 
 def test_online_counting_settles_within_its_delay_and_ends_on_the_offline_count():

@@ -49,10 +49,14 @@ def writer_properties() -> WriterProperties:
     return WriterProperties(max_row_group_size=ROW_GROUP_ROWS, compression="ZSTD")
 
 
+def sql_string(value: object) -> str:
+    """``'value'`` for a SQL statement or predicate (quotes doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def sql_list(values: Iterable[str]) -> str:
-    """``('a', 'b')`` for a delta-rs predicate (values quoted, quotes doubled)."""
-    quoted = sorted({"'" + str(value).replace("'", "''") + "'" for value in values})
-    return "(" + ", ".join(quoted) + ")"
+    """``('a', 'b')`` for a delta-rs predicate (values quoted, duplicates dropped, sorted)."""
+    return "(" + ", ".join(sorted({sql_string(value) for value in values})) + ")"
 
 
 def _partitions_of(rows: pa.Table, partition_by: Sequence[str]) -> list[dict[str, str]]:
@@ -63,10 +67,20 @@ def _partitions_of(rows: pa.Table, partition_by: Sequence[str]) -> list[dict[str
     return keys.to_pylist()
 
 
-def _plain(table: pa.Table) -> pa.Table:
-    """``string_view`` (what delta-rs writes) as ``string``, so files of both kinds concatenate."""
-    fields = [f.with_type(pa.string()) if f.type == pa.string_view() else f for f in table.schema]
-    return table.cast(pa.schema(fields))
+def _plain_type(data_type: pa.DataType) -> pa.DataType:
+    """The type readers expect for one delta-rs wrote (``string_view`` and friends)."""
+    if data_type in (pa.string_view(), pa.large_string()):
+        return pa.string()
+    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type) or pa.types.is_list_view(data_type) \
+            or pa.types.is_large_list_view(data_type):
+        return pa.list_(_plain_type(data_type.value_type))
+    return data_type
+
+
+def plain_types(table: pa.Table) -> pa.Table:
+    """``table`` with plain Arrow types, so files written by delta-rs and by pyarrow concatenate."""
+    schema = pa.schema([field.with_type(_plain_type(field.type)) for field in table.schema])
+    return table if schema.equals(table.schema) else table.cast(schema)
 
 
 @dataclass(frozen=True)
@@ -129,10 +143,6 @@ class StoreTable:
         finally:
             self._pinned = False
 
-    def version(self) -> int | None:
-        table = self.current()
-        return None if table is None else table.version()
-
     # -- writing -------------------------------------------------------------------------
     def replace(self, rows: pa.Table, predicate: str | None, writer: dict[str, str]) -> None:
         """Remove the rows ``predicate`` selects and append ``rows``, in one commit.
@@ -180,7 +190,8 @@ class StoreTable:
         """Replace the whole table, schema included, by ``rows`` (one commit)."""
         write_deltalake(str(self.path), rows, mode="overwrite", schema_mode="overwrite",
                         partition_by=self.partition_by or None, configuration=TABLE_PROPERTIES,
-                        commit_properties=CommitProperties(custom_metadata=writer))
+                        commit_properties=CommitProperties(custom_metadata=writer),
+                        writer_properties=writer_properties())
         self._table = None
 
     def column_names(self) -> list[str]:
@@ -199,7 +210,7 @@ class StoreTable:
         small = [f for f in self.files(**partition) if f.size_bytes < self.small_file_bytes]
         if len(small) < at_least:
             return False
-        rows = pa.concat_tables([_plain(pq.read_table(f.path)) for f in small], promote_options="permissive")
+        rows = pa.concat_tables([plain_types(pq.read_table(f.path)) for f in small], promote_options="permissive")
         rows = rows.sort_by([("video_id", "ascending")])
         folder = "/".join(f"{key}={partition[key]}" for key in self.partition_by)
         relative = f"{folder}/part-merged-{uuid.uuid4().hex}.zstd.parquet"

@@ -27,6 +27,7 @@ import pyarrow as pa
 from ..skeleton import LAYOUTS
 from .errors import DamagedFileError, ReadOnlyQueryError, StoreError
 from .schema import VIDEOS_SCHEMA, features_schema
+from .delta import sql_string
 from .store import REPETITIONS_SCHEMA, SkeletonStore, with_layout
 
 VIEWS = ("videos", "frames", "joints", "features", "scores", "repetitions")
@@ -47,10 +48,6 @@ _EMPTY_SCORES = """
     WHERE false"""
 
 
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _joint_names_table() -> pa.Table:
     rows = [
         {"layout": layout.name, "joint_index": index, "joint_name": joint_name}
@@ -63,7 +60,7 @@ def _joint_names_table() -> pa.Table:
 def _read_files(files: list[Path], replace: str = "", partitions: Sequence[str] = ("layout", "bucket")) -> str:
     """A SELECT over exactly these data files (the table's current version), partition columns
     taken from their ``name=value`` folders, ``bucket`` left out."""
-    listed = ", ".join(_sql_string(str(path)) for path in files)
+    listed = ", ".join(sql_string(str(path)) for path in files)
     return (f"SELECT * EXCLUDE (bucket){f' REPLACE ({replace})' if replace else ''} FROM read_parquet([{listed}], "
             "hive_partitioning = true, hive_types = {"
             + ", ".join(f"'{name}': VARCHAR" for name in partitions) + "}, union_by_name = true)")
@@ -171,7 +168,7 @@ def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
     _create_features_view(connection, store)
     _create_scores_view(connection, store)
     _create_repetitions_view(connection, store)
-    connection.execute(f"SET allowed_directories = [{_sql_string(str(root) + '/')}]")
+    connection.execute(f"SET allowed_directories = [{sql_string(str(root) + '/')}]")
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")
     return connection

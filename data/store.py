@@ -38,7 +38,7 @@ import os
 import socket
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,7 +50,7 @@ import pyarrow.parquet as pq
 
 from ..skeleton import get_layout
 from .atomic import store_lock
-from .delta import DataFile, StoreTable, sql_list
+from .delta import DataFile, StoreTable, plain_types, sql_list, sql_string
 from .errors import DamagedFileError, NotAStoreError, StoreVersionError, VideoNotFoundError
 from .records import Skeletons, VideoFrames, VideoInfo
 from .schema import (FEATURE_KEYS, SCHEMA_VERSION, STATUSES, VIDEOS_SCHEMA,
@@ -70,21 +70,6 @@ REPETITIONS_SCHEMA = pa.schema([
     pa.field("method", pa.string()),  # the counter, e.g. pca-hysteresis/1
     pa.field("counted_at", pa.timestamp("us", tz="UTC")),
 ])
-
-
-def _plain_type(data_type: pa.DataType) -> pa.DataType:
-    """The type readers expect for one delta-rs wrote (``string_view`` and friends)."""
-    if data_type in (pa.string_view(), pa.large_string()):
-        return pa.string()
-    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type) or pa.types.is_list_view(data_type) \
-            or pa.types.is_large_list_view(data_type):
-        return pa.list_(_plain_type(data_type.value_type))
-    return data_type
-
-
-def _plain_types(table: pa.Table) -> pa.Table:
-    schema = pa.schema([field.with_type(_plain_type(field.type)) for field in table.schema])
-    return table if schema.equals(table.schema) else table.cast(schema)
 
 
 def _row_groups_that_may_hold(file: pq.ParquetFile, video_id: str) -> list[int]:
@@ -107,11 +92,11 @@ def read_data_file(store_root: Path, path: Path, video_id: str | None = None,
     try:
         file = pq.ParquetFile(path)
         if video_id is None:
-            return _plain_types(file.read(columns=columns))
+            return plain_types(file.read(columns=columns))
         groups = _row_groups_that_may_hold(file, video_id)
         names = None if columns is None else list(dict.fromkeys([*columns, "video_id"]))
-        table = _plain_types(file.read_row_groups(groups, columns=names)) if groups else \
-            _plain_types(file.schema_arrow.empty_table()).select(names or file.schema_arrow.names)
+        table = plain_types(file.read_row_groups(groups, columns=names)) if groups else \
+            plain_types(file.schema_arrow.empty_table()).select(names or file.schema_arrow.names)
         table = table.filter(pc.equal(table["video_id"], video_id))
         return table if columns is None else table.select(columns)
     except (OSError, pa.ArrowException, KeyError) as error:
@@ -362,11 +347,17 @@ class SkeletonStore:
         group = list(latest.values())
         if not group:
             return []
+        with self._writing():
+            self._write_group(group)
+        return [info for info, _ in group]
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The store's write lock, with every table's version looked up once (see ``StoreTable.pinned``)."""
         with store_lock(self.root), contextlib.ExitStack() as pins:
             for table in self.tables.values():
                 pins.enter_context(table.pinned())
-            self._write_group(group)
-        return [info for info, _ in group]
+            yield
 
     def _complete_info(self, info: VideoInfo, skeletons: Skeletons | None) -> VideoInfo:
         layout = get_layout(info.layout)
@@ -398,7 +389,7 @@ class SkeletonStore:
     def _predicate(self, video_ids: Iterable[str], layout: str | None = None) -> str:
         video_ids = sorted(set(video_ids))
         where = f"bucket IN {sql_list(self.bucket_of(v) for v in video_ids)} AND video_id IN {sql_list(video_ids)}"
-        return where if layout is None else f"layout = {sql_list([layout])[1:-1]} AND {where}"
+        return where if layout is None else f"layout = {sql_string(layout)} AND {where}"
 
     def _write_group(self, group: list[tuple[VideoInfo, Skeletons | None]]) -> None:
         """The one write of skeletons (caller holds the lock): derived rows dropped, frames, then rows.
@@ -429,7 +420,7 @@ class SkeletonStore:
             self.tables["frames"].replace(pa.concat_tables(rows) if rows else pa.table({}), predicate, commit)
         rows = videos_table([info for info, _ in group])
         rows = rows.append_column("bucket", pc.utf8_slice_codeunits(rows["video_id"], 0, self.bucket_digits))
-        keys = " OR ".join(f"(layout = {sql_list([layout])[1:-1]} AND video_id IN {sql_list(ids)})"
+        keys = " OR ".join(f"(layout = {sql_string(layout)} AND video_id IN {sql_list(ids)})"
                            for layout, ids in sorted(ids_per_layout.items()))
         buckets = sql_list(self.bucket_of(info.video_id) for info, _ in group)
         self.tables["videos"].replace(rows, f"bucket IN {buckets} AND ({keys})" if replacing else None, commit)
@@ -497,8 +488,8 @@ class SkeletonStore:
         """
         def predicate_of(layout: str, layout_items: list[ScoreRows]) -> str:
             keys = " OR ".join(
-                f"(video_id = {sql_list([i.video_id])[1:-1]} AND reference = {sql_list([i.reference])[1:-1]} "
-                f"AND method = {sql_list([i.method])[1:-1]})" for i in layout_items)
+                f"(video_id = {sql_string(i.video_id)} AND reference = {sql_string(i.reference)} "
+                f"AND method = {sql_string(i.method)})" for i in layout_items)
             return f"{self._predicate((i.video_id for i in layout_items), layout)} AND ({keys})"
 
         return self._write_derived(
@@ -544,9 +535,7 @@ class SkeletonStore:
             check(rows)
         if not latest:
             return []
-        with store_lock(self.root), contextlib.ExitStack() as pins:
-            for table in self.tables.values():
-                pins.enter_context(table.pinned())
+        with self._writing():
             fresh = self._fresh(list(latest.values()), self._current(item.video_id for item in latest.values()))
             per_layout: dict[str, list] = defaultdict(list)
             for item in fresh:

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .atomic import store_lock
-from .delta import sql_list
+from .delta import sql_string
 from .store import DERIVED, TABLES, SkeletonStore
 
 DAMAGED_DIR = "_damaged"
@@ -125,8 +125,8 @@ def check(store: SkeletonStore, repair: bool = False) -> CheckReport:
             store.tables[name].forget_missing_files(writer)
         lost = [row for row in candidates if row["table"] == "frames" and not _has_frames(store, row)]
         if lost:
-            keys = " OR ".join(f"(layout = {sql_list([row['layout']])[1:-1]} AND video_id = "
-                               f"{sql_list([row['video_id']])[1:-1]})" for row in lost)
+            keys = " OR ".join(f"(layout = {sql_string(row['layout'])} AND video_id = {sql_string(row['video_id'])})"
+                               for row in lost)
             store.tables["videos"].replace(pa.table({}), keys, writer | {"posegraph.videos": str(len(lost))})
     report.repaired = True
     report.re_extract = [row for row in candidates if row["table"] == "videos"] + lost

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from posegraph.data.records import DEFAULT_FPS
 from posegraph.scoring.counting import OnlineRepetitionCounter, RepetitionCount, count_repetitions
 
 
@@ -36,35 +35,16 @@ class CountReport:
         return "\n".join(lines)
 
 
-def read_skeleton(target: str, store_path: str | Path | None):
-    """``(name, ScoringInput, how it was read)`` for a video file (BlazePose, or the store's copy) or a stored id."""
-    from posegraph.data import SkeletonStore
-    from posegraph.scoring.sources import file_input, file_sha256, stored_input
-
-    store = SkeletonStore(store_path, create=False) if store_path else None
-    path = Path(target)
-    if path.is_file():
-        if store is not None:
-            digest = file_sha256(path)
-            if store.video_rows(digest):
-                return str(path), stored_input(store, digest), f"stored as {digest[:12]}"
-        return str(path), file_input(path, DEFAULT_FPS), f"BlazePose at {DEFAULT_FPS:g} fps"
-    if path.suffix or "/" in target:
-        raise FileNotFoundError(f"{target}: no such video file")
-    if store is None:
-        raise FileNotFoundError(f"{target}: no such video file; to count a stored video id, pass --store STORE")
-    from posegraph.flows.visualize import resolve_video_id
-
-    video_id = resolve_video_id(store, target)
-    return video_id, stored_input(store, video_id), "stored"
-
-
 def count_video(target: str, store_path: str | Path | None = None, exercise: str | None = None,
                 out: str | Path | None = None, live: bool = False, on_repetition=print,
                 save: bool = False) -> CountReport:
     """Count one video's repetitions (see the module docstring); ``live`` reports them as they settle;
     ``save`` writes them to the store's ``repetitions`` table (stored videos only)."""
-    name, source, how_read = read_skeleton(target, store_path)
+    from posegraph.data import SkeletonStore
+    from posegraph.flows.scoring import read_video
+
+    store = SkeletonStore(store_path, create=False) if store_path else None
+    name, source, how_read = read_video(target, store, layout=None)
     exercise = exercise or source.label
     if live:
         online = OnlineRepetitionCounter(source.layout, source.fps, exercise)

@@ -151,8 +151,9 @@ def _last(values: np.ndarray) -> float:
     return float(finite[-1]) if len(finite) else float("nan")
 
 
-def read_video(target: str, store, layout: str):
-    """The video to score as ``(id or path, ScoringInput, how it was read)``."""
+def read_video(target: str, store, layout: str | None):
+    """The video as ``(id or path, ScoringInput, how it was read)``: a file (the store's copy when it is
+    stored there in ``layout``, else BlazePose) or a stored id; ``layout=None`` takes any layout."""
     from posegraph.scoring.sources import file_input, file_sha256, stored_input
 
     path = Path(target)
@@ -161,9 +162,9 @@ def read_video(target: str, store, layout: str):
     if path.is_file():
         if store is not None:
             digest = file_sha256(path)
-            if any(row["layout"] == layout for row in store.video_rows(digest)):
+            if any(layout in (None, row["layout"]) for row in store.video_rows(digest)):
                 return str(path), stored_input(store, digest, layout), f"stored as {digest[:12]}"
-        if layout != "blazepose33":
+        if layout not in (None, "blazepose33"):
             raise ValueError(f"the reference is for layout {layout}, but a video file is extracted with "
                              f"BlazePose (blazepose33): score it with a blazepose33 reference")
         return str(path), file_input(path), "BlazePose"

@@ -21,7 +21,8 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from posegraph.data import DamagedFileError, SkeletonStore
+from posegraph.data import DamagedFileError, SkeletonStore, Skeletons, VideoInfo
+from posegraph.data.group_commit import GroupCommitWriter
 from posegraph.data.ingest import (VideoJob, already_extracted, discover_videos, extraction_record,
                                    failure_info, settings_json, video_id_for)
 from posegraph.skeleton.cleaning import CleaningSettings, clean, status_of
@@ -124,63 +125,75 @@ def longest_first(jobs: list[VideoJob], estimate) -> list[VideoJob]:
     return [jobs[index] for index in order]
 
 
-def extract_one(job: VideoJob, store_path: str, options: ExtractionOptions, force: bool = False,
-                retry_failed: bool = False) -> dict:
-    """Extract one video into the store (or skip it); returns a small outcome record.
+def extract_record(job: VideoJob, store_path: str, options: ExtractionOptions, force: bool = False,
+                   retry_failed: bool = False) -> tuple[dict, VideoInfo | None, Skeletons | None]:
+    """Extract one video without writing it: a small outcome record, and the row and skeletons
+    to store (``None, None`` when it was skipped).
 
-    Permanent problems (not a video, empty, truncated, nobody in frame) are stored as
-    ``failed`` rows and returned; anything else is raised for Prefect to retry.
+    Permanent problems (not a video, empty, truncated, nobody in frame) give a ``failed`` row;
+    anything else is raised for Prefect to retry.
     """
     started = time.perf_counter()
     video_id = video_id_for(job.path)
-    try:
-        return _extract_one(job, store_path, options, video_id, started, force, retry_failed)
-    except DamagedFileError as error:  # the store, not the video: say which file, go on with the others
-        return {"path": job.path, "video_id": video_id, "status": "failed", "reason": f"{job.path}: not stored: {error}",
-                "frames": 0, "seconds": time.perf_counter() - started}
-
-
-def _extract_one(job: VideoJob, store_path: str, options: ExtractionOptions, video_id: str, started: float,
-                 force: bool, retry_failed: bool) -> dict:
     extractor = _extractor(options)
     key = settings_json(extractor.settings, options.cleaning)
-    store = SkeletonStore(store_path)
-    previous = None if force else already_extracted(store, video_id, extractor.layout, extractor.name, key)
+    try:
+        previous = None if force else already_extracted(SkeletonStore(store_path), video_id, extractor.layout,
+                                                        extractor.name, key)
+    except DamagedFileError as error:  # the store, not the video: say which file, go on with the others
+        return not_stored(_outcome(job, video_id, "failed", None, 0, started), str(error)), None, None
     if previous is not None and not (retry_failed and previous["status"] == "failed"):
-        return {"path": job.path, "video_id": video_id, "status": "skipped", "reason": None,
-                "frames": 0, "seconds": time.perf_counter() - started}
+        return _outcome(job, video_id, "skipped", None, 0, started), None, None
     try:
         result = extractor.extract(job.path)
     except VideoError as error:
         info = failure_info(job, video_id, extractor.layout, extractor.name, extractor.version, key, str(error))
-        store.write_video(info)
-        return {"path": job.path, "video_id": video_id, "status": "failed", "reason": str(error),
-                "frames": 0, "seconds": time.perf_counter() - started}
+        return _outcome(job, video_id, "failed", str(error), 0, started), info, None
     cleaned = clean(result.joints, result.detected, options.cleaning)
     status, reason = status_of(cleaned, options.cleaning)
     info, skeletons = extraction_record(job, video_id, result, cleaned, status, reason, key)
-    store.write_video(info, skeletons)
-    return {"path": job.path, "video_id": video_id, "status": info.status, "reason": info.reason,
-            "frames": len(result.joints), "seconds": time.perf_counter() - started}
+    return _outcome(job, video_id, info.status, info.reason, len(result.joints), started), info, skeletons
 
 
-def record_crash(job: VideoJob, store_path: str, options: ExtractionOptions, error: BaseException) -> dict:
-    """Store a ``failed`` row for a video whose task failed even after its retries."""
+def _outcome(job: VideoJob, video_id: str, status: str, reason: str | None, frames: int, started: float) -> dict:
+    return {"path": job.path, "video_id": video_id, "status": status, "reason": reason, "frames": frames,
+            "seconds": time.perf_counter() - started}
+
+
+def extract_one(job: VideoJob, store_path: str, options: ExtractionOptions, force: bool = False,
+                retry_failed: bool = False) -> dict:
+    """Extract one video into the store (or skip it); returns its outcome record (see :func:`extract_record`)."""
+    outcome, info, skeletons = extract_record(job, store_path, options, force, retry_failed)
+    if info is not None:
+        try:
+            SkeletonStore(store_path).write_video(info, skeletons)
+        except DamagedFileError as error:  # the store, not the video: say which file, go on with the others
+            outcome = not_stored(outcome, str(error))
+    return outcome
+
+
+def not_stored(outcome: dict, error: str) -> dict:
+    """The outcome of a video whose write failed."""
+    return {**outcome, "status": "failed", "reason": f"{outcome['path']}: not stored: {error}", "frames": 0}
+
+
+def crash_record(job: VideoJob, options: ExtractionOptions, error: BaseException) -> tuple[dict, VideoInfo]:
+    """The outcome and ``failed`` row of a video whose task failed even after its retries."""
     extractor = _extractor(options)
     video_id = video_id_for(job.path)
     reason = f"extraction crashed after retries: {type(error).__name__}: {error}"
-    SkeletonStore(store_path).write_video(failure_info(
-        job, video_id, extractor.layout, extractor.name, extractor.version,
-        settings_json(extractor.settings, options.cleaning), reason))
-    return {"path": job.path, "video_id": video_id, "status": "failed", "reason": reason, "frames": 0, "seconds": 0.0}
+    info = failure_info(job, video_id, extractor.layout, extractor.name, extractor.version,
+                        settings_json(extractor.settings, options.cleaning), reason)
+    return {"path": job.path, "video_id": video_id, "status": "failed", "reason": reason, "frames": 0,
+            "seconds": 0.0}, info
 
 
 @task(name="extract-video", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE,
       task_run_name="extract {job.path}")
 def extract_video(job: VideoJob, store_path: str, options: ExtractionOptions, force: bool,
-                  retry_failed: bool) -> dict:
-    """Extract one video; transient errors are retried twice."""
-    return extract_one(job, store_path, options, force, retry_failed)
+                  retry_failed: bool) -> tuple[dict, VideoInfo | None, Skeletons | None]:
+    """Extract one video (the flow stores it); transient errors are retried twice."""
+    return extract_record(job, store_path, options, force, retry_failed)
 
 
 def summarize(outcomes: list[dict], seconds: float) -> dict:
@@ -208,20 +221,25 @@ def extract_corpus(source: str, store: str, options: ExtractionOptions = Extract
     _extractor(options)  # fail fast on bad options (e.g. hrnet without weights)
     jobs = longest_first(jobs, lambda job: work_estimate(job.path, options.target_fps))
     futures = {extract_video.submit(job, store, options, force, retry_failed): job for job in jobs}
-    outcomes = []
+    outcomes: list[dict] = []
     bar = _progress_bar(len(jobs)) if progress else None
-    for future in as_completed(list(futures)):
-        job = futures[future]
-        try:
-            outcome = future.result()
-        except Exception as error:  # noqa: BLE001 - failed after retries: record it, go on
-            outcome = record_crash(job, store, options, error)
-        outcomes.append(outcome)
-        if bar is not None:
-            bar.update()
-            bar.set_postfix_str(f"{outcome['status']}: {Path(job.path).name}")
+    with GroupCommitWriter(SkeletonStore(store)) as writer:  # videos finishing together share a commit
+        for future in as_completed(list(futures)):
+            job = futures[future]
+            try:
+                outcome, info, skeletons = future.result()
+            except Exception as error:  # noqa: BLE001 - failed after retries: record it, go on
+                (outcome, info), skeletons = crash_record(job, options, error), None
+            if info is not None:
+                writer.add(info, skeletons)
+            outcomes.append(outcome)
+            if bar is not None:
+                bar.update()
+                bar.set_postfix_str(f"{outcome['status']}: {Path(job.path).name}")
     if bar is not None:
         bar.close()
+    outcomes = [not_stored(o, writer.failures[o["video_id"]]) if o["video_id"] in writer.failures else o
+                for o in outcomes]
     summary = summarize(outcomes, time.perf_counter() - started)
     create_table_artifact(
         key="extraction-summary",
@@ -288,5 +306,5 @@ def run_extraction(source: str, store: str, options: ExtractionOptions = Extract
     return configured(source, store, options, force, retry_failed, progress)
 
 
-__all__ = ["ExtractionOptions", "extract_corpus", "extract_one", "longest_first", "run_extraction", "task_runner",
+__all__ = ["ExtractionOptions", "extract_corpus", "extract_one", "extract_record", "longest_first", "run_extraction", "task_runner",
            "warm_up_worker", "work_estimate"]

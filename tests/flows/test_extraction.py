@@ -174,7 +174,7 @@ def test_transient_errors_are_retried_and_persistent_ones_recorded(tmp_path, sho
     shutil.copy(short_clips["kinetics_tai_chi"], corpus / "flaky.mp4")
     shutil.copy(short_clips["kinetics_clean_and_jerk"], corpus / "cursed.mp4")
     calls = {"flaky.mp4": 0, "cursed.mp4": 0}
-    real = extraction.extract_one
+    real = extraction.extract_record
 
     def unreliable(job, *args, **kwargs):
         name = Path(job.path).name
@@ -183,7 +183,7 @@ def test_transient_errors_are_retried_and_persistent_ones_recorded(tmp_path, sho
             raise OSError(f"network share hiccup reading {name}")
         return real(job, *args, **kwargs)
 
-    monkeypatch.setattr(extraction, "extract_one", unreliable)
+    monkeypatch.setattr(extraction, "extract_record", unreliable)
     summary = run_extraction(str(corpus), str(tmp_path / "store"), workers=1)
     assert calls == {"flaky.mp4": 2, "cursed.mp4": 3}  # one retry was enough; two retries, then give up
     found = statuses(tmp_path / "store")

@@ -23,17 +23,17 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePath
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake._internal import RemoveAction
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 from deltalake.transaction import AddAction
 
 from .errors import DamagedFileError
+from .location import StoreLocation
 
 COMMIT_ATTEMPTS = 5
 MERGE_AT = 16  # small files in one partition that a write merges into one sorted file
@@ -87,7 +87,7 @@ def plain_types(table: pa.Table) -> pa.Table:
 class DataFile:
     """One data file of the current table version, with the partition it belongs to."""
 
-    path: Path
+    path: PurePath  # a Path for a store on local disk; inside the store's filesystem otherwise
     partition: dict[str, str | None]
     rows: int
     size_bytes: int
@@ -99,22 +99,26 @@ class StoreTable:
     """A Delta table of the store (``videos``, ``frames``, ``features`` or ``scores``).
 
     Args:
-        root: the store folder.
+        location: the store's root (a local folder or an object-storage URI).
         name: the table's folder name inside it.
         partition_by: partition columns (``bucket``, and ``layout`` for the per-layout tables).
     """
 
-    def __init__(self, root: Path, name: str, partition_by: Sequence[str], merge_at: int = MERGE_AT,
+    def __init__(self, location: StoreLocation, name: str, partition_by: Sequence[str], merge_at: int = MERGE_AT,
                  small_file_bytes: int = SMALL_FILE_BYTES) -> None:
-        self.root, self.name, self.partition_by, self.merge_at = root, name, list(partition_by), merge_at
+        self.location, self.name, self.partition_by, self.merge_at = location, name, list(partition_by), merge_at
+        self.root = location.root()
         self.small_file_bytes = small_file_bytes
-        self.path = root / name
+        self.path = location.path(name)  # for Arrow
+        self.uri = location.child(name)  # for delta-rs
         self._table: DeltaTable | None = None
         self._actions: tuple[int, pa.Table] | None = None  # (version, its add actions)
         self._pinned = False
 
     def exists(self) -> bool:
-        return (self.path / "_delta_log").is_dir()
+        if self.location.is_local:
+            return (self.path / "_delta_log").is_dir()
+        return DeltaTable.is_deltatable(self.uri)
 
     def current(self) -> DeltaTable | None:
         """The table at its latest version (loaded once, then updated incrementally), or None.
@@ -125,7 +129,7 @@ class StoreTable:
             if not self.exists():
                 return None
             try:
-                self._table = DeltaTable(str(self.path))
+                self._table = DeltaTable(self.uri)
             except TableNotFoundError:
                 return None
         elif not self._pinned:
@@ -174,10 +178,10 @@ class StoreTable:
                 table.delete(predicate, commit_properties=properties)
             return
         if table is None:
-            write_deltalake(str(self.path), rows, mode="append", partition_by=self.partition_by or None,
+            write_deltalake(self.uri, rows, mode="append", partition_by=self.partition_by or None,
                             commit_properties=properties, writer_properties=writer_properties(),
                             configuration=TABLE_PROPERTIES)
-            self._table = DeltaTable(str(self.path))
+            self._table = DeltaTable(self.uri)
             return
         if predicate:
             write_deltalake(table, rows, mode="overwrite", predicate=predicate, schema_mode="merge",
@@ -188,7 +192,7 @@ class StoreTable:
 
     def overwrite(self, rows: pa.Table, writer: dict[str, str]) -> None:
         """Replace the whole table, schema included, by ``rows`` (one commit)."""
-        write_deltalake(str(self.path), rows, mode="overwrite", schema_mode="overwrite",
+        write_deltalake(self.uri, rows, mode="overwrite", schema_mode="overwrite",
                         partition_by=self.partition_by or None, configuration=TABLE_PROPERTIES,
                         commit_properties=CommitProperties(custom_metadata=writer),
                         writer_properties=writer_properties())
@@ -210,17 +214,17 @@ class StoreTable:
         small = [f for f in self.files(**partition) if f.size_bytes < self.small_file_bytes]
         if len(small) < at_least:
             return False
-        rows = pa.concat_tables([plain_types(pq.read_table(f.path)) for f in small], promote_options="permissive")
+        rows = pa.concat_tables([plain_types(self.location.read_parquet(f.path)) for f in small], promote_options="permissive")
         rows = rows.sort_by([("video_id", "ascending")])
         folder = "/".join(f"{key}={partition[key]}" for key in self.partition_by)
         relative = f"{folder}/part-merged-{uuid.uuid4().hex}.zstd.parquet"
-        pq.write_table(rows, self.path / relative, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+        self.location.write_parquet(rows, self.path / relative, row_group_size=ROW_GROUP_ROWS, compression="zstd")
         now = int(time.time() * 1000)
         ids = rows["video_id"]
         stats = {"numRecords": rows.num_rows, "minValues": {"video_id": pc.min(ids).as_py()},
                  "maxValues": {"video_id": pc.max(ids).as_py()}, "nullCount": {"video_id": 0}}
-        actions = [RemoveAction(str(f.path.relative_to(self.path)), False, now, f.size_bytes, partition) for f in small]
-        actions.append(AddAction(path=relative, size=(self.path / relative).stat().st_size, partition_values=partition,
+        actions = [RemoveAction(f.path.relative_to(self.path).as_posix(), False, now, f.size_bytes, partition) for f in small]
+        actions.append(AddAction(path=relative, size=self.location.size(self.path / relative), partition_values=partition,
                                  modification_time=now, data_change=False, stats=json.dumps(stats)))
         table = self.current()
         table.create_write_transaction(actions, mode="append", schema=table.schema(), partition_by=self.partition_by,

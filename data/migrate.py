@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .atomic import store_lock
 from .errors import NotAStoreError, StoreError
+from .location import is_uri
 from .store import MARKER_NAME, STORE_FORMAT, SkeletonStore, _variable_lists, _with_partitions
 
 V1_PART_NAME = "part-0.parquet"
@@ -34,6 +34,9 @@ def migrate(old: str | Path, new: str | Path, progress: Callable[[str], None] = 
 
     ``old`` is only read. Returns the rows copied per table.
     """
+    if is_uri(str(old)) or is_uri(str(new)):
+        raise StoreError("`posegraph store migrate` reads and writes local folders; migrate on local disk, then "
+                         "copy the new store's folder to object storage (e.g. `aws s3 sync NEW s3://…`).")
     old, new = Path(old), Path(new)
     digits = _v1_bucket_digits(old)
     if new.exists() and any(new.iterdir()):
@@ -43,7 +46,7 @@ def migrate(old: str | Path, new: str | Path, progress: Callable[[str], None] = 
     writer = {"posegraph.operation": f"migrate from {old.resolve()}", "posegraph.writer": store.writer}
     buckets = sorted(path.name.split("=", 1)[1] for path in (old / "videos").glob("bucket=*")
                      if (path / V1_PART_NAME).exists())
-    with store_lock(store.root):
+    with store.lock():
         for number, bucket in enumerate(buckets, 1):
             videos = pq.read_table(old / "videos" / f"bucket={bucket}" / V1_PART_NAME)
             for table_name in ("frames", "features", "scores"):

@@ -57,7 +57,20 @@ def _joint_names_table() -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
-def _read_files(files: list[Path], replace: str = "", partitions: Sequence[str] = ("layout", "bucket")) -> str:
+def _files(store: SkeletonStore, table: str) -> list[str]:
+    """The data files of ``table``'s current version, as DuckDB names them (paths, or object-store URIs)."""
+    return [store.location.reader_path(data_file.path) for data_file in store.files(table)]
+
+
+def _store_prefix(store: SkeletonStore) -> str:
+    """What the name of every file of the store starts with, for DuckDB (its allowed directory)."""
+    location = store.location
+    if location.is_local or location.scheme == "file":
+        return str(Path(str(location.base)).resolve())
+    return location.uri
+
+
+def _read_files(files: list[str], replace: str = "", partitions: Sequence[str] = ("layout", "bucket")) -> str:
     """A SELECT over exactly these data files (the table's current version), partition columns
     taken from their ``name=value`` folders, ``bucket`` left out."""
     listed = ", ".join(sql_string(str(path)) for path in files)
@@ -72,7 +85,7 @@ def _create_scores_view(connection: duckdb.DuckDBPyConnection, store: SkeletonSt
     The files hold one row per frame with the joints' scores as a list; the view unnests them
     with the joints' names.
     """
-    files = [f.path for f in store.files("scores")]
+    files = _files(store, "scores")
     raw = _read_files(files, "joint_scores::FLOAT[] AS joint_scores") if files else _EMPTY_SCORES
     connection.execute(f"CREATE VIEW _scores_raw AS {raw}")
     connection.execute(
@@ -89,7 +102,7 @@ def _create_scores_view(connection: duckdb.DuckDBPyConnection, store: SkeletonSt
 
 def _create_repetitions_view(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
     """``repetitions``: one row per counted repetition (``posegraph count --save``), committed videos only."""
-    files = [f.path for f in store.files("repetitions")]
+    files = _files(store, "repetitions")
     if files:
         raw = f"SELECT video_id, layout, * EXCLUDE (video_id, layout) FROM ({_read_files(files)})"
     else:
@@ -115,7 +128,7 @@ def _release_feature_names() -> Sequence[str]:
 
 def _create_features_view(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
     """``features``: every layout's feature rows, keys first, for committed videos only."""
-    files = [f.path for f in store.files("features")]
+    files = _files(store, "features")
     if files:
         raw = ("SELECT video_id, layout, frame_index, * EXCLUDE (video_id, layout, frame_index) "
                f"FROM ({_read_files(files)})")
@@ -135,16 +148,16 @@ def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
 
     Each view reads exactly the data files of its table's current Delta version.
     """
-    root = store.root.resolve()
+    root = _store_prefix(store)
     connection = duckdb.connect(":memory:")
     connection.execute("SET threads TO 2")
-    video_files = [f.path for f in store.files("videos")]
+    video_files = _files(store, "videos")
     if video_files:
         connection.execute(f"CREATE VIEW videos AS {_read_files(video_files, partitions=('bucket',))}")
     else:
         connection.register("_empty_videos", VIDEOS_SCHEMA.empty_table())
         connection.execute("CREATE VIEW videos AS SELECT * FROM _empty_videos")
-    frame_files = [f.path for f in store.files("frames")]
+    frame_files = _files(store, "frames")
     casts = ", ".join(f"{column}::FLOAT[] AS {column}" for column in _LIST_COLUMNS)
     raw_frames = _read_files(frame_files, f"{casts}, interpolated::BOOLEAN[] AS interpolated") \
         if frame_files else _EMPTY_FRAMES
@@ -168,7 +181,7 @@ def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
     _create_features_view(connection, store)
     _create_scores_view(connection, store)
     _create_repetitions_view(connection, store)
-    connection.execute(f"SET allowed_directories = [{sql_string(str(root) + '/')}]")
+    connection.execute(f"SET allowed_directories = [{sql_string(root + '/')}]")
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")
     return connection
@@ -228,7 +241,7 @@ def run_query(store: SkeletonStore, sql: str) -> pa.Table:
 
 def _damaged_file(message: str, store: SkeletonStore) -> str | None:
     """The store data file a DuckDB error names, if it names one (a truncated or overwritten file)."""
-    root = str(store.root.resolve())
+    root = _store_prefix(store)
     for word in message.replace('"', " ").replace("'", " ").split():
         if word.startswith(root) and word.endswith(".parquet"):
             return word

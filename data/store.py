@@ -41,7 +41,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 import pyarrow as pa
@@ -52,6 +52,7 @@ from ..skeleton import get_layout
 from .atomic import store_lock
 from .delta import DataFile, StoreTable, plain_types, sql_list, sql_string
 from .errors import DamagedFileError, NotAStoreError, StoreVersionError, VideoNotFoundError
+from .location import StoreLocation
 from .records import Skeletons, VideoFrames, VideoInfo
 from .schema import (FEATURE_KEYS, SCHEMA_VERSION, STATUSES, VIDEOS_SCHEMA,
                      features_schema, frames_schema, scores_schema)
@@ -83,14 +84,14 @@ def _row_groups_that_may_hold(file: pq.ParquetFile, video_id: str) -> list[int]:
     return groups
 
 
-def read_data_file(store_root: Path, path: Path, video_id: str | None = None,
+def read_data_file(location: StoreLocation, path: PurePath, video_id: str | None = None,
                    columns: list[str] | None = None) -> pa.Table:
     """Read one data file of the store (only ``video_id``'s rows, when given), with plain Arrow types.
 
     A damaged file is a :class:`DamagedFileError` naming it and the repair command.
     """
     try:
-        file = pq.ParquetFile(path)
+        file = location.parquet_file(path)
         if video_id is None:
             return plain_types(file.read(columns=columns))
         groups = _row_groups_that_may_hold(file, video_id)
@@ -102,7 +103,7 @@ def read_data_file(store_root: Path, path: Path, video_id: str | None = None,
     except (OSError, pa.ArrowException, KeyError) as error:
         raise DamagedFileError(
             f"{path} is damaged or missing ({str(error).splitlines()[0][:160]}). Run "
-            f"`posegraph store check {store_root} --repair` to take it out of the store and list the "
+            f"`posegraph store check {location.root()} --repair` to take it out of the store and list the "
             f"videos to extract again."
         ) from None
 
@@ -250,15 +251,17 @@ class SkeletonStore:
     """
 
     def __init__(self, path: str | Path, create: bool = True, bucket_digits: int = 2) -> None:
-        self.root = Path(path)
-        marker = self.root / MARKER_NAME
-        if marker.exists():
+        self.location = StoreLocation.of(path)
+        self.root = self.location.root()  # the folder (a Path), or the URI of a store on object storage
+        marker = self.location.path(MARKER_NAME)
+        if isinstance(self.root, Path) and self.root.exists() and not self.root.is_dir():
+            raise NotAStoreError(f"{self.root} is a file, not a skeleton store. Point --store at a folder.")
+        if self.location.exists(marker):
             self.bucket_digits = self._read_marker(marker)
-        elif self.root.exists() and any(self.root.iterdir()):
-            found = ", ".join(sorted(entry.name for entry in self.root.iterdir())[:8])
+        elif found := self.location.names():
             raise NotAStoreError(
                 f"{self.root} is not a posegraph skeleton store (no {MARKER_NAME}; found: "
-                f"{found}). Point --store at an existing store, or at a new or empty folder "
+                f"{', '.join(found[:8])}). Point --store at an existing store, or at a new or empty folder "
                 f"to create one."
             )
         elif not create:
@@ -268,23 +271,26 @@ class SkeletonStore:
             )
         else:
             self.bucket_digits = bucket_digits
-            self.root.mkdir(parents=True, exist_ok=True)
             marker_content = {"format": STORE_FORMAT, "schema_version": SCHEMA_VERSION,
                               "table_format": "delta", "bucket_digits": bucket_digits}
-            temporary = self.root / f".{MARKER_NAME}.partial"
-            temporary.write_text(json.dumps(marker_content, indent=2) + "\n")
-            temporary.replace(marker)
+            self.location.write_text(marker, json.dumps(marker_content, indent=2) + "\n")
         # videos files are tiny and every write reads its buckets' ones: a few per bucket, each
         # merged file small enough (256 KB, about a thousand rows) to be cheap to merge again
-        self.tables = {name: StoreTable(self.root, name, PARTITIONS[name], merge_at=4, small_file_bytes=256 * 1024)
-                       if name == "videos" else StoreTable(self.root, name, PARTITIONS[name]) for name in TABLES}
+        self.tables = {name: StoreTable(self.location, name, PARTITIONS[name], merge_at=4,
+                                        small_file_bytes=256 * 1024)
+                       if name == "videos" else StoreTable(self.location, name, PARTITIONS[name]) for name in TABLES}
         self.writer = os.environ.get("POSEGRAPH_WRITER") or (
             f"{socket.gethostname()} pid {os.getpid()} {Path(sys.argv[0]).name if sys.argv else 'python'}")
         self._check_buckets()
 
-    def _read_marker(self, marker: Path) -> int:
+    def lock(self) -> contextlib.AbstractContextManager:
+        """The writers' lock: an ``flock`` on local disk; on object storage none (delta-rs's
+        conditional commits keep concurrent writers apart, and a conflicting commit is retried)."""
+        return store_lock(self.root) if self.location.is_local else contextlib.nullcontext()
+
+    def _read_marker(self, marker: PurePath) -> int:
         try:
-            content = json.loads(marker.read_text())
+            content = json.loads(self.location.read_text(marker))
         except json.JSONDecodeError as error:
             raise NotAStoreError(f"{marker} is not valid JSON ({error}); the store is damaged.") from None
         if content.get("format") != STORE_FORMAT:
@@ -311,7 +317,7 @@ class SkeletonStore:
         if files and files[0].partition.get("bucket") is not None \
                 and len(files[0].partition["bucket"]) != self.bucket_digits:
             raise StoreVersionError(
-                f"{self.root / MARKER_NAME} says bucket_digits={self.bucket_digits}, but the store's "
+                f"{self.location.child(MARKER_NAME)} says bucket_digits={self.bucket_digits}, but the store's "
                 f"videos are in {len(files[0].partition['bucket'])}-digit buckets. Put the marker's "
                 f"bucket_digits back to {len(files[0].partition['bucket'])}.")
 
@@ -354,7 +360,7 @@ class SkeletonStore:
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
         """The store's write lock, with every table's version looked up once (see ``StoreTable.pinned``)."""
-        with store_lock(self.root), contextlib.ExitStack() as pins:
+        with self.lock(), contextlib.ExitStack() as pins:
             for table in self.tables.values():
                 pins.enter_context(table.pinned())
             yield
@@ -437,7 +443,7 @@ class SkeletonStore:
             return found
         for bucket in sorted({self.bucket_of(video_id) for video_id in wanted}):
             for data_file in self.files("videos", bucket=bucket):
-                table = read_data_file(self.root, data_file.path, columns=["video_id", "layout", "extracted_at"])
+                table = read_data_file(self.location, data_file.path, columns=["video_id", "layout", "extracted_at"])
                 for row in table.to_pylist():
                     if row["video_id"] in wanted:
                         found[row["video_id"], row["layout"]] = row["extracted_at"]
@@ -554,13 +560,13 @@ class SkeletonStore:
     # -- reading -----------------------------------------------------------------------
     def videos(self) -> pa.Table:
         """The ``videos`` table (every file of the current version, schemas unified)."""
-        tables = [read_data_file(self.root, f.path) for f in self.files("videos")]
+        tables = [read_data_file(self.location, f.path) for f in self.files("videos")]
         return _concat(tables, VIDEOS_SCHEMA).sort_by([("video_id", "ascending"), ("layout", "ascending")])
 
     def _rows_of(self, table: str, video_id: str, columns: list[str] | None = None, **partition: str) -> list[pa.Table]:
         """One video's rows of ``table`` from the files of its bucket that may hold it."""
         files = [f for f in self.files(table, bucket=self.bucket_of(video_id), **partition) if _may_hold(f, video_id)]
-        return [read_data_file(self.root, f.path, video_id, columns=columns) for f in files]
+        return [read_data_file(self.location, f.path, video_id, columns=columns) for f in files]
 
     def video_rows(self, video_id: str) -> list[dict]:
         """The ``videos`` rows of one video (one per layout it was extracted into)."""
@@ -640,7 +646,7 @@ class SkeletonStore:
         replaced = {(item.video_id, item.layout) for item in fresh}
         tables = []
         for data_file in self.files("features"):
-            table = _conform(read_data_file(self.root, data_file.path), schema)
+            table = _conform(read_data_file(self.location, data_file.path), schema)
             layout = data_file.partition["layout"]
             keep = pc.invert(pc.is_in(table["video_id"], pa.array(
                 sorted(video for video, row_layout in replaced if row_layout == layout), type=pa.string())))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from .atomic import store_lock
 from .delta import sql_string
 from .store import DERIVED, TABLES, SkeletonStore
 
@@ -20,7 +17,7 @@ DEFAULT_RETENTION_HOURS = 168.0  # a week, Delta Lake's default: readers of olde
 
 def compact(store: SkeletonStore) -> dict[str, dict]:
     """Merge each table's small files (one commit per table that had any)."""
-    with store_lock(store.root):
+    with store.lock():
         return {name: store.tables[name].compact() for name in TABLES}
 
 
@@ -31,7 +28,7 @@ def vacuum(store: SkeletonStore, retention_hours: float = DEFAULT_RETENTION_HOUR
     That includes files a killed writer left behind (never committed). Versions older than the
     retention can no longer be read (time travel ends there).
     """
-    with store_lock(store.root):
+    with store.lock():
         return {name: store.tables[name].vacuum(retention_hours, dry_run) for name in TABLES}
 
 
@@ -102,7 +99,7 @@ def check(store: SkeletonStore, repair: bool = False) -> CheckReport:
         for data_file in store.files(name):
             report.files_checked += 1
             try:
-                pq.read_table(data_file.path)
+                store.location.read_parquet(data_file.path)
             except (OSError, pa.ArrowException) as error:
                 report.damaged.append(DamagedFile(
                     name, str(data_file.path), str(error).splitlines()[0][:200], data_file.partition,
@@ -114,12 +111,11 @@ def check(store: SkeletonStore, repair: bool = False) -> CheckReport:
         report.re_extract = [row for row in candidates if row["table"] in ("frames", "videos")]
         report.rebuild = [row for row in candidates if row["table"] in DERIVED]
         return report
-    with store_lock(store.root):
+    with store.lock():
         for damaged in report.damaged:
-            table_path = store.tables[damaged.table].path
-            destination = store.root / DAMAGED_DIR / damaged.table / str(damaged.path)[len(str(table_path)) + 1:]
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(damaged.path, destination)
+            table_path = str(store.tables[damaged.table].path)
+            destination = store.location.path(DAMAGED_DIR, damaged.table, damaged.path[len(table_path) + 1:])
+            store.location.move(store.location.at(damaged.path), destination)
         writer = {"posegraph.operation": "repair: remove damaged files", "posegraph.writer": store.writer}
         for name in sorted({damaged.table for damaged in report.damaged}):
             store.tables[name].forget_missing_files(writer)
@@ -145,7 +141,7 @@ def _videos_in_damaged_files(store: SkeletonStore, damaged: list[DamagedFile]) -
             ids = set()
             for data_file in store.files("frames", bucket=bucket):
                 try:
-                    ids |= set(pq.read_table(data_file.path, columns=["video_id"])["video_id"].to_pylist())
+                    ids |= set(store.location.read_parquet(data_file.path, columns=["video_id"])["video_id"].to_pylist())
                 except (OSError, pa.ArrowException):
                     continue
             ids = {i for i in ids if (low is None or low <= i) and (high is None or i <= high)}
@@ -168,7 +164,7 @@ def _readable_videos(store: SkeletonStore) -> pa.Table:
     tables = []
     for data_file in store.files("videos"):
         try:
-            tables.append(pq.read_table(data_file.path))
+            tables.append(store.location.read_parquet(data_file.path))
         except (OSError, pa.ArrowException):
             continue
     return pa.concat_tables(tables, promote_options="permissive") if tables else \
@@ -178,7 +174,7 @@ def _readable_videos(store: SkeletonStore) -> pa.Table:
 
 def _has_frames(store: SkeletonStore, row: dict) -> bool:
     for data_file in store.files("frames", layout=row["layout"], bucket=store.bucket_of(row["video_id"])):
-        ids = pq.read_table(data_file.path, columns=["video_id"])["video_id"]
+        ids = store.location.read_parquet(data_file.path, columns=["video_id"])["video_id"]
         if pc.any(pc.equal(ids, row["video_id"])).as_py():
             return True
     return False

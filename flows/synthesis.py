@@ -23,7 +23,7 @@ def synthesize_exercise(store_path: str, exercise: str, subjects: int, takes: in
 def synthesize_corpus(store: str, subjects: int = 6, takes: int = 2, seed: int = 0) -> dict:
     """Every exercise x subject x take into ``store``; one task per exercise, in parallel."""
     SkeletonStore(store)  # create (or check) the store once, before the tasks race to it
-    futures = [synthesize_exercise.submit(str(Path(store)), exercise, subjects, takes, seed)
+    futures = [synthesize_exercise.submit(str(store), exercise, subjects, takes, seed)
                for exercise in EXERCISES]
     frames = sum(future.result() for future in futures)
     summary = {"videos": len(EXERCISES) * subjects * takes, "frames": frames, "store": store}

@@ -62,7 +62,7 @@ def command_features_build(arguments: argparse.Namespace) -> int:
         print(f"failed {key}: {reason}", file=sys.stderr)
     summary = report.summary()
     print(f"features: {summary['videos']} videos, {summary['frames']} frames written to "
-          f"{store.root / 'features'}; {summary['skipped']} skipped (status not ok), "
+          f"{store.location.child('features')}; {summary['skipped']} skipped (status not ok), "
           f"{summary['failed']} failed")
     return 1 if report.failed else 0
 

@@ -70,6 +70,28 @@ def _store_prefix(store: SkeletonStore) -> str:
     return location.uri
 
 
+def _object_store_credentials(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
+    """Give DuckDB the S3 credentials of the environment (its httpfs extension does not read them itself)."""
+    if store.location.scheme not in ("s3", "s3a"):
+        return
+    import os
+
+    settings = {"KEY_ID": "AWS_ACCESS_KEY_ID", "SECRET": "AWS_SECRET_ACCESS_KEY", "SESSION_TOKEN": "AWS_SESSION_TOKEN",
+                "REGION": "AWS_REGION", "ENDPOINT": "AWS_ENDPOINT_URL"}
+    given = {key: os.environ[name] for key, name in settings.items() if os.environ.get(name)}
+    if "ENDPOINT" in given:  # DuckDB takes a host, not a URL
+        endpoint = given["ENDPOINT"]
+        given["USE_SSL"] = "false" if endpoint.startswith("http://") else "true"
+        given["ENDPOINT"], given["URL_STYLE"] = endpoint.split("://", 1)[-1].rstrip("/"), "path"
+    options = "".join(f", {key} {value if key == 'USE_SSL' else sql_string(value)}" for key, value in given.items())
+    try:
+        connection.execute(f"CREATE SECRET posegraph_store (TYPE s3{options})")
+    except duckdb.Error as error:
+        raise StoreError(f"SQL over {store.root} needs DuckDB's httpfs extension ({error}); install it with "
+                         f"`python -c \"import duckdb; duckdb.install_extension('httpfs')\"` where the "
+                         f"internet is reachable.") from None
+
+
 def _read_files(files: list[str], replace: str = "", partitions: Sequence[str] = ("layout", "bucket")) -> str:
     """A SELECT over exactly these data files (the table's current version), partition columns
     taken from their ``name=value`` folders, ``bucket`` left out."""
@@ -151,6 +173,7 @@ def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
     root = _store_prefix(store)
     connection = duckdb.connect(":memory:")
     connection.execute("SET threads TO 2")
+    _object_store_credentials(connection, store)
     video_files = _files(store, "videos")
     if video_files:
         connection.execute(f"CREATE VIEW videos AS {_read_files(video_files, partitions=('bucket',))}")

@@ -83,3 +83,24 @@ def test_object_store_names_for_delta_rs_arrow_and_duckdb(monkeypatch):
     azure = StoreLocation.of("abfss://videos@account.dfs.core.windows.net/gym")
     assert azure.reader_path(azure.path("videos", "b.parquet")) == \
         "abfss://videos@account.dfs.core.windows.net/gym/videos/b.parquet"
+
+
+def test_sql_over_s3_gets_the_environment_credentials_or_says_what_is_missing(monkeypatch):
+    import duckdb
+
+    from posegraph.data import StoreError
+    from posegraph.data.query import _object_store_credentials
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:9000")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    store = type("S3Store", (), {"location": StoreLocation.of("s3://corpora/gym"), "root": "s3://corpora/gym"})()
+    connection = duckdb.connect()
+    try:
+        _object_store_credentials(connection, store)
+    except StoreError as error:  # no httpfs extension here (no internet to fetch it)
+        assert "needs DuckDB's httpfs extension" in str(error)
+        return
+    secrets = connection.sql("SELECT type, secret_string FROM duckdb_secrets()").fetchall()
+    assert secrets[0][0] == "s3" and "localhost:9000" in secrets[0][1]

@@ -28,9 +28,9 @@ from ..skeleton import LAYOUTS
 from .errors import DamagedFileError, ReadOnlyQueryError, StoreError
 from .schema import VIDEOS_SCHEMA, features_schema
 from .delta import sql_string
-from .store import REPETITIONS_SCHEMA, SkeletonStore, with_layout
+from .store import PHASES_SCHEMA, REPETITIONS_SCHEMA, SkeletonStore, with_layout
 
-VIEWS = ("videos", "frames", "joints", "features", "scores", "repetitions")
+VIEWS = ("videos", "frames", "joints", "features", "scores", "repetitions", "phases")
 _LIST_COLUMNS = ("x", "y", "z", "visibility")
 _EMPTY_FRAMES = """
     SELECT NULL::VARCHAR AS video_id, NULL::INTEGER AS frame_index, NULL::DOUBLE AS timestamp_s,
@@ -137,6 +137,19 @@ def _create_repetitions_view(connection: duckdb.DuckDBPyConnection, store: Skele
         "ON r.video_id = v.video_id AND r.layout = v.layout")
 
 
+def _create_phases_view(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
+    """``phases``: hand-made phase labels (``posegraph import phases``), one row per labelled frame range."""
+    files = _files(store, "phases")
+    if files:
+        raw = _read_files(files, partitions=("bucket",))
+    else:
+        connection.register("_empty_phases", PHASES_SCHEMA.empty_table())
+        raw = "SELECT * FROM _empty_phases"
+    connection.execute(f"CREATE VIEW _phases_raw AS {raw}")
+    connection.execute("CREATE VIEW phases AS SELECT p.* FROM _phases_raw AS p SEMI JOIN videos AS v "
+                       "ON p.video_id = v.video_id")
+
+
 def _release_feature_names() -> Sequence[str]:
     """This release's feature columns, for the ``features`` view of a store without features.
 
@@ -204,6 +217,7 @@ def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
     _create_features_view(connection, store)
     _create_scores_view(connection, store)
     _create_repetitions_view(connection, store)
+    _create_phases_view(connection, store)
     connection.execute(f"SET allowed_directories = [{sql_string(root + '/')}]")
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")

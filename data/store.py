@@ -59,10 +59,10 @@ from .schema import (FEATURE_KEYS, SCHEMA_VERSION, STATUSES, VIDEOS_SCHEMA,
 
 MARKER_NAME = "_posegraph_store.json"
 STORE_FORMAT = "posegraph-skeleton-store"
-TABLES = ("videos", "frames", "features", "scores", "repetitions")
+TABLES = ("videos", "frames", "features", "scores", "repetitions", "phases")
 DERIVED = ("features", "scores", "repetitions")  # computed from a video's frames: dropped when it is written again
 PARTITIONS = {"videos": ("bucket",), "frames": ("layout", "bucket"), "features": ("layout", "bucket"),
-              "scores": ("layout", "bucket"), "repetitions": ("layout", "bucket")}
+              "scores": ("layout", "bucket"), "repetitions": ("layout", "bucket"), "phases": ("bucket",)}
 REPETITIONS_SCHEMA = pa.schema([
     pa.field("video_id", pa.string(), nullable=False),
     pa.field("repetition", pa.int32(), nullable=False),  # 1, 2, ... in order
@@ -70,6 +70,17 @@ REPETITIONS_SCHEMA = pa.schema([
     pa.field("time_s", pa.float64()),
     pa.field("method", pa.string()),  # the counter, e.g. pca-hysteresis/1
     pa.field("counted_at", pa.timestamp("us", tz="UTC")),
+])
+# Hand-made phase labels (not derived: they name source frames, so they survive re-extraction).
+PHASE_SCHEMES = ("repetitions", "end", "middle_end", "halves")  # repetitions: phase "repetition" per range
+PHASES_SCHEMA = pa.schema([
+    pa.field("video_id", pa.string(), nullable=False),
+    pa.field("scheme", pa.string(), nullable=False),
+    pa.field("first_frame", pa.int32(), nullable=False),  # source frame_index, inclusive
+    pa.field("last_frame", pa.int32(), nullable=False),
+    pa.field("phase", pa.string(), nullable=False),
+    pa.field("source", pa.string()),  # where the labels came from (a CSV file's name)
+    pa.field("imported_at", pa.timestamp("us", tz="UTC")),
 ])
 
 
@@ -203,6 +214,21 @@ class RepetitionRows:
     method: str
     extracted_at: datetime | None = None
     counted_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
+class PhaseRows:
+    """One video's phase labels in one scheme, as given to :meth:`SkeletonStore.write_phases`.
+
+    ``ranges``: ``(first_frame, last_frame, phase)`` of source frame indices, inclusive. Writing
+    a video's labels of a scheme again replaces them.
+    """
+
+    video_id: str
+    scheme: str
+    ranges: list[tuple[int, int, str]]
+    source: str | None = None
+    imported_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
 @dataclass(frozen=True)
@@ -532,6 +558,39 @@ class SkeletonStore:
         """One video's stored repetitions (``video_id, layout, repetition, frame_index, time_s, ...``)."""
         return self._read_derived(video_id, layout, "repetitions", REPETITION_KEY_COLUMNS)
 
+    def write_phases(self, items: Iterable[PhaseRows]) -> list[PhaseRows]:
+        """Store (or replace) videos' phase labels, per (video, scheme), in one commit.
+
+        The videos must be in the store (a label for an unknown video is refused, naming it).
+        """
+        latest = {(rows.video_id, rows.scheme): rows for rows in items}
+        for rows in latest.values():
+            _check_phase_rows(rows)
+        if not latest:
+            return []
+        with self._writing():
+            known = {video for video, _ in self._current(rows.video_id for rows in latest.values())}
+            unknown = sorted({rows.video_id for rows in latest.values()} - known)
+            if unknown:
+                raise VideoNotFoundError(f"phase labels for {len(unknown)} video(s) not in the store at {self.root}: "
+                                         f"{', '.join(unknown[:5])}")
+            tables = [_with_partitions(_phases_table(rows), bucket=self.bucket_of(rows.video_id))
+                      for rows in latest.values()]
+            keys = " OR ".join(f"(video_id = {sql_string(video)} AND scheme = {sql_string(scheme)})"
+                               for video, scheme in sorted(latest))
+            buckets = sql_list(self.bucket_of(video) for video, _ in latest)
+            self.tables["phases"].replace(pa.concat_tables(tables), f"bucket IN {buckets} AND ({keys})",
+                                          self._commit_info("write phases", len(latest)))
+        return list(latest.values())
+
+    def read_phases(self, video_id: str, scheme: str | None = None) -> pa.Table:
+        """One video's phase labels (all schemes, or ``scheme``'s), ordered by scheme and first frame."""
+        tables = self._rows_of("phases", video_id)
+        table = _concat(tables, PHASES_SCHEMA).select(PHASES_SCHEMA.names) if tables else PHASES_SCHEMA.empty_table()
+        if scheme is not None:
+            table = table.filter(pc.equal(table["scheme"], scheme))
+        return table.sort_by([("scheme", "ascending"), ("first_frame", "ascending")])
+
     def _write_derived(self, items: Iterable, key, check, table_name: str, table_of, predicate_of) -> list:
         """The one write of derived tables (features, scores): the last item per ``key`` wins,
         one commit per layout under the write lock, only items of the current ``videos`` row
@@ -790,3 +849,24 @@ def frames_from_table(video_id: str, layout: str, joint_count: int, table: pa.Ta
     interpolated[slots] = _joint_matrix(mine, "interpolated", joint_count)
     return VideoFrames(video_id, layout, person, joints, detected, interpolated,
                        timestamps, frame_indices, phase)
+
+
+def _check_phase_rows(rows: PhaseRows) -> None:
+    if rows.scheme not in PHASE_SCHEMES:
+        raise ValueError(f"video {rows.video_id}: unknown phase scheme {rows.scheme!r}; choose from "
+                         f"{', '.join(PHASE_SCHEMES)}")
+    for first, last, phase in rows.ranges:
+        if not 0 <= first <= last:
+            raise ValueError(f"video {rows.video_id}: frame range {first}-{last} is not a range of frames")
+        if not phase:
+            raise ValueError(f"video {rows.video_id}: frames {first}-{last} have no phase")
+
+
+def _phases_table(rows: PhaseRows) -> pa.Table:
+    count = len(rows.ranges)
+    firsts, lasts, phases = zip(*rows.ranges) if count else ((), (), ())
+    return pa.Table.from_arrays([
+        pa.array([rows.video_id] * count, pa.string()), pa.array([rows.scheme] * count, pa.string()),
+        pa.array(firsts, pa.int32()), pa.array(lasts, pa.int32()), pa.array(phases, pa.string()),
+        pa.array([rows.source] * count, pa.string()),
+        pa.array([rows.imported_at] * count, pa.timestamp("us", tz="UTC"))], schema=PHASES_SCHEMA)

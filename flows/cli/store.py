@@ -52,6 +52,20 @@ def command_import_landmarks(arguments: argparse.Namespace) -> int:
         split=arguments.split, on_file=on_file))
 
 
+def command_import_phases(arguments: argparse.Namespace) -> int:
+    from posegraph.data.phase_csv import import_phases
+
+    store = _store(arguments.store)
+    report = import_phases(store, [Path(path) for path in arguments.csv], arguments.scheme)
+    for problem in report.problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    schemes = sorted({scheme for _, scheme in report.stored})
+    print(f"stored phase labels of {len({video for video, _ in report.stored})} videos "
+          f"({', '.join(schemes) or 'no scheme'}) into {store.root}; {len(report.problems)} problem(s) in "
+          f"{report.rows} rows")
+    return 1 if report.problems else 0
+
+
 def command_synth(arguments: argparse.Namespace) -> int:
     from posegraph.flows.synthesis import synthesize_corpus
 
@@ -91,6 +105,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     landmarks.add_argument("--split", help="split to record, e.g. train")
     landmarks.add_argument("--quiet", action="store_true", help="no progress bar")
     landmarks.set_defaults(run=command_import_landmarks)
+
+    phases = sources.add_parser(
+        "phases", help="phase labels from CSV (video,first_frame,last_frame,phase[,scheme]) into the phases table")
+    phases.add_argument("csv", nargs="+", help="one or more CSV files")
+    phases.add_argument("--store", required=True, help="the store that holds the videos")
+    phases.add_argument("--scheme", choices=("repetitions", "end", "middle_end", "halves"),
+                        help="the scheme of every row (default: a scheme column, else read off the phases)")
+    phases.set_defaults(run=command_import_phases)
 
     synth = commands.add_parser("synth", help="generate a labelled synthetic corpus (Prefect flow)")
     synth.add_argument("--store", required=True)

@@ -37,15 +37,18 @@ class CountReport:
 
 def count_video(target: str, store_path: str | Path | None = None, exercise: str | None = None,
                 out: str | Path | None = None, live: bool = False, on_repetition=print,
-                save: bool = False) -> CountReport:
+                save: bool = False, checkpoint: str | Path | None = None) -> CountReport:
     """Count one video's repetitions (see the module docstring); ``live`` reports them as they settle;
-    ``save`` writes them to the store's ``repetitions`` table (stored videos only)."""
+    ``save`` writes them to the store's ``repetitions`` table (stored videos only); ``checkpoint``
+    counts with a trained phase model instead of the label-free counter."""
     from posegraph.data import SkeletonStore
     from posegraph.flows.scoring import read_video
 
     store = SkeletonStore(store_path, create=False) if store_path else None
     name, source, how_read = read_video(target, store, layout=None)
     exercise = exercise or source.label
+    if live and checkpoint:
+        raise ValueError("--live uses the label-free counter; leave out --checkpoint (or --live)")
     if live:
         online = OnlineRepetitionCounter(source.layout, source.fps, exercise)
         for index, frame in enumerate(source.joints):
@@ -55,7 +58,8 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
         for repetition in online.finish():
             on_repetition(f"repetition {online.count} at {source.timestamps[repetition]:.2f} s "
                           f"(frame {int(source.frame_indices[repetition])}; at the end)")
-    result = count_repetitions(source.joints, source.layout, source.fps, exercise)
+    result = count_with_checkpoint(source, checkpoint) if checkpoint else \
+        count_repetitions(source.joints, source.layout, source.fps, exercise)
     repetitions = [{"repetition": index + 1, "frame_index": int(source.frame_indices[frame]),
                     "time_s": round(float(source.timestamps[frame]), 3)} for index, frame in enumerate(result.frames)]
     report = CountReport(name, how_read, result, repetitions, exercise)
@@ -64,6 +68,27 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
     if save:
         report.saved = save_count(store_path, source, result)
     return report
+
+
+def count_with_checkpoint(source, checkpoint: str | Path) -> RepetitionCount:
+    """Count with a phase model (``posegraph train --set task=phases``): a phase per frame, decoded
+    with the study's rule (an end counts only after a middle, or a second half after a first)."""
+    from posegraph.gcn.config import config_from_dict
+    from posegraph.gcn.families import family_of
+    from posegraph.gcn.inference import load_classifier
+    from posegraph.gcn.preprocess import PeopleSequence
+    from posegraph.scoring.phase_labels import count_from_phases
+
+    model, content = load_classifier(checkpoint)
+    config = config_from_dict(content["config"])
+    if config.task != "phases":
+        raise ValueError(f"{checkpoint} is an exercise classifier ({config.model}); --checkpoint takes a phase "
+                         f"model, trained with `posegraph train --set task=phases`")
+    sequence = PeopleSequence(source.joints[None], source.layout, source.timestamps, source.width, source.height)
+    names, probabilities, sources = family_of(config).frame_phases(model, config, content["layout"],
+                                                                   content["class_names"], sequence)
+    return count_from_phases(names, probabilities, content["class_names"], sources, len(source.joints), source.fps,
+                             config.phase_scheme, f"phases-{config.model}/{config.phase_scheme}")
 
 
 def save_count(store_path: str | Path | None, source, result: RepetitionCount) -> str:
@@ -91,7 +116,8 @@ def plot_count(result: RepetitionCount, timestamps: np.ndarray, out: Path, title
     if out.suffix.lower() != ".png":
         raise ValueError(f"--out {out}: the plot is a .png picture")
     figure, axis = plt.subplots(figsize=(9, 3.2))
-    axis.plot(timestamps, result.signal, color="#345", linewidth=1.2, label="motion signal (torso lengths)")
+    what = "probability of the counting phase" if result.method.startswith("phases") else "motion signal (torso lengths)"
+    axis.plot(timestamps, result.signal, color="#345", linewidth=1.2, label=what)
     if result.thresholds is not None:
         near, far = result.thresholds
         axis.plot(timestamps, near, color="#9ab", linewidth=0.8, linestyle="--", label="hysteresis thresholds")

@@ -27,7 +27,10 @@ MODEL_KEYS: dict[str, tuple[str, ...]] = {
     "gcn_scales": ("msg3d",), "g3d_scales": ("msg3d",),
     "window_frames": ("bilstm",), "frame_step": ("bilstm",), "window_overlap": ("bilstm",),
     "min_window_confidence": ("bilstm",),
+    "phase_scheme": ("stgcn", "msg3d"), "within_weight": ("stgcn", "msg3d"),
 }
+TASKS = ("classify", "phases")
+PHASE_SCHEMES = ("end", "middle_end", "halves")
 
 # Defaults that differ by family. Graph models: the recipe measured on Penn Action (real,
 # human-annotated poses; benchmarks/README.md): SGD with Nesterov momentum, a learning rate of 0.1
@@ -46,6 +49,12 @@ FAMILY_DEFAULTS: dict[str, dict[str, object]] = {
                      weight_decay=0.0, patience=15, lr_schedule="plateau", warmup_epochs=0, loss="focal",
                      label_smoothing=0.0, class_weights="balanced", window_frames=20, frame_step=2,
                      window_overlap=0.7, min_window_confidence=0.3),
+    # Graph models with the temporal head (task=phases): whole videos (crops of up to 20 s)
+    # concatenated along time, Adam, the background phase weighted by within_weight.
+    "phase": dict(epochs=30, batch_size=8, eval_batch_size=8, optimizer="adam", learning_rate=1e-3,
+                  weight_decay=1e-4, patience=10, lr_schedule="cosine", warmup_epochs=2, loss="cross_entropy",
+                  label_smoothing=0.0, class_weights="none", num_persons=1, clip_frames=320, flip=True,
+                  test_crops=1, dropout=0.0, partition="spatial", edge_importance=True),
 }
 # The linear scaling rule: graph models default to 0.1 per 64 samples (the ST-GCN reference's rate).
 GRAPH_LEARNING_RATE_PER_SAMPLE = 0.1 / 64
@@ -56,6 +65,7 @@ class TrainConfig:
     """Everything a training run depends on (``None`` = the model family's default)."""
 
     model: str = "stgcn"
+    task: str = "classify"  # classify (one exercise per video) | phases (a repetition phase per frame)
     layout: str | None = None  # the model's layout; None = the store's (data are converted)
     frames_per_second: float = 16.0  # sequences are resampled to this rate by timestamps
     epochs: int | None = None
@@ -103,10 +113,13 @@ class TrainConfig:
     frame_step: int | None = None  # take every n-th frame
     window_overlap: float | None = None  # share of a window's frames shared with the next
     min_window_confidence: float | None = None  # video prediction leaves out less confident windows
+    # repetition phases (task=phases, graph models)
+    phase_scheme: str = "middle_end"  # end | middle_end | halves (the source study's three)
+    within_weight: float = 0.2  # loss weight of the over-represented background phase (within / none)
 
     @property
     def family(self) -> str:
-        return MODEL_FAMILIES[self.model]
+        return "phase" if self.task == "phases" else MODEL_FAMILIES[self.model]
 
     def model_options(self) -> dict:
         if self.model == "stgcn":
@@ -184,6 +197,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         raise ValueError(f"config key(s) {', '.join(foreign)} do not apply to model {model}{where}: {owners}. "
                          f"Remove them, or use a config file written for {model}.")
     resolved = {key: _coerce(key, value) if isinstance(value, str) else value for key, value in content.items()}
+    if resolved.get("task", "classify") not in TASKS:
+        raise ValueError(f"task={resolved['task']!r}: choose from {', '.join(TASKS)}")
+    if resolved.get("task") == "phases" and MODEL_FAMILIES[model] != "graph":
+        raise ValueError(f"task=phases needs a graph model (stgcn or msg3d), not {model}")
+    if resolved.get("phase_scheme", "middle_end") not in PHASE_SCHEMES:
+        raise ValueError(f"phase_scheme={resolved['phase_scheme']!r}: choose from {', '.join(PHASE_SCHEMES)}")
     if resolved.get("compile_mode", "default") not in COMPILE_MODES:
         raise ValueError(f"compile_mode={resolved['compile_mode']!r}: choose from {', '.join(COMPILE_MODES)}")
     return resolve(TrainConfig(**resolved))

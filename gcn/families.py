@@ -47,7 +47,22 @@ def head_inputs(model: nn.Module):
         handle.remove()
 
 
-class GraphFamily:
+class ClassifierFamily:
+    """What the classifier families share: the corpus's labels as classes, the configured loss,
+    and a calibrated "none of these" after training."""
+
+    calibrates = True
+
+    def class_names(self, corpus, config: TrainConfig) -> list[str]:
+        return list(corpus.class_names)
+
+    def loss(self, config: TrainConfig, train_labels: list[int], class_names: list[str]) -> nn.Module:
+        from .training import loss_for
+
+        return loss_for(config, train_labels, len(class_names))
+
+
+class GraphFamily(ClassifierFamily):
     """ST-GCN and MS-G3D over whole skeleton sequences."""
 
     name = "graph"
@@ -105,7 +120,7 @@ class GraphFamily:
         return softmax(logits)[0]
 
 
-class SequenceFamily:
+class SequenceFamily(ClassifierFamily):
     """The BiLSTM-attention classifier over windows of biomechanical features."""
 
     name = "sequence"
@@ -208,8 +223,15 @@ def frames_that_mattered(model: nn.Module, content: dict, sequence: PeopleSequen
     return np.arange(len(features)) / config.frames_per_second, importance / max(importance.sum(), 1e-12)
 
 
-FAMILIES = {"graph": GraphFamily(), "sequence": SequenceFamily()}
+def _phase_family():
+    from .phases import PhaseFamily
+
+    return PhaseFamily()
 
 
-def family_of(config: TrainConfig) -> GraphFamily | SequenceFamily:
+FAMILIES = {"graph": GraphFamily(), "sequence": SequenceFamily(), "phase": _phase_family()}
+
+
+def family_of(config: TrainConfig):
+    """The family that trains, evaluates and applies models of ``config`` (see the module docstring)."""
     return FAMILIES[config.family]

@@ -25,8 +25,11 @@ def load_classifier(path: str | Path, device: str = "auto") -> tuple[torch.nn.Mo
     """The model of a checkpoint, in eval mode, and the checkpoint's metadata."""
     content = load_checkpoint(path)
     config = config_from_dict(content["config"])
-    model = build_model(content["model"], content["layout"], len(content["class_names"]), content["in_channels"],
-                        content["num_persons"], **config.model_options())
+    if config.family == "phase":  # a graph backbone with the temporal head
+        model = family_of(config).build(config, content["layout"], len(content["class_names"]))
+    else:
+        model = build_model(content["model"], content["layout"], len(content["class_names"]),
+                            content["in_channels"], content["num_persons"], **config.model_options())
     model.load_state_dict(content["state_dict"], strict=True)
     model.to(pick_device(device)).eval()
     return model, content

@@ -244,14 +244,22 @@ class MSG3D(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(STAGE_CHANNELS[-1], num_classes)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Shapes: ``(N, C, T, V, M)`` -> pooled ``(N, 384)``."""
+    feature_channels = STAGE_CHANNELS[-1]
+
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """The last stage's output before pooling. Shapes: ``(N, C, T, V, M)`` -> ``(N * M, 384, T / 4, V)``."""
         batch, channels, frames, joints, persons = x.shape
         x = x.permute(0, 4, 3, 1, 2).reshape(batch, persons * joints * channels, frames)
         x = self.data_bn(x)
         x = x.view(batch * persons, joints, channels, frames).permute(0, 2, 3, 1).contiguous()
         for stage in self.stages:
             x = stage(x)
+        return x
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Shapes: ``(N, C, T, V, M)`` -> pooled ``(N, 384)``."""
+        batch, persons = x.shape[0], x.shape[4]
+        x = self.feature_map(x)
         return x.view(batch, persons, x.shape[1], -1).mean(dim=3).mean(dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

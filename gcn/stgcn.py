@@ -127,8 +127,10 @@ class STGCN(nn.Module):
             nn.Parameter(torch.ones_like(adjacency)) for _ in CHANNELS) if edge_importance else None
         self.fcn = nn.Conv2d(CHANNELS[-1], num_classes, kernel_size=1)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Shapes: ``(N, C, T, V, M)`` -> pooled ``(N, 256)``."""
+    feature_channels = CHANNELS[-1]
+
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """The last unit's output before pooling. Shapes: ``(N, C, T, V, M)`` -> ``(N * M, 256, T / 4, V)``."""
         batch, channels, frames, joints, persons = x.shape
         x = x.permute(0, 4, 3, 1, 2).reshape(batch * persons, joints * channels, frames)
         x = self.data_bn(x)
@@ -137,6 +139,12 @@ class STGCN(nn.Module):
         for index, block in enumerate(self.st_gcn_networks):
             weight = self.A if self.edge_importance is None else self.A * self.edge_importance[index]
             x = block(x, weight)
+        return x
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Shapes: ``(N, C, T, V, M)`` -> pooled ``(N, 256)``."""
+        batch, persons = x.shape[0], x.shape[4]
+        x = self.feature_map(x)
         x = F.avg_pool2d(x, x.shape[2:])
         return x.view(batch, persons, -1).mean(dim=1)
 

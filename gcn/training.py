@@ -164,7 +164,8 @@ def validate(family, model: nn.Module, val_set, config: TrainConfig, device: tor
     """Validation loss and accuracy over whole videos (what early stopping and the schedule follow)."""
     logits, labels = family.video_logits(model, val_set, config, device)
     loss = float(loss_function(torch.from_numpy(logits).float().to(device), torch.from_numpy(labels).to(device)))
-    return loss, float((logits.argmax(1) == labels).mean())
+    accuracy = getattr(family, "accuracy", None)
+    return loss, float(accuracy(logits, labels) if accuracy else (logits.argmax(1) == labels).mean())
 
 
 @dataclass
@@ -192,7 +193,8 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     corpus = select_corpus(store, config)
     layout = config.layout or corpus.stored_layout
     family = family_of(config)
-    model = family.build(config, layout, len(corpus.class_names))
+    class_names = family.class_names(corpus, config)
+    model = family.build(config, layout, len(class_names))
     if config.init and state is None:
         initial = load_checkpoint(config.init, expected_layout=layout)
         fresh = load_initial_weights(model, initial["state_dict"])
@@ -216,17 +218,17 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     wrapped = nn.parallel.DistributedDataParallel(model) if world.enabled else model
     runner = compiled_or_eager(wrapped, config.compile, log, config.compile_mode)
     train_set, val_set, extra = family.datasets(store, corpus.splits["train"], corpus.splits["val"], layout, config)
-    metadata = dict(model=config.model, layout=layout, class_names=corpus.class_names, config=config.to_dict(),
+    metadata = dict(model=config.model, layout=layout, class_names=class_names, config=config.to_dict(),
                     normalization=Normalization(frames_per_second=config.frames_per_second).to_dict(),
                     num_persons=config.num_persons or 1, in_channels=extra.pop("in_channels", 0), extra=extra)
     autocast_type = autocast_dtype(device)
     scaler = torch.amp.GradScaler("cuda", enabled=config.amp and autocast_type == torch.float16)
-    loss_function = loss_for(config, [item.label for item in corpus.splits["train"]], len(corpus.class_names)).to(device)
+    loss_function = family.loss(config, [item.label for item in corpus.splits["train"]], class_names).to(device)
     plateau = PlateauSchedule(config.plateau_factor, config.plateau_patience, config.min_learning_rate)
     if state is not None and "plateau" in state["training_state"]:
         plateau.load_state_dict(state["training_state"]["plateau"])
     if world.main:
-        log(f"training {config.model} on {layout}: {len(corpus.class_names)} classes, "
+        log(f"training {config.model}{' phases' if family.name == 'phase' else ''} on {layout}: {len(class_names)} classes, "
             f"{len(corpus.splits['train'])} train / {len(corpus.splits['val'])} val videos "
             f"({len(train_set)} training samples), {len(trainable)} trainable tensors, "
             f"device {device}{f', {world.world_size} processes' if world.enabled else ''}")
@@ -244,7 +246,7 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
         order = torch.Generator().manual_seed(config.seed * 7919 + epoch)
         loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
                             generator=order, num_workers=config.num_workers, drop_last=len(train_set) > config.batch_size,
-                            pin_memory=device.type == "cuda")
+                            pin_memory=device.type == "cuda", collate_fn=getattr(train_set, "collate", None))
         wrapped.train()
         freeze_frozen_batchnorm(model)
         total_loss, correct, seen = 0.0, 0, 0
@@ -294,7 +296,7 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
             if world.main:
                 log(f"early stop: no better validation accuracy for {config.patience} epochs")
             break
-    if world.main and (run_dir / "best.pt").exists():
+    if world.main and (run_dir / "best.pt").exists() and family.calibrates:
         train_videos = family.eval_set(store, corpus.splits["train"], layout, config, metadata["extra"])
         calibrate_checkpoint(run_dir / "best.pt", model, family, val_set, train_videos, config, device, log)
     if world.enabled:

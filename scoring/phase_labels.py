@@ -84,3 +84,24 @@ def decode_repetitions(phases: np.ndarray, scheme: str = "middle_end") -> list[i
     if scheme == "halves" and previous == "second" and armed:
         counted.append(len(labels) - 1)
     return counted
+
+
+EVENT_PHASE = {"end": "end", "middle_end": "end", "halves": "second"}
+
+
+def count_from_phases(phases: np.ndarray, probabilities: np.ndarray, class_names: list[str], sources: np.ndarray,
+                      frame_count: int, fps: float, scheme: str, method: str):
+    """A :class:`RepetitionCount` from a phase model's output on one video.
+
+    ``phases (T',)`` names and ``probabilities (T', K)`` per model frame, ``sources (T',)`` the
+    stored frame each model frame shows; repetitions are decoded with :func:`decode_repetitions`
+    and placed on stored frames; the signal is the probability of the counting phase (``end``,
+    or ``second`` for halves) on every stored frame.
+    """
+    from .counting import RepetitionCount
+
+    counted = decode_repetitions(phases, scheme)
+    frames = np.asarray(sources, dtype=np.int64)[counted] if counted else np.zeros(0, dtype=np.int64)
+    event = probabilities[:, class_names.index(EVENT_PHASE[scheme])]
+    signal = np.interp(np.arange(frame_count), sources, event) if len(sources) else np.zeros(frame_count)
+    return RepetitionCount(len(frames), frames, signal.astype(np.float32), 1.0, fps, method)

@@ -41,7 +41,8 @@ def command_count(arguments: argparse.Namespace) -> int:
     from posegraph.flows.counting import count_video
 
     report = count_video(arguments.video, arguments.store, arguments.exercise, arguments.out, arguments.live,
-                         on_repetition=lambda line: print(line, flush=True), save=arguments.save)
+                         on_repetition=lambda line: print(line, flush=True), save=arguments.save,
+                         checkpoint=arguments.checkpoint)
     print(json.dumps(report.to_dict()) if arguments.json else report.text())
     return 0
 
@@ -56,6 +57,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     count.add_argument("--store", help="skeleton store to read a stored video from")
     count.add_argument("--exercise", help="the exercise, as a hint (the counter works without it)")
     count.add_argument("--json", action="store_true", help='print {"count": N, "repetitions": [...], ...}')
+    count.add_argument("--checkpoint", help="count with a trained phase model (posegraph train --set task=phases; "
+                                            "a phase per frame, decoded) instead of the label-free counter")
     count.add_argument("--live", action="store_true", help="print each repetition as it settles, frame by frame")
     count.add_argument("--out", help="FILE.png: the counted signal with the repetitions marked")
     count.add_argument("--save", action="store_true",

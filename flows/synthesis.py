@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE

@@ -3,7 +3,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from posegraph.data.kinetics import write_kinetics_json
 from posegraph.flows.cli import main

@@ -12,6 +12,10 @@ Run:  .venv/bin/python benchmarks/counting.py [--cache DIR]
    repetitions, at 0.6x to 2x the usual speed, with a pause in the middle, with 20% of the frames
    missing (NaN rows), and the person standing still (true count 0).
 3. Counting speed in frames per second.
+4. ``--trained``: the trained phase counter (``posegraph train --set task=phases``, ST-GCN with the
+   temporal head, the phase defaults) trained on a synthetic store (its phases are known), then
+   counted on the same real clips and synthetic sets with ``count --checkpoint``'s code. ``--checkpoint``
+   reuses a trained one; ``--set`` passes training settings (e.g. ``phase_scheme=halves``).
 """
 
 from __future__ import annotations
@@ -128,15 +132,82 @@ def measure_synthetic() -> None:
     print(f"\n3. speed: {frames_counted / seconds:,.0f} frames/s counted ({frames_counted} frames in {seconds:.2f} s)")
 
 
+def train_phase_model(work: Path, settings: list[str]) -> Path:
+    """A phase model trained on a fresh synthetic store (8 subjects x 2 takes x 6 exercises)."""
+    from posegraph.data import SkeletonStore
+    from posegraph.data.synthetic import generate_corpus, store_records
+    from posegraph.gcn.config import load_config
+    from posegraph.gcn.training import train
+
+    store = SkeletonStore(work / "store")
+    if not store.videos().num_rows:
+        store.write_videos(store_records(generate_corpus(subjects=8, takes=2, seed=21)))
+    config = load_config(None, ["task=phases", *settings])
+    started = time.perf_counter()
+    result = train(config, store.root, work / "run", progress=False)
+    print(f"  trained {config.model} ({config.phase_scheme}) on {store.videos().num_rows} synthetic videos in "
+          f"{time.perf_counter() - started:.0f} s: best balanced frame accuracy {result.best_val_accuracy:.3f} "
+          f"(epoch {result.best_epoch})")
+    return work / "run" / "best.pt"
+
+
+def measure_trained(cache: Path, checkpoint: Path | None, work: Path, settings: list[str], real: bool) -> None:
+    from posegraph.data.synthetic import EXERCISES, make_subjects
+    from posegraph.flows.counting import count_with_model, load_phase_model
+
+    print("\n4. trained phase counter (count --checkpoint):")
+    checkpoint = checkpoint or train_phase_model(work, settings)
+    model, content = load_phase_model(checkpoint)
+
+    def count(joints: np.ndarray, fps: float) -> int:
+        return count_with_model(model, content, joints, "blazepose33", np.arange(len(joints)) / fps, fps).count
+
+    if real:
+        errors, truths = [], []
+        for clip in real_clips(cache):
+            counted = count(clip["joints"], clip["fps"])
+            errors.append(counted - clip["true"])
+            truths.append(clip["true"])
+        print(f"  real clips: {summary(errors, truths)}; counted minus true per clip: {errors}")
+    subjects = make_subjects(2, seed=3)
+    frames_counted, seconds = 0, 0.0
+    for title, options, counts in [("1-12 reps, usual speed", dict(speed=1.0, pause=False, missing=0.0), (1, 5, 12)),
+                                   ("2x speed (fast)", dict(speed=2.0, pause=False, missing=0.0), (3, 12)),
+                                   ("3 s pause mid-set", dict(speed=1.0, pause=True, missing=0.0), (4, 10)),
+                                   ("20% frames missing", dict(speed=1.0, pause=False, missing=0.2), (4, 10))]:
+        errors, truths = [], []
+        for exercise in EXERCISES:
+            for index, subject in enumerate(subjects):
+                for repetitions in counts:
+                    joints, fps = synthetic_set(exercise, subject, repetitions, seed=index * 100 + repetitions, **options)
+                    started = time.perf_counter()
+                    errors.append(count(joints, fps) - repetitions)
+                    seconds += time.perf_counter() - started
+                    frames_counted += len(joints)
+                    truths.append(repetitions)
+        print(f"  {title:<24} {summary(errors, truths)}")
+    print(f"  speed: {frames_counted / seconds:,.0f} frames/s ({frames_counted} frames in {seconds:.2f} s, CPU)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=Path("/tmp/posegraph-reps-cache"),
                         help="where extracted skeletons of the real clips are kept between runs")
     parser.add_argument("--no-real", dest="real", action="store_false", help="leave out the real clips")
+    parser.add_argument("--trained", action="store_true", help="also the trained phase counter (trains one first)")
+    parser.add_argument("--only-trained", action="store_true", help="only the trained phase counter")
+    parser.add_argument("--checkpoint", type=Path, help="a phase checkpoint to use instead of training one")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/posegraph-phase-benchmark"),
+                        help="where the synthetic training store and run go")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                        help="training settings for the phase model")
     arguments = parser.parse_args()
-    if arguments.real:
-        measure_real(arguments.cache)
-    measure_synthetic()
+    if not arguments.only_trained:
+        if arguments.real:
+            measure_real(arguments.cache)
+        measure_synthetic()
+    if arguments.trained or arguments.only_trained:
+        measure_trained(arguments.cache, arguments.checkpoint, arguments.work, arguments.settings, arguments.real)
 
 
 if __name__ == "__main__":

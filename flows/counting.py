@@ -73,21 +73,37 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
 def count_with_checkpoint(source, checkpoint: str | Path) -> RepetitionCount:
     """Count with a phase model (``posegraph train --set task=phases``): a phase per frame, decoded
     with the study's rule (an end counts only after a middle, or a second half after a first)."""
+    model, content = load_phase_model(checkpoint)
+    return count_with_model(model, content, source.joints, source.layout, source.timestamps, source.fps,
+                            source.width, source.height)
+
+
+def load_phase_model(checkpoint: str | Path):
+    """The model and metadata of a phase checkpoint (a classifier's is refused, saying so)."""
     from posegraph.gcn.config import config_from_dict
-    from posegraph.gcn.families import family_of
     from posegraph.gcn.inference import load_classifier
-    from posegraph.gcn.preprocess import PeopleSequence
-    from posegraph.scoring.phase_labels import count_from_phases
 
     model, content = load_classifier(checkpoint)
     config = config_from_dict(content["config"])
     if config.task != "phases":
         raise ValueError(f"{checkpoint} is an exercise classifier ({config.model}); --checkpoint takes a phase "
                          f"model, trained with `posegraph train --set task=phases`")
-    sequence = PeopleSequence(source.joints[None], source.layout, source.timestamps, source.width, source.height)
+    return model, content
+
+
+def count_with_model(model, content: dict, joints: np.ndarray, layout: str, timestamps: np.ndarray, fps: float,
+                     width: int | None = None, height: int | None = None) -> RepetitionCount:
+    """Count one person's skeleton ``(T, V, 4)`` with a loaded phase model (see :func:`load_phase_model`)."""
+    from posegraph.gcn.config import config_from_dict
+    from posegraph.gcn.families import family_of
+    from posegraph.gcn.preprocess import PeopleSequence
+    from posegraph.scoring.phase_labels import count_from_phases
+
+    config = config_from_dict(content["config"])
+    sequence = PeopleSequence(np.asarray(joints)[None], layout, np.asarray(timestamps), width, height)
     names, probabilities, sources = family_of(config).frame_phases(model, config, content["layout"],
                                                                    content["class_names"], sequence)
-    return count_from_phases(names, probabilities, content["class_names"], sources, len(source.joints), source.fps,
+    return count_from_phases(names, probabilities, content["class_names"], sources, len(joints), fps,
                              config.phase_scheme, f"phases-{config.model}/{config.phase_scheme}")
 
 

@@ -42,10 +42,10 @@ def evaluate_run(run_dir: str | Path, store_path: str | Path, split: str = "test
     config = config_from_dict(content["config"])
     store = SkeletonStore(store_path, create=False)
     corpus = select_corpus(store, config)
-    if corpus.class_names != content["class_names"]:
+    family = family_of(config)
+    if family.class_names(corpus, config) != content["class_names"]:
         raise ValueError(f"the store's classes {corpus.class_names} differ from the checkpoint's {content['class_names']}")
     items = corpus.splits[split] or corpus.splits["val"]
-    family = family_of(config)
     dataset = family.eval_set(store, items, content["layout"], config, content.get("extra", {}))
     logits, labels = family.video_logits(model, dataset, config, next(model.parameters()).device)
     metrics = classification_metrics(logits, labels, content["class_names"])
@@ -61,6 +61,8 @@ def calibrate_run(run_dir: str | Path, store_path: str | Path, checkpoint: str =
     path = Path(run_dir) / checkpoint
     model, content = load_classifier(path)
     config = config_from_dict(content["config"])
+    if not family_of(config).calibrates:
+        raise ValueError(f"{path} predicts repetition phases; only exercise classifiers are calibrated")
     store = SkeletonStore(store_path, create=False)
     corpus = select_corpus(store, config)
     if corpus.class_names != content["class_names"]:

@@ -211,6 +211,11 @@ class PhaseFamily:
             return np.zeros((0, len(dataset.phase_names)), np.float32), np.zeros(0, np.int64)
         return torch.cat(logits).numpy(), torch.cat(labels).numpy()
 
+    def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
+                 sequence: PeopleSequence) -> np.ndarray:
+        raise ValueError("this checkpoint predicts repetition phases, not exercises: count with it "
+                         "(`posegraph count VIDEO --checkpoint FILE`)")
+
     def frame_phases(self, model: nn.Module, config: TrainConfig, layout: str, class_names: list[str],
                      sequence: PeopleSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One video's phase per model frame ``(T',)`` (names), their probabilities ``(T', phases)``

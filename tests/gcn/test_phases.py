@@ -92,3 +92,26 @@ def test_train_a_phase_model_then_count_with_it(small_store, tmp_path, capsys):
                  str(tmp_path / "run" / "best.pt"), "--json"]) == 0
     answer = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert answer["method"] == "phases-stgcn/middle_end" and answer["count"] == len(answer["repetitions"])
+
+
+def test_a_phase_checkpoint_evaluates_by_frame_and_refuses_to_classify(small_store, tmp_path):
+    from posegraph.flows.counting import load_phase_model
+    from posegraph.gcn.inference import calibrate_run, class_probabilities, evaluate_run, load_classifier
+    from posegraph.gcn.preprocess import PeopleSequence
+    from posegraph.gcn.training import train
+
+    config = load_config(None, ["task=phases", "epochs=1", "batch_size=4", "clip_frames=64", "model=msg3d"])
+    train(config, small_store.root, tmp_path / "run", progress=False, log=lambda line: None)
+    metrics, _ = evaluate_run(tmp_path / "run", small_store.root, split="val")
+    assert 0.0 <= metrics["balanced_accuracy"] <= 1.0 and metrics["class_names"] == ["end", "middle", "within"]
+    assert metrics["samples"] > 100  # frames, not videos
+    model, content = load_classifier(tmp_path / "run" / "best.pt")
+    sequence = PeopleSequence(np.zeros((1, 20, 33, 4), np.float32), "blazepose33", np.arange(20) / 16.0)
+    with pytest.raises(ValueError, match="predicts repetition phases"):
+        class_probabilities(model, content, sequence)
+    with pytest.raises(ValueError, match="only exercise classifiers are calibrated"):
+        calibrate_run(tmp_path / "run", small_store.root)
+    classifier = load_config(None, ["epochs=1", "batch_size=4"])
+    train(classifier, small_store.root, tmp_path / "classifier", progress=False, log=lambda line: None)
+    with pytest.raises(ValueError, match="is an exercise classifier"):
+        load_phase_model(tmp_path / "classifier" / "best.pt")

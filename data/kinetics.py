@@ -41,14 +41,26 @@ class KineticsFormatError(ValueError):
     """A file does not follow the Kinetics-Skeleton JSON format."""
 
 
+MAX_FRAME_INDEX = 2**31 - 1  # frame indices are stored as int32
+
+
 def _numbers(values: object, expected: int, what: str) -> np.ndarray:
+    """``values`` as float32, refusing anything but finite JSON numbers (no strings, null, booleans,
+    NaN, Infinity or values beyond float range such as 1e400)."""
     if not isinstance(values, list) or len(values) != expected:
         size = len(values) if isinstance(values, list) else type(values).__name__
         raise KineticsFormatError(f"{what} should be a list of {expected} numbers, got {size}")
-    try:
-        return np.asarray(values, dtype=np.float32)
-    except (TypeError, ValueError):
-        raise KineticsFormatError(f"{what} holds values that are not numbers") from None
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise KineticsFormatError(f"{what} holds a value that is not a number: {json.dumps(value)[:40]}")
+    array = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(array).all() or (np.abs(array) > np.finfo(np.float32).max).any():
+        raise KineticsFormatError(f"{what} holds a value that is not a finite number")
+    return array.astype(np.float32)
+
+
+def _refuse_constant(name: str) -> float:
+    raise KineticsFormatError(f"{name} is not a number a pose can hold")
 
 
 def parse_kinetics(content: object, fps: float = 30.0, max_people: int = 2) -> tuple[Skeletons, str | None]:
@@ -59,9 +71,12 @@ def parse_kinetics(content: object, fps: float = 30.0, max_people: int = 2) -> t
     frames = {}
     for position, frame in enumerate(content["data"]):
         if not isinstance(frame, dict) or not isinstance(frame.get("frame_index"), int) \
-                or not isinstance(frame.get("skeleton"), list):
+                or isinstance(frame.get("frame_index"), bool) or not isinstance(frame.get("skeleton"), list):
             raise KineticsFormatError(
                 f'frame {position} needs an integer "frame_index" and a "skeleton" list')
+        if not 0 <= frame["frame_index"] <= MAX_FRAME_INDEX:
+            raise KineticsFormatError(f"frame {position}: frame_index {frame['frame_index']} is outside "
+                                      f"0..{MAX_FRAME_INDEX}")
         if frame["frame_index"] in frames:
             raise KineticsFormatError(f"frame_index {frame['frame_index']} appears twice")
         people = []
@@ -100,9 +115,11 @@ def read_kinetics_file(path: Path, fps: float = 30.0, max_people: int = 2,
                      extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION)
     if problem is None:
         try:
-            skeletons, label = parse_kinetics(json.loads(raw), fps, max_people)
+            skeletons, label = parse_kinetics(json.loads(raw, parse_constant=_refuse_constant), fps, max_people)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             problem = f"not valid JSON: {error}"
+        except RecursionError:
+            problem = "not in the Kinetics-Skeleton format: JSON nested too deeply"
         except KineticsFormatError as error:
             problem = f"not in the Kinetics-Skeleton format: {error}"
     if problem is not None:

@@ -160,7 +160,7 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     for name, scores in (("ST-GCN", metrics), ("BiLSTM", bilstm)):
         print(f"   {name:<8} " + "  ".join(f"{scores[key]:>17.3f}" for key in HEADLINE_METRICS))
     scoring_ok = score_demo(out, store_path, extracted_path, sequences)
-    count_demo(out, extracted, videos, sequences)
+    count_demo(out, store_path, extracted, videos, sequences)
     chance = 1 / 6
     return 1 if (summary["failed"] or min(metrics["top1_accuracy"], bilstm["top1_accuracy"]) <= chance
                  or not scoring_ok) else 0
@@ -224,30 +224,54 @@ def score_demo(out: Path, store_path: Path, extracted_path: Path, sequences) -> 
     return ok
 
 
-def count_demo(out: Path, extracted, videos_folder: Path, sequences) -> None:
-    """Step 10: the label-free counter on every rendered video (and one real clip, when present)."""
-    from posegraph.flows.counting import count_video, plot_count
+PHASE_DEMO_SETTINGS = ["task=phases", "epochs=6"]  # a short run: enough to count the rendered videos
+
+
+def count_demo(out: Path, store_path: Path, extracted, videos_folder: Path, sequences) -> None:
+    """Steps 10-11: the label-free counter, then a trained phase counter (ST-GCN with the temporal head,
+    trained on the synthetic store), on every rendered video and on one real clip when present."""
+    from posegraph.flows.counting import count_video, count_with_model, load_phase_model, plot_count
+    from posegraph.gcn.config import load_config
     from posegraph.scoring import count_repetitions
 
+    phase_dir = out / "runs" / "stgcn-phases"
+    print(f"\n== 10. a phase counter: posegraph train --model stgcn --store {store_path} "
+          f"{' '.join('--set ' + setting for setting in PHASE_DEMO_SETTINGS)}")
+    from posegraph.flows.training import train_and_evaluate
+
+    trained = train_and_evaluate(load_config(None, PHASE_DEMO_SETTINGS), str(store_path), str(phase_dir),
+                                 progress=False)
+    print(f"  balanced frame accuracy (end / middle / within) on the unseen subject: "
+          f"{trained['metrics']['balanced_accuracy']:.3f}")
+    model, content = load_phase_model(phase_dir / "best.pt")
+
     truth_by_path = {str(Path(s.exercise) / f"{s.subject}_take{s.take}.mp4"): s for s in sequences}
-    print("\n== 10. repetitions counted without training or labels (posegraph count), rendered videos: "
-          "counted / true")
-    errors, plotted = [], None
+    print("\n== 11. repetitions of the rendered videos (posegraph count): true, label-free counter "
+          "(no training), trained phase counter (--checkpoint)")
+    label_free_errors, trained_errors, plotted = [], [], None
     for row in extracted.videos().to_pylist():
         if row["status"] != "ok":
             continue
         sequence = truth_by_path[str(Path(row["source_path"]).relative_to(videos_folder))]
         frames = extracted.read_video(row["video_id"])
-        result = count_repetitions(frames.joints, row["layout"], row["sampled_fps"] or 16.0)
-        errors.append(abs(result.count - sequence.repetitions))
-        print(f"  {sequence.exercise:<14} {sequence.subject}  {result.count} / {sequence.repetitions}")
+        fps = row["sampled_fps"] or 16.0
+        result = count_repetitions(frames.joints, row["layout"], fps)
+        by_phases = count_with_model(model, content, frames.joints, row["layout"], frames.timestamps, fps,
+                                     row["width"], row["height"])
+        label_free_errors.append(abs(result.count - sequence.repetitions))
+        trained_errors.append(abs(by_phases.count - sequence.repetitions))
+        print(f"  {sequence.exercise:<14} {sequence.subject}  true {sequence.repetitions}  "
+              f"label-free {result.count}  trained {by_phases.count}")
         if plotted is None:
             plotted = plot_count(result, frames.timestamps, out / "count.png", row["source_path"])
-    print(f"  mean absolute error {np.mean(errors):.2f} over {len(errors)} videos; plot: {plotted}")
+    print(f"  mean absolute error over {len(label_free_errors)} videos: label-free {np.mean(label_free_errors):.2f}, "
+          f"trained {np.mean(trained_errors):.2f}; plot: {plotted}")
     clip = REPOSITORY.parent / "shared" / "testdata" / "reps" / "workouttracker" / "data" / "raw" / "squats" / "squat_17.mp4"
     if clip.exists():
         report = count_video(str(clip))
         print(f"\n$ posegraph count {clip}   (a real clip, 2 repetitions marked by hand)\n{report.text()}")
+        report = count_video(str(clip), checkpoint=phase_dir / "best.pt")
+        print(f"\n$ posegraph count {clip} --checkpoint {phase_dir / 'best.pt'}\n{report.text()}")
 
 
 def train_demo_model(store_path: Path, run_dir: Path, config=None) -> dict:

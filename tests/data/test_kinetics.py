@@ -73,3 +73,37 @@ def test_reimport_adds_no_rows(kinetics_dir, tmp_path):
     import_kinetics(kinetics_dir, store)
     import_kinetics(kinetics_dir, store)
     assert store.videos().num_rows == 5
+
+
+def _file_with_pose(folder: Path, name: str, first_value: str) -> None:
+    pose = ", ".join([first_value] + ["0.5"] * 35)
+    score = ", ".join(["0.9"] * 18)
+    (folder / name).write_text('{"data": [{"frame_index": 1, "skeleton": [{"pose": [%s], "score": [%s]}]}], '
+                               '"label": "squat"}' % (pose, score))
+
+
+def test_hostile_files_fail_alone_and_never_cost_the_good_ones(tmp_path):
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    write_kinetics_json(folder / "good.json", [[person(100, 50, 0.9)]] * 4, "lunge", 200)
+    (folder / "deep.json").write_text("[" * 5000 + "]" * 5000)
+    (folder / "huge_index.json").write_text(json.dumps(
+        {"data": [{"frame_index": 2**40, "skeleton": [{"pose": [0.5] * 36, "score": [0.9] * 18}]}]}))
+    (folder / "bool_index.json").write_text(json.dumps(
+        {"data": [{"frame_index": True, "skeleton": [{"pose": [0.5] * 36, "score": [0.9] * 18}]}]}))
+    for name, value in [("overflow", "1e400"), ("nan", "NaN"), ("infinity", "Infinity"), ("null", "null"),
+                        ("true", "true"), ("string", '"0.5"')]:
+        _file_with_pose(folder, f"{name}.json", value)
+    store = SkeletonStore(tmp_path / "store")
+    report = import_kinetics(folder, store)
+    failed = {Path(path).stem: reason for path, reason in report.failed}
+    assert len(report.imported) == 1 and set(failed) == {
+        "deep", "huge_index", "bool_index", "overflow", "nan", "infinity", "null", "true", "string"}
+    assert "nested too deeply" in failed["deep"]
+    assert "outside 0..2147483647" in failed["huge_index"]
+    assert all("not a number" in failed[name] or "not a finite number" in failed[name]
+               for name in ("overflow", "nan", "infinity", "null", "true", "string"))
+    videos = store.videos()
+    assert sorted(videos["status"].to_pylist()) == ["failed"] * 9 + ["ok"]
+    good = [row for row in videos.to_pylist() if row["status"] == "ok"][0]
+    assert np.isfinite(store.read_video(good["video_id"]).joints[..., :2]).all()

@@ -29,20 +29,37 @@ class VideoJob:
     group: str | None = None
 
 
+def _manifest_lines(manifest: Path) -> list[str]:
+    """The manifest's lines as text; a line that is not UTF-8 is an error naming it."""
+    lines = manifest.read_bytes().splitlines(keepends=True)
+    for line_number, line in enumerate(lines, start=1):
+        try:
+            line.decode("utf-8-sig" if line_number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{manifest}, line {line_number}: not UTF-8 text (byte {line[error.start]:#04x} at "
+                             f"column {error.start + 1}); save the manifest as UTF-8") from None
+    return manifest.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+
+
 def read_manifest(manifest: Path) -> list[VideoJob]:
     """Jobs from a CSV with a header ``path,label,split,group`` (paths relative to the CSV)."""
-    with open(manifest, newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or "path" not in reader.fieldnames:
-            raise ValueError(f"{manifest}: a manifest needs a header with at least a 'path' column "
-                             f"(expected {','.join(MANIFEST_COLUMNS)})")
-        jobs = []
-        for line_number, row in enumerate(reader, start=2):
-            if not (row.get("path") or "").strip():
-                raise ValueError(f"{manifest}, line {line_number}: empty path")
-            path = Path(row["path"].strip())
-            path = path if path.is_absolute() else manifest.parent / path
-            jobs.append(VideoJob(str(path), *(row.get(column) or None for column in MANIFEST_COLUMNS[1:])))
+    reader = csv.DictReader(_manifest_lines(manifest))
+    if reader.fieldnames is None or "path" not in reader.fieldnames:
+        raise ValueError(f"{manifest}: a manifest needs a header with at least a 'path' column "
+                         f"(expected {','.join(MANIFEST_COLUMNS)})")
+    jobs = []
+    for row in reader:
+        line_number = reader.line_num
+        if None in row or any(row[column] is None for column in reader.fieldnames):
+            found = len(row) - 1 + len(row[None]) if None in row else \
+                sum(row[column] is not None for column in reader.fieldnames)
+            raise ValueError(f"{manifest}, line {line_number}: {found} fields, but the header has "
+                             f"{len(reader.fieldnames)} ({','.join(reader.fieldnames)})")
+        if not (row.get("path") or "").strip():
+            raise ValueError(f"{manifest}, line {line_number}: empty path")
+        path = Path(row["path"].strip())
+        path = path if path.is_absolute() else manifest.parent / path
+        jobs.append(VideoJob(str(path), *(row.get(column) or None for column in MANIFEST_COLUMNS[1:])))
     return jobs
 
 
@@ -74,11 +91,14 @@ def content_hash(path: str | Path) -> str:
 
 
 def video_id_for(path: str | Path) -> str:
-    """The content hash, or (for a file that cannot be read) a hash of its path."""
+    """The content hash, or (for a path that is not a readable regular file) a hash of its path."""
+    from posegraph.skeleton.video import VideoError, check_video_path
+
     try:
+        check_video_path(path)  # before opening it: a named pipe would block
         return content_hash(path)
-    except OSError:
-        return hashlib.sha256(f"unreadable:{Path(path).resolve()}".encode()).hexdigest()
+    except (OSError, VideoError):
+        return hashlib.sha256(f"unreadable:{Path(path).absolute()}".encode()).hexdigest()
 
 
 def already_extracted(store: SkeletonStore, video_id: str, layout: str, extractor: str,
@@ -105,12 +125,12 @@ def extraction_record(job: VideoJob, video_id: str, result, cleaned, status: str
     properties = result.properties
     expected = properties.frame_count
     if result.decoded_frames and expected and result.decoded_frames < TRUNCATED_FRACTION * expected:
-        status, reason = "failed", (f"truncated: only {result.decoded_frames} of the {expected} frames "
+        status, reason = "failed", (f"{job.path}: truncated: only {result.decoded_frames} of the {expected} frames "
                                     f"the container announces decode; the frames that do are stored")
     elif len(result.joints) == 0:
-        status, reason = "failed", "no frame could be decoded"
+        status, reason = "failed", f"{job.path}: no frame could be decoded"
     elif cleaned.detection_rate == 0.0:
-        status, reason = "failed", "no person found in any frame"
+        status, reason = "failed", f"{job.path}: no person found in any frame"
     duration = (result.decoded_frames / properties.frames_per_second
                 if properties.frames_per_second else float(result.timestamps[-1]) if len(result.timestamps) else 0.0)
     sampled_fps = json.loads(settings_key).get("target_fps") or properties.frames_per_second

@@ -108,7 +108,7 @@ def work_estimate(path: str, target_fps: float | None) -> float:
     such a file fails at once)."""
     try:
         properties = probe(path)
-    except VideoError:
+    except (VideoError, OSError):
         return 0.0
     frames = properties.frame_count
     fps = properties.frames_per_second

@@ -9,6 +9,9 @@ has no usable timestamps, they come from the metadata frame rate, or from
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +47,31 @@ class SampledFrame:
     image: np.ndarray
 
 
-def _open(path: Path) -> cv2.VideoCapture:
-    if not path.exists():
-        raise VideoError(f"{path}: no such file")
-    if path.is_dir():
+def check_video_path(path: str | Path) -> None:
+    """Raise :class:`VideoError` unless ``path`` is a regular file this process may read.
+
+    Never opens the file: opening a named pipe would wait forever for a writer.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise VideoError(f"{path}: a broken symbolic link" if os.path.islink(path) else f"{path}: no such file") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise VideoError(f"{path}: a symbolic link loop, not a video file") from None
+        raise VideoError(f"{path}: cannot be read ({error.strerror or error})") from None
+    if stat.S_ISDIR(mode):
         raise VideoError(f"{path}: is a folder, not a video file")
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+        raise VideoError(f"{path}: {kind}, not a video file")
+    if not os.access(path, os.R_OK):
+        raise VideoError(f"{path}: permission denied; check the file's read permissions")
+
+
+def _open(path: Path) -> cv2.VideoCapture:
+    check_video_path(path)
     try:
         size = path.stat().st_size
         with open(path, "rb"):

@@ -77,7 +77,7 @@ def test_no_person_in_frame_is_a_failure(tmp_path):
         writer.write(np.full((240, 320, 3), 120, dtype=np.uint8))
     writer.release()
     outcome = extract_one(VideoJob(str(path)), str(tmp_path / "store"), ExtractionOptions())
-    assert (outcome["status"], outcome["reason"]) == ("failed", "no person found in any frame")
+    assert (outcome["status"], outcome["reason"]) == ("failed", f"{path}: no person found in any frame")
 
 
 def test_manifest_labels_and_paths(tmp_path, short_clips):
@@ -191,3 +191,66 @@ def test_transient_errors_are_retried_and_persistent_ones_recorded(tmp_path, sho
     assert found["cursed.mp4"][0] == "failed"
     assert "crashed after retries: OSError: network share hiccup reading cursed.mp4" in found["cursed.mp4"][1]
     assert (summary["ok"], summary["failed"]) == (1, 1)
+
+
+@pytest.fixture
+def odd_corpus(tmp_path, short_clips) -> Path:
+    """One good clip beside a symlink loop, a named pipe, a broken link and an unreadable file."""
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    shutil.copy(short_clips["kinetics_tai_chi"], folder / "good.mp4")
+    os.symlink("loop.mp4", folder / "loop.mp4")
+    os.mkfifo(folder / "pipe.mp4")
+    os.symlink("gone.mp4", folder / "broken.mp4")
+    return folder
+
+
+def _within(seconds: int):
+    """Fail the test instead of hanging (a named pipe opened for reading waits for a writer)."""
+    def expire(*_):
+        raise TimeoutError(f"took over {seconds} s: something waited on the named pipe")
+    signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+
+
+def test_paths_that_are_not_regular_files_become_failed_rows_naming_them(odd_corpus, tmp_path):
+    store = str(tmp_path / "store")
+    _within(120)
+    try:
+        outcomes = {Path(job.path).name: extract_one(job, store, ExtractionOptions())
+                    for job in discover_videos(odd_corpus)}
+    finally:
+        signal.alarm(0)
+    assert outcomes["good.mp4"]["status"] == "ok"
+    expected = {"loop.mp4": "symbolic link loop", "pipe.mp4": "a named pipe", "broken.mp4": "broken symbolic link"}
+    for name, words in expected.items():
+        assert outcomes[name]["status"] == "failed" and words in outcomes[name]["reason"]
+        assert str(odd_corpus / name) in outcomes[name]["reason"]
+    assert sorted(statuses(tmp_path / "store").items()) == sorted(
+        (name, (outcome["status"], outcome["reason"])) for name, outcome in outcomes.items())
+
+
+@pytest.mark.integration
+def test_the_flow_goes_through_odd_paths_to_its_summary(odd_corpus, tmp_path):
+    _within(300)
+    try:
+        code = main(["extract", str(odd_corpus), "--store", str(tmp_path / "store"), "--workers", "1", "--quiet"])
+    finally:
+        signal.alarm(0)
+    assert code == 1  # failures, after the good video was stored
+    found = statuses(tmp_path / "store")
+    assert sorted(status for status, _ in found.values()) == ["failed", "failed", "failed", "ok"]
+    assert found["good.mp4"][0] == "ok" and "named pipe" in found["pipe.mp4"][1]
+
+
+def test_manifest_problems_name_the_file_and_line(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes(b"path,label\nok.mp4,squat\ncaf\xe9.mp4,lunge\n")
+    with pytest.raises(ValueError, match=r"m\.csv, line 3: not UTF-8 text \(byte 0xe9"):
+        discover_videos(manifest)
+    manifest.write_text("path,label,split\na.mp4,squat,train\nb.mp4,lunge\nc.mp4,x,y,z\n")
+    with pytest.raises(ValueError, match=r"m\.csv, line 3: 2 fields, but the header has 3"):
+        discover_videos(manifest)
+    manifest.write_text("path,label\nc.mp4,x,y\n")
+    with pytest.raises(ValueError, match=r"m\.csv, line 2: 3 fields, but the header has 2"):
+        discover_videos(manifest)

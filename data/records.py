@@ -35,6 +35,8 @@ class VideoInfo:
     reason: str | None = None
     repetitions: int | None = None
     extracted_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    also_at: list[str] | None = None  # other paths with the same bytes
+    labels_seen: list[str] | None = None  # the labels of every copy
 
     def replace(self, **changes: object) -> "VideoInfo":
         return dataclasses.replace(self, **changes)

@@ -35,9 +35,12 @@ VIDEOS_SCHEMA = pa.schema(
         pa.field("reason", pa.string()),
         pa.field("repetitions", pa.int32()),  # known repetition count (synthetic data)
         pa.field("extracted_at", pa.timestamp("us", tz="UTC")),
+        pa.field("also_at", pa.list_(pa.string())),  # other paths with the same bytes, seen in one run
+        pa.field("labels_seen", pa.list_(pa.string())),  # the labels of all those copies
     ],
     metadata={VERSION_KEY: str(SCHEMA_VERSION).encode()},
 )
+METADATA_COLUMNS = ("source_path", "label", "split", "group", "also_at", "labels_seen")  # changed without re-extraction
 
 
 def frames_schema(layout_name: str, num_joints: int) -> pa.Schema:

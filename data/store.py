@@ -54,7 +54,7 @@ from .delta import DataFile, StoreTable, plain_types, sql_list, sql_string
 from .errors import DamagedFileError, NotAStoreError, StoreVersionError, VideoNotFoundError
 from .location import StoreLocation
 from .records import Skeletons, VideoFrames, VideoInfo
-from .schema import (FEATURE_KEYS, SCHEMA_VERSION, STATUSES, VIDEOS_SCHEMA,
+from .schema import (FEATURE_KEYS, METADATA_COLUMNS, SCHEMA_VERSION, STATUSES, VIDEOS_SCHEMA,
                      features_schema, frames_schema, scores_schema)
 
 MARKER_NAME = "_posegraph_store.json"
@@ -557,6 +557,38 @@ class SkeletonStore:
     def read_repetitions(self, video_id: str, layout: str | None = None) -> pa.Table:
         """One video's stored repetitions (``video_id, layout, repetition, frame_index, time_s, ...``)."""
         return self._read_derived(video_id, layout, "repetitions", REPETITION_KEY_COLUMNS)
+
+    def update_metadata(self, changes: dict[tuple[str, str], dict[str, object]]) -> int:
+        """Change ``videos`` rows' metadata (path, label, split, group, copies) without re-extraction.
+
+        ``changes`` maps ``(video_id, layout)`` to ``{column: value}`` for columns in
+        :data:`METADATA_COLUMNS`. The rows keep their ``extracted_at``, so their frames stay theirs.
+        Returns the rows changed (keys not in the store are skipped).
+        """
+        for key, values in changes.items():
+            unknown = sorted(set(values) - set(METADATA_COLUMNS))
+            if unknown:
+                raise ValueError(f"video {key[0]}: {', '.join(unknown)} cannot change without re-extraction "
+                                 f"(metadata columns: {', '.join(METADATA_COLUMNS)})")
+        if not changes:
+            return 0
+        with self._writing():
+            rows = []
+            for video_id in sorted({video_id for video_id, _ in changes}):
+                for row in self.video_rows(video_id):
+                    if (row["video_id"], row["layout"]) in changes:
+                        known = {name: row.get(name) for name in VideoInfo.__dataclass_fields__}
+                        rows.append(VideoInfo(**known).replace(**changes[row["video_id"], row["layout"]]))
+            if not rows:
+                return 0
+            keys = " OR ".join(f"(video_id = {sql_string(info.video_id)} AND layout = {sql_string(info.layout)})"
+                               for info in rows)
+            table = pa.concat_tables([_with_partitions(videos_table([info]), bucket=self.bucket_of(info.video_id))
+                                      for info in rows])
+            buckets = sql_list(self.bucket_of(info.video_id) for info in rows)
+            self.tables["videos"].replace(table, f"bucket IN {buckets} AND ({keys})",
+                                          self._commit_info("update metadata", len(rows)))
+        return len(rows)
 
     def write_phases(self, items: Iterable[PhaseRows]) -> list[PhaseRows]:
         """Store (or replace) videos' phase labels, per (video, scheme), in one commit.

@@ -20,7 +20,7 @@ def filled(store):
 
 def test_views_and_their_columns(filled):
     views = describe_views(filled)
-    assert set(views) == {"videos", "frames", "joints", "features", "scores", "repetitions"}
+    assert set(views) == {"videos", "frames", "joints", "features", "scores", "repetitions", "phases"}
     frames = dict(views["frames"])
     assert frames["x"] == "FLOAT[]" and frames["layout"] == "VARCHAR"
     assert {"joint_name", "joint_index", "visibility"} <= dict(views["joints"]).keys()

@@ -256,3 +256,21 @@ def test_kill_9_during_writes_leaves_every_other_video_intact(tmp_path):
         if kills_inside_a_write and trial >= 2:
             break
     assert kills_inside_a_write, "no kill landed inside a write; the test proved nothing"
+
+
+def test_metadata_changes_keep_the_frames_and_refuse_other_columns(store):
+    info, skeletons = make_video(video_id("m"))
+    store.write_video(info.replace(source_path="/old/squat/a.mp4", label="squat"), skeletons)
+    before = store.read_video(video_id("m")).joints
+    changed = store.update_metadata({(video_id("m"), "blazepose33"): {
+        "source_path": "/new/lunge/a.mp4", "label": "lunge", "also_at": ["/new/squat/a.mp4"],
+        "labels_seen": ["lunge", "squat"]}})
+    assert changed == 1
+    row = store.video_rows(video_id("m"))[0]
+    assert (row["source_path"], row["label"], row["also_at"], row["labels_seen"]) == (
+        "/new/lunge/a.mp4", "lunge", ["/new/squat/a.mp4"], ["lunge", "squat"])
+    np.testing.assert_array_equal(store.read_video(video_id("m")).joints, before)
+    assert run_query(store, "SELECT label FROM videos").column("label").to_pylist() == ["lunge"]
+    with pytest.raises(ValueError, match="cannot change without re-extraction"):
+        store.update_metadata({(video_id("m"), "blazepose33"): {"frame_count": 3}})
+    assert store.update_metadata({(video_id("n"), "blazepose33"): {"label": "x"}}) == 0

@@ -58,7 +58,7 @@ def read_manifest(manifest: Path) -> list[VideoJob]:
         if not (row.get("path") or "").strip():
             raise ValueError(f"{manifest}, line {line_number}: empty path")
         path = Path(row["path"].strip())
-        path = path if path.is_absolute() else manifest.parent / path
+        path = (path if path.is_absolute() else manifest.parent / path).absolute()
         jobs.append(VideoJob(str(path), *(row.get(column) or None for column in MANIFEST_COLUMNS[1:])))
     return jobs
 
@@ -70,15 +70,16 @@ def discover_videos(source: str | Path) -> list[VideoJob]:
     path = Path(text)
     if path.is_file() and path.suffix.lower() == ".csv":
         return read_manifest(path)
-    if path.is_dir():
+    if path.is_dir():  # absolute paths: a stored source_path must not depend on where extract ran
+        path = path.absolute()
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and not p.is_dir())
         return [VideoJob(str(p), label=p.parent.name if p.parent != path else None) for p in files]
-    if path.is_file():
-        return [VideoJob(text)]
+    if path.exists() or path.is_symlink():
+        return [VideoJob(str(path.absolute()))]
     matches = sorted(glob.glob(text, recursive=True))
     if not matches:
         raise FileNotFoundError(f"{text}: no such file or folder, and no file matches it as a pattern")
-    return [VideoJob(match) for match in matches if not Path(match).is_dir()]
+    return [VideoJob(str(Path(match).absolute())) for match in matches if not Path(match).is_dir()]
 
 
 def content_hash(path: str | Path) -> str:
@@ -99,6 +100,14 @@ def video_id_for(path: str | Path) -> str:
         return content_hash(path)
     except (OSError, VideoError):
         return hashlib.sha256(f"unreadable:{Path(path).absolute()}".encode()).hexdigest()
+
+
+def metadata_changes(job: VideoJob, row: dict) -> dict[str, object]:
+    """What a re-run's job says differently from the stored row: its path, and label, split and
+    group where the job gives them (a run without labels never erases stored ones)."""
+    wanted = {"source_path": job.path, "label": job.label, "split": job.split, "group": job.group}
+    return {column: value for column, value in wanted.items()
+            if value is not None and row.get(column) != value}
 
 
 def already_extracted(store: SkeletonStore, video_id: str, layout: str, extractor: str,
@@ -154,4 +163,4 @@ def settings_json(extractor_settings: dict, cleaning_settings: object) -> str:
 
 
 __all__ = ["VideoJob", "already_extracted", "content_hash", "discover_videos", "extraction_record",
-           "failure_info", "read_manifest", "settings_json", "video_id_for"]
+           "failure_info", "metadata_changes", "read_manifest", "settings_json", "video_id_for"]

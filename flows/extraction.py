@@ -24,7 +24,7 @@ from prefect.futures import as_completed
 from posegraph.data import DamagedFileError, SkeletonStore, Skeletons, VideoInfo
 from posegraph.data.group_commit import GroupCommitWriter
 from posegraph.data.ingest import (VideoJob, already_extracted, discover_videos, extraction_record,
-                                   failure_info, settings_json, video_id_for)
+                                   failure_info, metadata_changes, settings_json, video_id_for)
 from posegraph.skeleton.cleaning import CleaningSettings, clean, status_of
 from posegraph.skeleton.extraction import build_extractor
 from posegraph.skeleton.video import VideoError, probe
@@ -143,7 +143,9 @@ def extract_record(job: VideoJob, store_path: str, options: ExtractionOptions, f
     except DamagedFileError as error:  # the store, not the video: say which file, go on with the others
         return not_stored(_outcome(job, video_id, "failed", None, 0, started), str(error)), None, None
     if previous is not None and not (retry_failed and previous["status"] == "failed"):
-        return _outcome(job, video_id, "skipped", None, 0, started), None, None
+        outcome = _outcome(job, video_id, "skipped", None, 0, started)
+        changes = metadata_changes(job, previous)  # moved or relabelled: update the row, no re-extraction
+        return ({**outcome, "metadata": changes} if changes else outcome), None, None
     try:
         result = extractor.extract(job.path)
     except VideoError as error:
@@ -164,6 +166,8 @@ def extract_one(job: VideoJob, store_path: str, options: ExtractionOptions, forc
                 retry_failed: bool = False) -> dict:
     """Extract one video into the store (or skip it); returns its outcome record (see :func:`extract_record`)."""
     outcome, info, skeletons = extract_record(job, store_path, options, force, retry_failed)
+    if outcome.get("metadata"):
+        SkeletonStore(store_path).update_metadata({(outcome["video_id"], _extractor(options).layout): outcome["metadata"]})
     if info is not None:
         try:
             SkeletonStore(store_path).write_video(info, skeletons)
@@ -196,17 +200,48 @@ def extract_video(job: VideoJob, store_path: str, options: ExtractionOptions, fo
     return extract_record(job, store_path, options, force, retry_failed)
 
 
+def copies_and_moves(jobs: list[VideoJob], outcomes: list[dict], layout: str) -> tuple[list[dict], dict]:
+    """Outcomes with every copy after the first of identical bytes marked ``duplicate``, and the
+    ``videos`` metadata to change: a moved or relabelled file's new path and label, and for copies
+    the first path (sorted) as the row's, the others in ``also_at``, every label in ``labels_seen``."""
+    changes: dict[tuple[str, str], dict] = {}
+    by_video: dict[str, list[int]] = {}
+    for position, outcome in enumerate(outcomes):
+        by_video.setdefault(outcome["video_id"], []).append(position)
+        if outcome.get("metadata"):
+            changes[outcome["video_id"], layout] = dict(outcome["metadata"])
+    marked = list(outcomes)
+    for video_id, positions in by_video.items():
+        if len(positions) < 2:
+            continue
+        positions = sorted(positions, key=lambda position: jobs[position].path)
+        first = jobs[positions[0]]
+        if outcomes[positions[0]]["status"] not in ("ok", "rejected", "skipped"):
+            continue
+        for position in positions[1:]:
+            marked[position] = {**outcomes[position], "status": "duplicate", "frames": 0,
+                                "reason": f"{jobs[position].path}: same bytes as {first.path}"
+                                          + (f" (labelled {first.label})" if first.label else "")}
+        labels = sorted({jobs[position].label for position in positions if jobs[position].label})
+        changes[video_id, layout] = {"source_path": first.path, "label": first.label, "split": first.split,
+                                     "group": first.group, "also_at": [jobs[p].path for p in positions[1:]],
+                                     "labels_seen": labels}
+    return marked, changes
+
+
 def summarize(outcomes: list[dict], seconds: float) -> dict:
     """Counts per status, frames written and frames per second achieved."""
-    counts = {status: sum(o["status"] == status for o in outcomes) for status in ("ok", "rejected", "failed", "skipped")}
+    counts = {status: sum(o["status"] == status for o in outcomes)
+              for status in ("ok", "rejected", "failed", "skipped", "duplicate")}
     frames = sum(o["frames"] for o in outcomes)
     return {**counts, "videos": len(outcomes), "frames": frames, "seconds": round(seconds, 2),
             "frames_per_second": round(frames / seconds, 2) if seconds > 0 else 0.0}
 
 
 def summary_text(summary: dict) -> str:
+    duplicates = f", {summary['duplicate']} duplicate (same bytes as another file)" if summary.get("duplicate") else ""
     return (f"videos: {summary['ok']} ok, {summary['rejected']} rejected, {summary['failed']} failed, "
-            f"{summary['skipped']} skipped | frames written: {summary['frames']} | "
+            f"{summary['skipped']} skipped{duplicates} | frames written: {summary['frames']} | "
             f"{summary['frames_per_second']} frames/s over {summary['seconds']} s")
 
 
@@ -222,6 +257,7 @@ def extract_corpus(source: str, store: str, options: ExtractionOptions = Extract
     jobs = longest_first(jobs, lambda job: work_estimate(job.path, options.target_fps))
     futures = {extract_video.submit(job, store, options, force, retry_failed): job for job in jobs}
     outcomes: list[dict] = []
+    finished_jobs: list[VideoJob] = []
     bar = _progress_bar(len(jobs)) if progress else None
     with GroupCommitWriter(SkeletonStore(store)) as writer:  # videos finishing together share a commit
         for future in as_completed(list(futures)):
@@ -233,6 +269,7 @@ def extract_corpus(source: str, store: str, options: ExtractionOptions = Extract
             if info is not None:
                 writer.add(info, skeletons)
             outcomes.append(outcome)
+            finished_jobs.append(job)
             if bar is not None:
                 bar.update()
                 bar.set_postfix_str(f"{outcome['status']}: {Path(job.path).name}")
@@ -240,6 +277,9 @@ def extract_corpus(source: str, store: str, options: ExtractionOptions = Extract
         bar.close()
     outcomes = [not_stored(o, writer.failures[o["video_id"]]) if o["video_id"] in writer.failures else o
                 for o in outcomes]
+    outcomes, changes = copies_and_moves(finished_jobs, outcomes, _extractor(options).layout)
+    if changes:
+        SkeletonStore(store).update_metadata(changes)
     summary = summarize(outcomes, time.perf_counter() - started)
     create_table_artifact(
         key="extraction-summary",

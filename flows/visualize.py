@@ -29,6 +29,16 @@ def resolve_video_id(store: SkeletonStore, prefix: str) -> str:
     return ids[0]
 
 
+def missing_source(store: SkeletonStore, video_id: str) -> str | None:
+    """A line saying the stored video's source file is gone (so a render draws on a blank canvas), or None."""
+    rows = store.video_rows(resolve_video_id(store, video_id))
+    path = rows[0]["source_path"] if rows else None
+    if path and Path(path).is_file():
+        return None
+    return (f"the source video {path or '(no path recorded)'} is not there: the skeleton is drawn on a blank "
+            f"canvas (re-extract the video where it now lives to record its new path)")
+
+
 def render_stored_video(store: SkeletonStore, video_id: str, out: str | Path, layout: str | None = None,
                         person: int = 0) -> Path:
     """Draw the stored skeleton over the source video (blank canvas if it is gone) into ``out``."""

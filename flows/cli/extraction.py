@@ -46,10 +46,14 @@ def command_serve(arguments: argparse.Namespace) -> int:
 
 
 def command_render(arguments: argparse.Namespace) -> int:
-    from posegraph.flows.visualize import render_stored_video
+    from posegraph.flows.visualize import missing_source, render_stored_video
 
-    out = render_stored_video(_store(arguments.store), arguments.video_id, arguments.out,
-                              layout=arguments.layout, person=arguments.person)
+    store = _store(arguments.store)
+    missing = missing_source(store, arguments.video_id)
+    if missing:
+        print(f"note: {missing}", file=sys.stderr)
+    out = render_stored_video(store, arguments.video_id, arguments.out, layout=arguments.layout,
+                              person=arguments.person)
     print(f"rendered {out}")
     return 0
 

@@ -254,3 +254,53 @@ def test_manifest_problems_name_the_file_and_line(tmp_path):
     manifest.write_text("path,label\nc.mp4,x,y\n")
     with pytest.raises(ValueError, match=r"m\.csv, line 2: 3 fields, but the header has 2"):
         discover_videos(manifest)
+
+
+def test_a_moved_or_relabelled_file_updates_its_row_without_re_extraction(tmp_path, short_clips, monkeypatch):
+    corpus = tmp_path / "corpus"
+    (corpus / "squat").mkdir(parents=True)
+    shutil.copy(short_clips["kinetics_tai_chi"], corpus / "squat" / "a.mp4")
+    store = str(tmp_path / "store")
+    monkeypatch.chdir(tmp_path)  # a relative source: stored paths must still be absolute
+    assert extract_one(discover_videos("corpus")[0], store, ExtractionOptions())["status"] == "ok"
+    row = SkeletonStore(store).videos().to_pylist()[0]
+    assert row["source_path"] == str(corpus / "squat" / "a.mp4") and row["label"] == "squat"
+    frames_before = SkeletonStore(store).read_video(row["video_id"]).joints
+    (corpus / "lunge").mkdir()
+    (corpus / "squat" / "a.mp4").rename(corpus / "lunge" / "a.mp4")
+    outcome = extract_one(discover_videos(corpus)[0], store, ExtractionOptions())
+    assert outcome["status"] == "skipped" and outcome["metadata"] == {
+        "source_path": str(corpus / "lunge" / "a.mp4"), "label": "lunge"}
+    moved = SkeletonStore(store).videos().to_pylist()
+    assert len(moved) == 1 and (moved[0]["source_path"], moved[0]["label"]) == (str(corpus / "lunge" / "a.mp4"), "lunge")
+    assert moved[0]["extracted_at"] == row["extracted_at"]  # not extracted again
+    assert (SkeletonStore(store).read_video(row["video_id"]).joints == frames_before)[~(frames_before != frames_before)].all()
+
+
+@pytest.mark.integration
+def test_the_same_bytes_under_two_labels_is_said_and_recorded(tmp_path, short_clips):
+    from posegraph.flows.extraction import run_extraction
+
+    corpus = tmp_path / "corpus"
+    for label in ("squat", "lunge"):
+        (corpus / label).mkdir(parents=True)
+        shutil.copy(short_clips["kinetics_tai_chi"], corpus / label / "same.mp4")
+    summary = run_extraction(str(corpus), str(tmp_path / "store"), workers=1)
+    assert (summary["ok"], summary["duplicate"]) == (1, 1)
+    duplicate = [o for o in summary["outcomes"] if o["status"] == "duplicate"][0]
+    assert duplicate["reason"] == f"{corpus / 'squat' / 'same.mp4'}: same bytes as {corpus / 'lunge' / 'same.mp4'} (labelled lunge)"
+    row = SkeletonStore(tmp_path / "store").videos().to_pylist()
+    assert len(row) == 1
+    assert (row[0]["source_path"], row[0]["label"], row[0]["also_at"], row[0]["labels_seen"]) == (
+        str(corpus / "lunge" / "same.mp4"), "lunge", [str(corpus / "squat" / "same.mp4")], ["lunge", "squat"])
+
+
+def test_render_says_when_the_source_video_is_gone(tmp_path, short_clips, capsys):
+    clip = tmp_path / "clip.mp4"
+    shutil.copy(short_clips["kinetics_tai_chi"], clip)
+    store = tmp_path / "store"
+    extract_one(VideoJob(str(clip)), str(store), ExtractionOptions())
+    clip.unlink()
+    video = SkeletonStore(store).videos().column("video_id")[0].as_py()
+    assert main(["render", video[:12], "--store", str(store), "--out", str(tmp_path / "sheet.png")]) == 0
+    assert f"the source video {clip} is not there" in capsys.readouterr().err

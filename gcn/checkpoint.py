@@ -1,16 +1,23 @@
 """Checkpoints as plain data: weights plus the layout, class names, config, normalisation (method
 and frame rate), what the model family needs beyond weights (``extra``: the BiLSTM's feature
-scaler) and a checksum of the weights. Loaded with ``torch.load(weights_only=True)``."""
+scaler) and a checksum over the weights and all of that metadata (a checkpoint whose class names
+were reordered would otherwise load and answer wrong labels). Loaded with
+``torch.load(weights_only=True)``."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
 import torch
 
-FORMAT = "posegraph-gcn-checkpoint/1"
+FORMAT = "posegraph-gcn-checkpoint/2"  # /2: the checksum covers the metadata too
+WEIGHTS_ONLY_FORMAT = "posegraph-gcn-checkpoint/1"  # still read: its checksum covers the weights only
+METADATA_KEYS = ("model", "layout", "class_names", "config", "normalization", "num_persons", "in_channels",
+                 "extra", "rejection")
+REQUIRED_KEYS = ("format", "state_dict", "checksum", *METADATA_KEYS)
 
 
 class CheckpointError(ValueError):
@@ -25,6 +32,14 @@ def weights_checksum(state_dict: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
+def content_checksum(content: dict) -> str:
+    """sha256 of the weights and of every metadata key (canonical JSON)."""
+    digest = hashlib.sha256(weights_checksum(content["state_dict"]).encode())
+    metadata = {key: content.get(key) for key in METADATA_KEYS}
+    digest.update(json.dumps(metadata, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
 def save_checkpoint(path: Path, model_state: dict[str, torch.Tensor], *, model: str, layout: str,
                     class_names: list[str], config: dict, normalization: dict, num_persons: int,
                     in_channels: int, training_state: dict | None = None, extra: dict | None = None,
@@ -34,10 +49,11 @@ def save_checkpoint(path: Path, model_state: dict[str, torch.Tensor], *, model: 
         "format": FORMAT, "model": model, "layout": layout, "class_names": list(class_names),
         "config": config, "normalization": normalization, "num_persons": num_persons,
         "in_channels": in_channels, "state_dict": {k: v.detach().cpu() for k, v in model_state.items()},
-        "checksum": weights_checksum(model_state), "training_state": training_state or {},
+        "training_state": training_state or {},
         "extra": extra or {},  # what a model family needs beyond weights (the BiLSTM's feature scaler)
         "rejection": rejection or {},  # calibrated "none of these" (posegraph.gcn.rejection), once fitted
     }
+    content["checksum"] = content_checksum(content)
     temporary = path.with_name(f".{path.name}.partial")
     torch.save(content, temporary)
     os.replace(temporary, path)
@@ -52,10 +68,20 @@ def load_checkpoint(path: str | Path, expected_layout: str | None = None) -> dic
         content = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - many unpickling error types
         raise CheckpointError(f"{path} is not a posegraph checkpoint that loads safely: {error}") from None
-    if not isinstance(content, dict) or content.get("format") != FORMAT:
+    if not isinstance(content, dict) or content.get("format") not in (FORMAT, WEIGHTS_ONLY_FORMAT):
         raise CheckpointError(f"{path} is not a posegraph checkpoint (format {FORMAT} expected)")
-    if weights_checksum(content["state_dict"]) != content["checksum"]:
-        raise CheckpointError(f"{path}: the weights do not match their checksum; the file is damaged")
+    missing = [key for key in REQUIRED_KEYS if key not in content and not
+               (content["format"] == WEIGHTS_ONLY_FORMAT and key in ("extra", "rejection"))]
+    if missing:
+        raise CheckpointError(f"{path} lacks {', '.join(missing)}: it is damaged or was not written by posegraph; "
+                              f"train again or use another checkpoint")
+    if not isinstance(content["state_dict"], dict):
+        raise CheckpointError(f"{path}: state_dict is not a mapping of weights; the file is damaged")
+    expected = weights_checksum(content["state_dict"]) if content["format"] == WEIGHTS_ONLY_FORMAT \
+        else content_checksum(content)
+    if expected != content["checksum"]:
+        raise CheckpointError(f"{path}: the weights or their metadata (classes, layout, config) do not match the "
+                              f"checksum; the file is damaged or was edited")
     if expected_layout is not None and content["layout"] != expected_layout:
         raise CheckpointError(
             f"checkpoint {path} was trained on layout {content['layout']!r} but the model uses layout "

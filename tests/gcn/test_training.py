@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from posegraph.gcn import build_model
-from posegraph.gcn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, weights_checksum
+from posegraph.gcn.checkpoint import (CheckpointError, content_checksum, load_checkpoint, save_checkpoint,
+                                     weights_checksum)
 from posegraph.gcn.config import load_config
 from posegraph.gcn.finetune import apply_finetune, freeze_frozen_batchnorm
 from posegraph.gcn.inference import evaluate_run
@@ -125,7 +126,7 @@ def test_checkpoint_of_another_layout_is_refused_naming_both(tmp_path):
     with pytest.raises(CheckpointError, match="trained on layout 'openpose18' but the model uses layout 'blazepose33'"):
         load_checkpoint(path, expected_layout="blazepose33")
     content = load_checkpoint(path, expected_layout="openpose18")
-    assert content["class_names"] == list("abcd") and content["checksum"] == weights_checksum(model.state_dict())
+    assert content["class_names"] == list("abcd") and content["checksum"] == content_checksum(content)
 
 
 def test_damaged_and_unsafe_checkpoints_are_refused(tmp_path):
@@ -136,7 +137,19 @@ def test_damaged_and_unsafe_checkpoints_are_refused(tmp_path):
     content = torch.load(path, weights_only=True)
     content["state_dict"]["fcn.bias"] += 1
     torch.save(content, path)
-    with pytest.raises(CheckpointError, match="do not match their checksum"):
+    with pytest.raises(CheckpointError, match="do not match the checksum"):
+        load_checkpoint(path)
+
+    save_checkpoint(path, model.state_dict(), model="stgcn", layout="coco17", class_names=["a", "b"],
+                    config={}, normalization={}, num_persons=1, in_channels=3)
+    content = torch.load(path, weights_only=True)
+    content["class_names"] = ["b", "a"]  # reordered: would answer the wrong labels
+    torch.save(content, path)
+    with pytest.raises(CheckpointError, match="metadata .* do not match the checksum"):
+        load_checkpoint(path)
+    del content["layout"]
+    torch.save(content, path)
+    with pytest.raises(CheckpointError, match="lacks layout: it is damaged or was not written by posegraph"):
         load_checkpoint(path)
 
     class Payload:

@@ -63,6 +63,17 @@ def _lists_as_json(table: pa.Table) -> pa.Table:
     return table
 
 
+def check_output_path(out: Path, store) -> None:
+    """Refuse an output file inside the store (it could overwrite the store's own files)."""
+    location = getattr(store, "location", None)
+    if location is None or not location.is_local:
+        return
+    root = Path(store.root).resolve()
+    target = Path(out).resolve()
+    if target == root or root in target.parents:
+        raise ValueError(f"--out {out} is inside the store at {store.root}: write results outside it")
+
+
 def write_result(table: pa.Table, output_format: str, out: Path | None = None,
                  stream: TextIO | None = None) -> None:
     """Write a query result as ``output_format`` to ``out`` (or ``stream`` for text formats)."""

@@ -18,6 +18,9 @@ files fail with :class:`ReadOnlyQueryError`.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -150,6 +153,21 @@ def _create_phases_view(connection: duckdb.DuckDBPyConnection, store: SkeletonSt
                        "ON p.video_id = v.video_id")
 
 
+def _create_joint_macros(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
+    """``joint(values, layout, name)``: one joint's value from a per-joint list of ``frames``
+    (``joint(f.y, f.layout, 'left_knee')``); when the store holds one layout, also ``joint(values, name)``."""
+    positions = ", ".join(f"{sql_string(layout.name + ':' + name)}: {index + 1}"
+                          for layout in LAYOUTS.values() for index, name in enumerate(layout.joint_names))
+    by_layout = (f"(joint_values, joint_layout, joint_name) AS "
+                 f"joint_values[(MAP {{{positions}}})[joint_layout || ':' || joint_name]]")
+    layouts = store.layouts()
+    if len(layouts) == 1:
+        single = ", ".join(f"{sql_string(name)}: {index + 1}"
+                           for index, name in enumerate(LAYOUTS[layouts[0]].joint_names))
+        by_layout += f", (joint_values, joint_name) AS joint_values[(MAP {{{single}}})[joint_name]]"
+    connection.execute(f"CREATE MACRO joint{by_layout}")
+
+
 def _release_feature_names() -> Sequence[str]:
     """This release's feature columns, for the ``features`` view of a store without features.
 
@@ -178,23 +196,40 @@ def _create_features_view(connection: duckdb.DuckDBPyConnection, store: Skeleton
     )
 
 
-def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
+DEFAULT_TIMEOUT_S = 120.0  # a query running longer is interrupted (--timeout)
+DEFAULT_MEMORY_LIMIT = "4GB"  # DuckDB's memory limit per query (--memory-limit)
+
+
+def connect(store: SkeletonStore, memory_limit: str = DEFAULT_MEMORY_LIMIT,
+            temp_directory: str | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the store's views, locked to reading the store.
 
-    Each view reads exactly the data files of its table's current Delta version.
+    Each view reads exactly the data files of its table's current Delta version. DuckDB spills to
+    ``temp_directory`` (give a private, empty one: DuckDB lets queries read its temporary folder,
+    by default ``./.tmp`` wherever the command runs).
     """
     root = _store_prefix(store)
     connection = duckdb.connect(":memory:")
     connection.execute("SET threads TO 2")
+    try:
+        connection.execute(f"SET memory_limit = {sql_string(memory_limit)}")
+    except duckdb.Error as error:
+        connection.close()
+        raise StoreError(f"--memory-limit {memory_limit!r}: {str(error).splitlines()[0]} (e.g. 2GB, 500MB)") from None
+    connection.execute(f"SET temp_directory = {sql_string(temp_directory or tempfile.mkdtemp(prefix='posegraph-duckdb-'))}")
     _object_store_credentials(connection, store)
     video_files = _files(store, "videos")
     if video_files:
-        connection.execute(f"CREATE VIEW videos AS {_read_files(video_files, partitions=('bucket',))}")
+        connection.execute(f"CREATE VIEW _videos_raw AS {_read_files(video_files, partitions=('bucket',))}")
     else:
         connection.register("_empty_videos", VIDEOS_SCHEMA.empty_table())
-        connection.execute("CREATE VIEW videos AS SELECT * FROM _empty_videos")
+        connection.execute("CREATE VIEW _videos_raw AS SELECT * FROM _empty_videos")
+    # "group" is a reserved word in SQL: the same column as subject
+    connection.execute('CREATE VIEW videos AS SELECT *, "group" AS subject FROM _videos_raw')
     frame_files = _files(store, "frames")
-    casts = ", ".join(f"{column}::FLOAT[] AS {column}" for column in _LIST_COLUMNS)
+    # NaN (nobody seen) becomes NULL, so that avg() and friends skip it instead of returning NaN
+    casts = ", ".join(f"list_transform({column}::FLOAT[], lambda value: CASE WHEN isnan(value) THEN NULL ELSE value END) "
+                      f"AS {column}" for column in _LIST_COLUMNS)
     raw_frames = _read_files(frame_files, f"{casts}, interpolated::BOOLEAN[] AS interpolated") \
         if frame_files else _EMPTY_FRAMES
     connection.execute(f"CREATE VIEW _frames_raw AS {raw_frames}")
@@ -205,6 +240,7 @@ def connect(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
     connection.register("_joint_names_arrow", _joint_names_table())
     connection.execute("CREATE TABLE joint_names AS SELECT * FROM _joint_names_arrow")
     connection.unregister("_joint_names_arrow")
+    _create_joint_macros(connection, store)
     connection.execute(
         """CREATE VIEW joints AS
            SELECT f.video_id, f.layout, f.frame_index, f.timestamp_s, f.person,
@@ -238,12 +274,15 @@ def _check_read_only(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
                 f"only read-only SELECT queries run over the store; this query contains a statement of type "
                 f"{kind}. To save results use --format csv|json|parquet --out FILE."
             )
+    if len(statements) > 1:
+        raise ReadOnlyQueryError(f"one statement per query; this one has {len(statements)}")
 
 
-def _connected(store: SkeletonStore) -> duckdb.DuckDBPyConnection:
+def _connected(store: SkeletonStore, memory_limit: str = DEFAULT_MEMORY_LIMIT,
+               temp_directory: str | None = None) -> duckdb.DuckDBPyConnection:
     """:func:`connect`, with a damaged data file (DuckDB reads footers as views are made) said plainly."""
     try:
-        return connect(store)
+        return connect(store, memory_limit, temp_directory)
     except duckdb.Error as error:
         raise _store_error(error, store, "opening the store's views failed") from None
 
@@ -259,21 +298,42 @@ def _store_error(error: duckdb.Error, store: SkeletonStore, what: str) -> StoreE
     return StoreError(f"{what}: {error}")
 
 
-def run_query(store: SkeletonStore, sql: str) -> pa.Table:
-    """Run read-only ``sql`` over the store's views and return the result."""
-    connection = _connected(store)
+def run_query(store: SkeletonStore, sql: str, timeout_s: float | None = DEFAULT_TIMEOUT_S,
+              memory_limit: str = DEFAULT_MEMORY_LIMIT) -> pa.Table:
+    """Run one read-only SELECT over the store's views and return the result.
+
+    The query is interrupted after ``timeout_s`` seconds (None: no limit) and may use
+    ``memory_limit`` of memory (DuckDB's syntax: 4GB, 500MB); either ends it with a clear error.
+    """
+    temp_directory = tempfile.mkdtemp(prefix="posegraph-duckdb-")
     try:
-        _check_read_only(connection, sql)
+        connection = _connected(store, memory_limit, temp_directory)
+        timer = threading.Timer(timeout_s, connection.interrupt) if timeout_s else None
         try:
-            return connection.sql(sql).to_arrow_table()
-        except duckdb.PermissionException as error:
-            raise ReadOnlyQueryError(
-                f"the query may only read the store at {store.root}: {error}"
-            ) from None
-        except duckdb.Error as error:
-            raise _store_error(error, store, "the query failed") from None
+            _check_read_only(connection, sql)
+            if timer is not None:
+                timer.start()
+            try:
+                return connection.sql(sql).to_arrow_table()
+            except duckdb.PermissionException as error:
+                raise ReadOnlyQueryError(
+                    f"the query may only read the store at {store.root}: {error}"
+                ) from None
+            except duckdb.InterruptException:
+                raise StoreError(f"the query ran past its time limit of {timeout_s:g} s and was stopped; "
+                                 f"narrow it down, or raise the limit with --timeout SECONDS") from None
+            except duckdb.OutOfMemoryException as error:
+                raise StoreError(f"the query needed more than its memory limit of {memory_limit} and was stopped "
+                                 f"({str(error).splitlines()[0][:120]}); narrow it down, or raise the limit "
+                                 f"with --memory-limit") from None
+            except duckdb.Error as error:
+                raise _store_error(error, store, "the query failed") from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+            connection.close()
     finally:
-        connection.close()
+        shutil.rmtree(temp_directory, ignore_errors=True)
 
 
 def _damaged_file(message: str, store: SkeletonStore) -> str | None:
@@ -287,7 +347,8 @@ def _damaged_file(message: str, store: SkeletonStore) -> str | None:
 
 def describe_views(store: SkeletonStore) -> dict[str, list[tuple[str, str]]]:
     """Each view's columns as ``(name, type)``."""
-    connection = _connected(store)
+    temp_directory = tempfile.mkdtemp(prefix="posegraph-duckdb-")
+    connection = _connected(store, temp_directory=temp_directory)
     try:
         return {
             view: [(row[0], row[1]) for row in connection.execute(f"DESCRIBE {view}").fetchall()]
@@ -297,3 +358,45 @@ def describe_views(store: SkeletonStore) -> dict[str, list[tuple[str, str]]]:
         raise _store_error(error, store, "describing the views failed") from None
     finally:
         connection.close()
+        shutil.rmtree(temp_directory, ignore_errors=True)
+
+
+# What the columns people ask about mean, and their units (``posegraph schema`` prints them).
+_POSITION = "per joint, in the layout's joint order; list position 1 is joint_index 0; NULL where not seen"
+COLUMN_NOTES = {
+    "video_id": "sha256 of the source file's bytes",
+    "layout": "skeleton layout (joint set): blazepose33, coco17, openpose18, penn13",
+    "source_path": "absolute path of the source video when it was extracted",
+    "group": "subject or worker id (same as subject)",
+    "subject": "subject or worker id (same as group, which is a reserved word in SQL)",
+    "source_fps": "frames per second of the source video",
+    "sampled_fps": "frames per second that were extracted (frames skipped in between)",
+    "width": "source frame width, pixels", "height": "source frame height, pixels",
+    "duration_s": "seconds", "detection_rate": "share of sampled frames with a person (0-1)",
+    "mean_visibility": "mean joint visibility where a person was seen (0-1)",
+    "status": "ok | rejected (too little of a person) | failed (see reason)",
+    "also_at": "other paths with the same bytes, seen in one extraction run",
+    "labels_seen": "labels of every copy of these bytes",
+    "frame_index": "the frame's number in the source video (0-based)",
+    "timestamp_s": "seconds from the start of the video",
+    "person": "0 = the most visible person",
+    "x": f"horizontal position as a fraction of the frame width (0 left, 1 right), {_POSITION}",
+    "y": f"vertical position as a fraction of the frame height (0 top, 1 bottom: y points down), {_POSITION}",
+    "z": f"depth relative to the hips, about the scale of x (smaller = nearer the camera), {_POSITION}",
+    "visibility": f"the estimator's confidence that the joint is visible (0-1), {_POSITION}",
+    "interpolated": "per joint: filled in from neighbouring frames (a short gap), not seen",
+    "detected": "a person was found in this frame",
+    "joint_index": "0-based joint number in the layout (posegraph layouts --joints); list position joint_index + 1",
+    "joint_name": "the joint's name, e.g. left_knee (joint(list, 'left_knee') picks it from a frames list)",
+    "score": "0-100, how close the joint is to good form; NULL where not scored",
+    "time_s": "seconds from the start of the video",
+    "first_frame": "source frame_index where the labelled range starts (inclusive)",
+    "last_frame": "source frame_index where the labelled range ends (inclusive)",
+}
+
+
+def column_note(view: str, column: str) -> str:
+    """What ``view.column`` holds and its unit ('' when there is nothing to add to the name)."""
+    if view == "joints" and column in ("x", "y", "z", "visibility"):
+        return COLUMN_NOTES[column].split(", per joint")[0]
+    return COLUMN_NOTES.get(column, "")

@@ -10,23 +10,30 @@ from .common import open_store as _store
 
 
 def command_query(arguments: argparse.Namespace) -> int:
-    from posegraph.data.export import write_result
+    from posegraph.data.export import check_output_path, write_result
     from posegraph.data.query import run_query
 
-    result = run_query(_store(arguments.store), arguments.sql)
-    write_result(result, arguments.format, Path(arguments.out) if arguments.out else None)
+    store = _store(arguments.store)
+    out = Path(arguments.out) if arguments.out else None
+    if out is not None:
+        check_output_path(out, store)
+    result = run_query(store, arguments.sql, timeout_s=arguments.timeout or None, memory_limit=arguments.memory_limit)
+    write_result(result, arguments.format, out)
     if arguments.out:
         print(f"{result.num_rows} rows written to {arguments.out}", file=sys.stderr)
     return 0
 
 
 def command_schema(arguments: argparse.Namespace) -> int:
-    from posegraph.data.query import describe_views
+    from posegraph.data.query import column_note, describe_views
 
     for view, columns in describe_views(_store(arguments.store)).items():
         print(view)
         for name, kind in columns:
-            print(f"  {name:<20} {kind}")
+            note = column_note(view, name)
+            print(f"  {name:<20} {kind:<12} {note}".rstrip())
+    print("\njoint(list, 'left_knee') picks one joint from a frames list (joint(list, layout, name) in a store "
+          "of several layouts); SQL lists are 1-based: x[1] is joint_index 0")
     return 0
 
 
@@ -72,7 +79,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     query.add_argument("sql", help="a SELECT over the views videos, frames, joints, features")
     query.add_argument("--store", required=True, help="skeleton store folder")
     query.add_argument("--format", default="table", choices=("table", "csv", "json", "parquet"))
-    query.add_argument("--out", help="write the result to this file instead of the terminal")
+    query.add_argument("--out", help="write the result to this file instead of the terminal (not inside the store)")
+    query.add_argument("--timeout", type=float, default=120.0,
+                       help="stop the query after this many seconds (default 120; 0 = no limit)")
+    query.add_argument("--memory-limit", default="4GB", help="DuckDB's memory limit for the query (default 4GB)")
     query.set_defaults(run=command_query)
 
     schema = commands.add_parser("schema", help="list the SQL views of a store and their columns")

@@ -84,3 +84,54 @@ def test_result_formats(filled, tmp_path, capsys):
     assert "… 33 values]" in text and text.endswith("(2 rows)")
     with pytest.raises(ValueError, match="needs --out"):
         write_result(result, "parquet")
+
+
+def test_every_query_is_bounded_in_time_and_memory(filled):
+    from posegraph.data import StoreError
+
+    with pytest.raises(StoreError, match="ran past its time limit of 0.5 s"):
+        run_query(filled, "SELECT count(*) FROM range(1000000000000) a, range(1000) b", timeout_s=0.5)
+    with pytest.raises(StoreError, match="more than its memory limit of 50MB"):
+        run_query(filled, "SELECT list(range) FROM range(100000000)", memory_limit="50MB")
+    with pytest.raises(StoreError, match="--memory-limit 'lots'"):
+        run_query(filled, "SELECT 1", memory_limit="lots")
+
+
+def test_one_statement_and_no_duckdb_temporary_folder(filled, tmp_path, monkeypatch):
+    with pytest.raises(ReadOnlyQueryError, match="one statement per query; this one has 2"):
+        run_query(filled, "SELECT 1; SELECT 2")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".tmp").mkdir()
+    (tmp_path / ".tmp" / "secret.csv").write_text("a\n1\n")
+    with pytest.raises(ReadOnlyQueryError, match="may only read the store"):
+        run_query(filled, "SELECT * FROM read_csv('.tmp/secret.csv')")
+
+
+def test_undetected_values_are_null_so_aggregates_work(filled):
+    rows = run_query(filled, "SELECT joint_name, avg(visibility) AS v FROM joints WHERE layout = 'blazepose33' "
+                             "GROUP BY 1").to_pylist()
+    assert len(rows) == 33 and all(row["v"] is not None and row["v"] == row["v"] for row in rows)
+    nulls = run_query(filled, "SELECT count(*) AS n FROM joints WHERE visibility IS NULL").column("n")[0].as_py()
+    assert nulls > 0  # the frames nobody was seen in
+
+
+def test_joints_by_name_subject_and_column_notes(store):
+    from posegraph.data.query import column_note
+
+    store.write_video(*make_video(video_id("ef"), frames=8))
+    by_name = run_query(store, "SELECT joint(y, 'left_knee') AS knee, y[26] AS by_position, "
+                               "joint(y, layout, 'left_knee') AS knee3 FROM frames WHERE detected").to_pylist()
+    assert get_layout("blazepose33").joint_names[25] == "left_knee"
+    assert all(row["knee"] == row["by_position"] == row["knee3"] for row in by_name)
+    assert run_query(store, "SELECT subject FROM videos").column("subject").to_pylist() == ["s01"]
+    assert "y points down" in column_note("frames", "y") and "source video" in column_note("frames", "frame_index")
+
+
+def test_out_may_not_point_inside_the_store(filled, tmp_path, capsys):
+    from posegraph.flows.cli import main
+
+    target = filled.files("videos")[0].path
+    assert main(["query", "SELECT 1 AS a", "--store", str(filled.root), "--format", "csv", "--out", str(target)]) == 2
+    assert "is inside the store" in capsys.readouterr().err
+    assert main(["query", "SELECT 1 AS a", "--store", str(filled.root), "--format", "csv",
+                 "--out", str(tmp_path / "a.csv")]) == 0

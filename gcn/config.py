@@ -154,9 +154,35 @@ def _coerce(name: str, text: str) -> object:
     if hint is str or (optional and str in typing.get_args(hint)):
         return text
     value = yaml.safe_load(text)
+    if float in (hint, *typing.get_args(hint)) and isinstance(value, str):
+        try:
+            value = float(value)  # YAML reads 1e-3 (no dot) as text
+        except ValueError:
+            pass
     if float in (hint, *typing.get_args(hint)) and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     return value
+
+
+_TYPE_WORDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text", list: "a list"}
+
+
+def _check_type(key: str, value: object, given: object, path: str | Path | None) -> None:
+    """One clear line when a value does not have its key's type (``epochs=abc``)."""
+    hint = typing.get_type_hints(TrainConfig)[key]
+    allowed = tuple(typing.get_origin(option) or option for option in (typing.get_args(hint) or (hint,)))
+    if value is None and type(None) in allowed:
+        return
+    if isinstance(value, bool) and bool not in allowed:
+        ok = False
+    elif isinstance(value, int) and not isinstance(value, bool) and float in allowed:
+        ok = True
+    else:
+        ok = isinstance(value, tuple(kind for kind in allowed if kind is not type(None)))
+    if not ok:
+        wanted = " or ".join(_TYPE_WORDS.get(kind, kind.__name__) for kind in allowed if kind is not type(None))
+        where = f" in {path}" if path is not None else ""
+        raise ValueError(f"{key}={given!r}{where}: expected {wanted}")
 
 
 def resolve(config: TrainConfig) -> TrainConfig:
@@ -197,6 +223,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         raise ValueError(f"config key(s) {', '.join(foreign)} do not apply to model {model}{where}: {owners}. "
                          f"Remove them, or use a config file written for {model}.")
     resolved = {key: _coerce(key, value) if isinstance(value, str) else value for key, value in content.items()}
+    for key, value in resolved.items():
+        _check_type(key, value, content[key], path)
     if resolved.get("task", "classify") not in TASKS:
         raise ValueError(f"task={resolved['task']!r}: choose from {', '.join(TASKS)}")
     if resolved.get("task") == "phases" and MODEL_FAMILIES[model] != "graph":

@@ -14,6 +14,7 @@ from posegraph.data import SkeletonStore
 from .checkpoint import load_checkpoint
 from .config import config_from_dict
 from .evaluation import classification_metrics, write_report
+from .dataset import VideoItem
 from .families import family_of, head_inputs
 from .preprocess import PeopleSequence
 from .registry import build_model
@@ -35,20 +36,70 @@ def load_classifier(path: str | Path, device: str = "auto") -> tuple[torch.nn.Mo
     return model, content
 
 
+def evaluation_items(store: SkeletonStore, class_names: list[str], split: str, layout: str | None = None,
+                     by_label: bool = True) -> tuple[list[VideoItem], str]:
+    """The ok videos of ``split`` (all of them when the store records no splits), their labels
+    matched to ``class_names`` by name, and a line saying what was used and what was left out.
+
+    Works on any store: a test-only store, or one with a subset of the checkpoint's classes;
+    videos whose label the checkpoint does not know are left out and named in the line.
+    """
+    rows = [row for row in store.videos().to_pylist() if row["status"] == "ok"
+            and (layout is None or row["layout"] == layout)]
+    if not rows:
+        raise ValueError(f"no videos with status ok in the store at {store.root}")
+    recorded = any(row["split"] for row in rows)
+    chosen = [row for row in rows if row["split"] == split] if recorded else rows
+    if not chosen:
+        splits = sorted({row["split"] for row in rows if row["split"]})
+        raise ValueError(f"no ok videos in split {split!r} in the store at {store.root} (its splits: "
+                         f"{', '.join(splits)}); choose one with --split")
+    index = {name: position for position, name in enumerate(class_names)}
+    unknown = sorted({row["label"] or "(no label)" for row in chosen if by_label and row["label"] not in index})
+    items = [VideoItem(row["video_id"], row["layout"], index[row["label"]] if by_label else 0, row["width"],
+                       row["height"]) for row in chosen if not by_label or row["label"] in index]
+    if not items:
+        raise ValueError(f"none of the {len(chosen)} videos has a label the checkpoint knows "
+                         f"(theirs: {', '.join(unknown)}; the checkpoint's: {', '.join(class_names)})")
+    where = f"split {split}" if recorded else "every ok video (the store records no splits)"
+    note = f"evaluated on {len(items)} videos of {where}"
+    if unknown:
+        left_out = len(chosen) - len(items)
+        note += f"; left out {left_out} whose labels the checkpoint does not know: {', '.join(unknown)}"
+    return items, note
+
+
+def _training_split(store: SkeletonStore, config, family, content: dict, split: str) -> tuple[list | None, str]:
+    """The split as training made it, when this is a store the checkpoint was trained on (same
+    classes): a store without recorded splits is split the same way again, never evaluated whole."""
+    try:
+        corpus = select_corpus(store, config)
+    except ValueError:
+        return None, ""
+    if family.class_names(corpus, config) != content["class_names"]:
+        return None, ""
+    items = corpus.splits[split] or corpus.splits["val"]
+    used = split if corpus.splits[split] else "val"
+    return items, f"evaluated on {len(items)} videos of the {used} split, as training made it"
+
+
 def evaluate_run(run_dir: str | Path, store_path: str | Path, split: str = "test", checkpoint: str = "best.pt") -> tuple[dict, dict]:
-    """Metrics of ``run_dir/checkpoint`` on ``split``, written as JSON and PNG into the run directory."""
+    """Metrics of ``run_dir/checkpoint`` on ``split`` of any store, written as JSON and PNG into the run directory.
+
+    Classes are matched by name (:func:`evaluation_items`); ``metrics["evaluated_on"]`` says what was used.
+    """
     run_dir = Path(run_dir)
     model, content = load_classifier(run_dir / checkpoint)
     config = config_from_dict(content["config"])
     store = SkeletonStore(store_path, create=False)
-    corpus = select_corpus(store, config)
     family = family_of(config)
-    if family.class_names(corpus, config) != content["class_names"]:
-        raise ValueError(f"the store's classes {corpus.class_names} differ from the checkpoint's {content['class_names']}")
-    items = corpus.splits[split] or corpus.splits["val"]
+    items, note = _training_split(store, config, family, content, split)
+    if items is None:  # another store, or other classes: videos of the split, classes matched by name
+        items, note = evaluation_items(store, content["class_names"], split, by_label=family.name != "phase")
     dataset = family.eval_set(store, items, content["layout"], config, content.get("extra", {}))
     logits, labels = family.video_logits(model, dataset, config, next(model.parameters()).device)
     metrics = classification_metrics(logits, labels, content["class_names"])
+    metrics["evaluated_on"] = note
     history_file = run_dir / "history.json"
     history = json.loads(history_file.read_text()) if history_file.exists() else []
     return metrics, write_report(metrics, history, run_dir, split)

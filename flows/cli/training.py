@@ -11,6 +11,8 @@ from .common import open_store as _store
 def _print_metrics(metrics: dict, paths: dict) -> None:
     from posegraph.gcn.evaluation import format_headline
 
+    if metrics.get("evaluated_on"):
+        print(metrics["evaluated_on"])
     print(format_headline(metrics))
     print("per-class F1: " + ", ".join(f"{name} {score:.2f}" for name, score in metrics["per_class_f1"].items()))
     bands = metrics.get("confidence_bands", {})

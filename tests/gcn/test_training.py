@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from posegraph.data import SkeletonStore
 from posegraph.gcn import build_model
 from posegraph.gcn.checkpoint import (CheckpointError, content_checksum, load_checkpoint, save_checkpoint,
                                      weights_checksum)
@@ -251,3 +252,34 @@ def test_mixed_precision_uses_bfloat16_unless_the_gpu_lacks_it(monkeypatch):
     assert autocast_dtype(torch.device("cuda")) == torch.float16
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
     assert autocast_dtype(torch.device("cuda")) == torch.bfloat16
+
+
+def test_evaluate_works_on_any_store_matching_classes_by_name(tmp_path):
+    from posegraph.data.synthetic import generate_corpus, store_records
+
+    training = SkeletonStore(tmp_path / "training")
+    training.write_videos(store_records(generate_corpus(subjects=3, takes=1, seed=2, repetitions=2,
+                                                        exercises=("squat", "lunge", "push_up"))))
+    train(load_config(None, ["epochs=1", "clip_frames=16", "batch_size=8", "augment=false"]), training.root,
+          tmp_path / "run", progress=False, log=lambda _: None)
+    # a test-only store holding two of the three classes and one the checkpoint never saw
+    other = SkeletonStore(tmp_path / "other")
+    records = store_records(generate_corpus(subjects=2, takes=1, seed=9, repetitions=2,
+                                            exercises=("squat", "lunge", "jumping_jack")))
+    other.write_videos([(info.replace(split="test"), skeletons) for info, skeletons in records])
+    metrics, _ = evaluate_run(tmp_path / "run", other.root, split="test")
+    assert metrics["samples"] == 4
+    assert "left out 2 whose labels the checkpoint does not know: jumping_jack" in metrics["evaluated_on"]
+    assert metrics["class_names"] == ["lunge", "push_up", "squat"]
+    with pytest.raises(ValueError, match="no ok videos in split 'val'.*its splits: test"):
+        evaluate_run(tmp_path / "run", other.root, split="val")
+    same, _ = evaluate_run(tmp_path / "run", training.root, split="test")
+    assert "as training made it" in same["evaluated_on"]
+
+
+def test_a_mistyped_setting_is_one_clear_line():
+    with pytest.raises(ValueError, match=r"^epochs='abc': expected a whole number$"):
+        load_config(None, ["epochs=abc"])
+    with pytest.raises(ValueError, match="amp='maybe': expected true or false"):
+        load_config(None, ["amp=maybe"])
+    assert load_config(None, ["learning_rate=1e-3"]).learning_rate == 0.001

@@ -17,16 +17,37 @@ def command_demo(arguments: argparse.Namespace) -> int:
     return run_demo(Path(arguments.out), subjects=arguments.subjects, workers=arguments.workers)
 
 
+EXAMPLES = """examples:
+  posegraph extract videos/ --store corpus              skeletons of every video under videos/ (label = folder)
+  posegraph query "SELECT label, count(*) FROM videos GROUP BY 1" --store corpus
+  posegraph train --model stgcn --store corpus          train with the defaults, evaluate on the test split
+  posegraph classify clip.mp4 --checkpoint runs/RUN/best.pt
+  posegraph count squat.mp4 --out squat-count.png        count repetitions (no training needed)
+  posegraph store check corpus --repair                 find and take out damaged files
+
+'posegraph COMMAND --help' describes a command and its options."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("posegraph")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="posegraph",
+        prog="posegraph", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
         description="Exercise videos -> skeletons -> Parquet tables -> skeleton-graph models.")
+    parser.add_argument("--version", action="version", version=f"posegraph {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (analysis, store, upkeep, extraction, training, scoring):
         group.register(commands)
     demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")
-    demo.add_argument("--out", default="demo_output")
-    demo.add_argument("--subjects", type=int, default=6)
+    demo.add_argument("--out", default="demo_output", help="folder for everything the demo makes (default demo_output)")
+    demo.add_argument("--subjects", type=int, default=6, help="synthetic subjects in the skeleton corpus (default 6)")
     demo.add_argument("--workers", type=int, default=2, help="extraction processes")
     demo.set_defaults(run=command_demo)
     return parser
@@ -38,6 +59,20 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return arguments.run(arguments)
-    except (StoreError, FileNotFoundError, ValueError) as error:  # CheckpointError is a ValueError
+    except (StoreError, OSError, ValueError) as error:  # CheckpointError is a ValueError
+        if isinstance(error, BrokenPipeError):
+            return _closed_pipe()
         print(f"posegraph {arguments.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"posegraph {arguments.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _closed_pipe() -> int:
+    """The reader of our output went away (``posegraph layouts --joints | head``): stop quietly."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
+    return 0

@@ -78,7 +78,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     query = commands.add_parser("query", help="run read-only SQL (DuckDB) over a skeleton store")
     query.add_argument("sql", help="a SELECT over the views videos, frames, joints, features")
     query.add_argument("--store", required=True, help="skeleton store folder")
-    query.add_argument("--format", default="table", choices=("table", "csv", "json", "parquet"))
+    query.add_argument("--format", default="table", choices=("table", "csv", "json", "parquet"),
+                       help="table on the terminal (default), or csv, json, parquet (parquet needs --out)")
     query.add_argument("--out", help="write the result to this file instead of the terminal (not inside the store)")
     query.add_argument("--timeout", type=float, default=120.0,
                        help="stop the query after this many seconds (default 120; 0 = no limit)")
@@ -86,7 +87,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     query.set_defaults(run=command_query)
 
     schema = commands.add_parser("schema", help="list the SQL views of a store and their columns")
-    schema.add_argument("--store", required=True)
+    schema.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
     schema.set_defaults(run=command_schema)
 
     layouts = commands.add_parser("layouts", help="list skeleton layouts and conversions")

@@ -21,8 +21,18 @@ def _extraction_options(arguments: argparse.Namespace):
                              max_gap=arguments.max_gap, min_detection_rate=arguments.min_detection_rate)
 
 
+def _check_source_and_store(arguments: argparse.Namespace) -> None:
+    """Ordinary mistakes (a missing source, a bad manifest, a --store that is not a store) as one
+    line, before the flow starts (inside it they would come after Prefect's traceback)."""
+    from posegraph.data.ingest import discover_videos
+
+    discover_videos(arguments.source)
+    _store(arguments.store, create=True)
+
+
 def command_extract(arguments: argparse.Namespace) -> int:
     options = _extraction_options(arguments)
+    _check_source_and_store(arguments)
     from posegraph.flows.extraction import run_extraction
 
     summary = run_extraction(arguments.source, arguments.store, options, workers=arguments.workers,
@@ -37,6 +47,7 @@ def command_extract(arguments: argparse.Namespace) -> int:
 
 def command_serve(arguments: argparse.Namespace) -> int:
     options = _extraction_options(arguments)
+    _check_source_and_store(arguments)
     from posegraph.flows.scheduling import serve_extraction
 
     serve_extraction(arguments.source, arguments.store, options, cron=arguments.cron,
@@ -60,7 +71,8 @@ def command_render(arguments: argparse.Namespace) -> int:
 
 def _add_extraction_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", required=True, help="skeleton store folder (created if missing)")
-    parser.add_argument("--extractor", default="blazepose", choices=("blazepose", "hrnet"))
+    parser.add_argument("--extractor", default="blazepose", choices=("blazepose", "hrnet"),
+                        help="blazepose (MediaPipe, 33 joints; default) or hrnet (COCO-17, needs --weights)")
     parser.add_argument("--weights", help="HRNet checkpoint (.pth, official state_dict format)")
     parser.add_argument("--model-asset", help="a MediaPipe Tasks pose landmarker file (.task) to use instead "
                                               "of the bundled BlazePose full model")
@@ -95,8 +107,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     render = commands.add_parser("render", help="draw a stored skeleton over its video (.mp4, .gif, .png sheet)")
     render.add_argument("video_id", help="the video id, or a unique prefix of it")
-    render.add_argument("--store", required=True)
+    render.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
     render.add_argument("--out", required=True, help="FILE.mp4, FILE.gif or FILE.png (contact sheet)")
     render.add_argument("--layout", help="which layout, when the video is stored in several")
-    render.add_argument("--person", type=int, default=0)
+    render.add_argument("--person", type=int, default=0, help="which person (0 = the most visible; default 0)")
     render.set_defaults(run=command_render)

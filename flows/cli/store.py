@@ -78,7 +78,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     sources = importer.add_subparsers(dest="source_kind", required=True, metavar="KIND")
     kinetics = sources.add_parser("kinetics", help="Kinetics-Skeleton JSON files (openpose18)")
     kinetics.add_argument("source", help="folder of .json files (searched recursively) or one file")
-    kinetics.add_argument("--store", required=True)
+    kinetics.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
     kinetics.add_argument("--split", help="split to record, e.g. train or val")
     kinetics.add_argument("--fps", type=float, default=30.0, help="frame rate of the files (default 30)")
     kinetics.add_argument("--max-people", type=int, default=2, help="most confident people kept")
@@ -87,7 +87,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     penn = sources.add_parser("penn-action", help="Penn Action label files (.mat, 13 annotated joints: penn13)")
     penn.add_argument("source", help="folder of .mat files (searched recursively) or one file")
-    penn.add_argument("--store", required=True)
+    penn.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
     penn.add_argument("--val-fraction", type=float, default=0.1,
                       help="share of each action's clips in a seeded validation split (default 0.1)")
     penn.add_argument("--seed", type=int, default=0, help="seed of the validation split")
@@ -98,7 +98,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     landmarks = sources.add_parser(
         "landmarks", help="landmarks extracted elsewhere: .npy (T, V, C), MediaPipe-style JSON, CSV (a row per frame)")
     landmarks.add_argument("source", help="a landmark file, or a folder of them (searched recursively)")
-    landmarks.add_argument("--store", required=True)
+    landmarks.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
     landmarks.add_argument("--layout", default="blazepose33", help="the files' skeleton layout (default blazepose33)")
     landmarks.add_argument("--fps", type=float, default=30.0, help="frame rate of the files (default 30)")
     landmarks.add_argument("--label", help="the label of every file (default: its folder's name)")
@@ -115,8 +115,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     phases.set_defaults(run=command_import_phases)
 
     synth = commands.add_parser("synth", help="generate a labelled synthetic corpus (Prefect flow)")
-    synth.add_argument("--store", required=True)
-    synth.add_argument("--subjects", type=int, default=6)
+    synth.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
+    synth.add_argument("--subjects", type=int, default=6, help="synthetic subjects (default 6)")
     synth.add_argument("--takes", type=int, default=2, help="sequences per subject and exercise")
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same corpus")
     synth.set_defaults(run=command_synth)

@@ -135,7 +135,7 @@ def _frames_that_mattered(model, content: dict, sequence):
 def register(commands: argparse._SubParsersAction) -> None:
     trainer = commands.add_parser("train", help="train a classifier (stgcn, msg3d, bilstm) on a store, then evaluate it (Prefect flow)")
     trainer.add_argument("--model", choices=("stgcn", "msg3d", "bilstm"), help="overrides the config's model")
-    trainer.add_argument("--store", required=True)
+    trainer.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
     trainer.add_argument("--config", help="YAML config (see configs/)")
     trainer.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     trainer.add_argument("--run-dir", help="where checkpoints and reports go (default runs/MODEL-TIME)")
@@ -147,23 +147,23 @@ def register(commands: argparse._SubParsersAction) -> None:
     trainer.set_defaults(run=command_train)
 
     evaluator = commands.add_parser("evaluate", help="evaluate a run's best checkpoint on a split")
-    evaluator.add_argument("run_dir")
-    evaluator.add_argument("--store", required=True)
-    evaluator.add_argument("--split", default="test")
+    evaluator.add_argument("run_dir", help="a training run folder (its best.pt is evaluated)")
+    evaluator.add_argument("--store", required=True, help="any store: its videos of --split (all, if it records no splits), classes matched by name")
+    evaluator.add_argument("--split", default="test", help="which split (default test)")
     evaluator.set_defaults(run=command_evaluate)
 
     calibrate = commands.add_parser("calibrate", help="fit a run's calibrated 'none of these' on its validation "
                                                       "split (done after training; for older runs)")
-    calibrate.add_argument("run_dir")
-    calibrate.add_argument("--store", required=True)
+    calibrate.add_argument("run_dir", help="a training run folder (its best.pt is calibrated)")
+    calibrate.add_argument("--store", required=True, help="the store the run was trained on (its validation split)")
     calibrate.set_defaults(run=command_calibrate)
 
     classify = commands.add_parser("classify", help="top-k exercise classes of video files or stored video ids, "
                                                     "or 'none of these'")
     classify.add_argument("video", nargs="+", help="video files (extracted with BlazePose first) or video ids (prefixes)")
-    classify.add_argument("--checkpoint", required=True)
+    classify.add_argument("--checkpoint", required=True, help="a classifier checkpoint (RUN/best.pt)")
     classify.add_argument("--store", help="the store holding the video id")
-    classify.add_argument("--top-k", type=int, default=5)
+    classify.add_argument("--top-k", type=int, default=5, help="how many classes to list (default 5)")
     classify.add_argument("--json", action="store_true", help="one JSON object per video")
     classify.add_argument("--no-reject", dest="reject", action="store_false",
                           help="always answer one of the classes (no calibrated 'none of these')")

@@ -64,3 +64,43 @@ def test_import_kinetics_command_exits_non_zero_after_importing_the_good_files(t
 def test_layouts_command(capsys):
     assert main(["layouts"]) == 0
     assert "openpose18: 18 joints, 17 edges, centre neck" in capsys.readouterr().out
+
+
+def test_every_option_has_help_and_the_top_help_has_examples():
+    import argparse
+
+    from posegraph.flows.cli import build_parser
+
+    missing = []
+
+    def walk(parser, words):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, words + [name])
+            elif action.dest != "help" and not action.help:
+                missing.append(" ".join(words + (action.option_strings or [action.dest])))
+
+    walk(build_parser(), ["posegraph"])
+    assert missing == []
+    assert "examples:" in build_parser().format_help()
+
+
+def test_version_and_a_closed_pipe():
+    posegraph = str(Path(sys.executable).parent / "posegraph")
+    version = subprocess.run([posegraph, "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("posegraph 0.")
+    piped = subprocess.run(f"'{posegraph}' layouts --joints | head -n 2", shell=True, capture_output=True, text=True)
+    assert len(piped.stdout.splitlines()) == 2
+    assert "BrokenPipeError" not in piped.stderr and "Traceback" not in piped.stderr
+
+
+def test_ordinary_mistakes_are_one_line(tmp_path, capsys):
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("hello")
+    assert main(["query", "SELECT 1", "--store", str(not_a_folder)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "is a file, not a skeleton store" in error
+    assert main(["extract", str(tmp_path / "missing"), "--store", str(tmp_path / "s")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "no such file or folder" in error

@@ -47,3 +47,21 @@ def test_a_missing_task_file_is_explained(tmp_path):
 def test_unknown_extractor():
     with pytest.raises(ValueError, match="unknown extractor 'openpose'; choose from blazepose, hrnet"):
         build_extractor("openpose")
+
+
+def test_mediapipe_native_warnings_are_silenced_and_python_stderr_still_works(real_videos):
+    import subprocess
+    import sys
+
+    code = ("import sys; from posegraph.skeleton.extraction import build_extractor; "
+            "e = build_extractor('blazepose', target_fps=4.0); "
+            f"r = e.extract({str(real_videos / 'kinetics_tai_chi.mp4')!r}); e.extract({str(real_videos / 'kinetics_tai_chi.mp4')!r}); "
+            "print('frames', len(r.joints)); print('python stderr', file=sys.stderr)")
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0 and "frames" in quiet.stdout
+    assert quiet.stderr.strip() == "python stderr", quiet.stderr
+    import os
+
+    loud = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "POSEGRAPH_NATIVE_LOGS": "1"})
+    assert "W0000" in loud.stderr  # the switch shows them again: the test would see a change in MediaPipe

@@ -1,0 +1,34 @@
+"""MediaPipe's C++ core writes warnings straight to file descriptor 2, bypassing Python's logging
+(five lines per video: "Feedback manager requires a model with a single signature...", "Using
+NORM_RECT without IMAGE_DIMENSIONS..."). They say nothing a user can act on, so the short moments
+that emit them (building a graph, its first frame) run with descriptor 2 pointed at /dev/null.
+``POSEGRAPH_NATIVE_LOGS=1`` shows them again."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Hide what native code writes to stderr while the block runs (Python's own stderr is flushed first)."""
+    if os.environ.get("POSEGRAPH_NATIVE_LOGS") or not hasattr(os, "dup2"):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable descriptor 2 (e.g. closed): nothing to hide
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

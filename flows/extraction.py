@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
+from prefect.states import Failed
 
 from posegraph.data import DamagedFileError, SkeletonStore, Skeletons, VideoInfo
 from posegraph.data.group_commit import GroupCommitWriter
@@ -289,7 +290,11 @@ def extract_corpus(source: str, store: str, options: ExtractionOptions = Extract
     for outcome in outcomes:
         if outcome["status"] == "failed":
             get_run_logger().warning("failed: %s", outcome["reason"])
-    return {**summary, "outcomes": outcomes}
+    result = {**summary, "outcomes": outcomes}
+    if summary["failed"]:  # the run's state says what its exit code says (the summary is still its result)
+        return Failed(message=f"{summary['failed']} of {summary['videos']} videos failed; every other video "
+                              f"was stored", data=result)
+    return result
 
 
 def _start_workers() -> None:
@@ -343,7 +348,11 @@ def run_extraction(source: str, store: str, options: ExtractionOptions = Extract
     """Run :func:`extract_corpus` with the chosen task runner (see :func:`task_runner`)."""
     runner = task_runner(workers, dask_address, options, dask_workers)
     configured = extract_corpus.with_options(task_runner=runner)
-    return configured(source, store, options, force, retry_failed, progress)
+    state = configured(source, store, options, force, retry_failed, progress, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):  # the flow itself crashed (not a video): say it as it is
+        raise result
+    return {**result, "flow_state": state.name}
 
 
 __all__ = ["ExtractionOptions", "extract_corpus", "extract_one", "extract_record", "longest_first", "run_extraction", "task_runner",

@@ -232,12 +232,15 @@ def test_paths_that_are_not_regular_files_become_failed_rows_naming_them(odd_cor
 
 @pytest.mark.integration
 def test_the_flow_goes_through_odd_paths_to_its_summary(odd_corpus, tmp_path):
+    from posegraph.flows.extraction import run_extraction
+
     _within(300)
     try:
-        code = main(["extract", str(odd_corpus), "--store", str(tmp_path / "store"), "--workers", "1", "--quiet"])
+        summary = run_extraction(str(odd_corpus), str(tmp_path / "store"), workers=1)
     finally:
         signal.alarm(0)
-    assert code == 1  # failures, after the good video was stored
+    assert (summary["ok"], summary["failed"]) == (1, 3)
+    assert summary["flow_state"] == "Failed"  # as the exit code says (1), not "Completed"
     found = statuses(tmp_path / "store")
     assert sorted(status for status, _ in found.values()) == ["failed", "failed", "failed", "ok"]
     assert found["good.mp4"][0] == "ok" and "named pipe" in found["pipe.mp4"][1]
@@ -286,7 +289,7 @@ def test_the_same_bytes_under_two_labels_is_said_and_recorded(tmp_path, short_cl
         (corpus / label).mkdir(parents=True)
         shutil.copy(short_clips["kinetics_tai_chi"], corpus / label / "same.mp4")
     summary = run_extraction(str(corpus), str(tmp_path / "store"), workers=1)
-    assert (summary["ok"], summary["duplicate"]) == (1, 1)
+    assert (summary["ok"], summary["duplicate"]) == (1, 1) and summary["flow_state"] == "Completed"
     duplicate = [o for o in summary["outcomes"] if o["status"] == "duplicate"][0]
     assert duplicate["reason"] == f"{corpus / 'squat' / 'same.mp4'}: same bytes as {corpus / 'lunge' / 'same.mp4'} (labelled lunge)"
     row = SkeletonStore(tmp_path / "store").videos().to_pylist()

@@ -37,6 +37,7 @@ PHASE_NAMES = {"end": ["end", "within"], "middle_end": ["end", "middle", "within
                "halves": ["first", "none", "second"]}
 BACKGROUND = {"end": "within", "middle_end": "within", "halves": "none"}
 HIDDEN_CHANNELS = 128
+SPEED_RANGE = (0.6, 2.0)  # training plays each video this many times as fast (log-uniform)
 
 
 class PhaseNet(nn.Module):
@@ -104,8 +105,9 @@ class PhaseDataset(Dataset):
     """Whole videos with a phase per frame; :meth:`collate` concatenates a batch along time.
 
     Items: ``data (C, T, V, M)`` float32 and ``labels (T,)`` int64 at the model's frame rate.
-    Training takes a random crop of at most ``clip_frames`` frames, mirrored left-right half of
-    the time, with simulated camera motion; evaluation takes whole videos.
+    Training plays the video 0.6x to 2x as fast (frames dropped or repeated, labels alike), takes
+    a random crop of at most ``clip_frames`` frames, mirrored left-right half of the time, with
+    simulated camera motion; evaluation takes whole videos.
     """
 
     def __init__(self, store: SkeletonStore, items: list[VideoItem], model_layout: str, config: TrainConfig,
@@ -142,6 +144,11 @@ class PhaseDataset(Dataset):
         data, labels = self._cache[index]
         if self.train:
             random = np.random.default_rng([self.config.seed, self.epoch, index])
+            if self.config.augment:  # people repeat at any pace: play the video 0.6x to 2x as fast
+                speed = float(np.exp(random.uniform(np.log(SPEED_RANGE[0]), np.log(SPEED_RANGE[1]))))
+                picked = np.round(np.arange(0, data.shape[1], speed)).astype(np.int64)
+                picked = picked[picked < data.shape[1]]
+                data, labels = data[:, picked], labels[picked]
             if data.shape[1] > self.config.clip_frames:
                 start = int(random.integers(0, data.shape[1] - self.config.clip_frames + 1))
                 data = data[:, start:start + self.config.clip_frames]

@@ -139,31 +139,85 @@ def score_legend(width: int, height: int = 28) -> np.ndarray:
     return legend
 
 
-def write_images(images: Iterable[np.ndarray], out: str | Path, frames_per_second: float) -> Path:
-    """Write ``.mp4`` (mp4v), ``.gif`` (Pillow) or ``.png`` (contact sheet of 8 evenly spaced frames)."""
+def visibility_legend(width: int, height: int = 28) -> np.ndarray:
+    """A key to the joint colours of an overlay: visibility 0 (red) to 1 (green), and the white
+    ring of an interpolated joint."""
+    legend = np.full((height, width, 3), CANVAS_COLOR, np.uint8)
+    scale, white = 0.4, (255, 255, 255)
+    cv2.putText(legend, "visibility", (6, height - 10), cv2.FONT_HERSHEY_SIMPLEX, scale, white, 1, cv2.LINE_AA)
+    ring_width = min(width // 3, 150)
+    bar = ramp_colors(np.linspace(0, 1, max(1, width - ring_width - 130)))
+    legend[6:height - 6, 94:94 + len(bar)] = bar[None]
+    cv2.putText(legend, "0", (82, height - 10), cv2.FONT_HERSHEY_SIMPLEX, scale, white, 1, cv2.LINE_AA)
+    cv2.putText(legend, "1", (98 + len(bar), height - 10), cv2.FONT_HERSHEY_SIMPLEX, scale, white, 1, cv2.LINE_AA)
+    start = width - ring_width
+    cv2.circle(legend, (start + 8, height // 2), 5, (0, 200, 0), -1, cv2.LINE_AA)
+    cv2.circle(legend, (start + 8, height // 2), 7, (255, 255, 255), 1, cv2.LINE_AA)
+    cv2.putText(legend, "interpolated", (start + 20, height - 10), cv2.FONT_HERSHEY_SIMPLEX, scale, white, 1,
+                cv2.LINE_AA)
+    return legend
+
+
+def scaled(images: Iterable[np.ndarray], scale: float) -> Iterator[np.ndarray]:
+    """Images resized by ``scale`` (1.0: unchanged), at least 16 pixels a side."""
+    for image in images:
+        if scale == 1.0:
+            yield image
+            continue
+        height, width = image.shape[:2]
+        size = (max(16, int(round(width * scale))), max(16, int(round(height * scale))))
+        yield cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+def with_legend(images: Iterable[np.ndarray], legend) -> Iterator[np.ndarray]:
+    """Each image with ``legend(width)`` below it."""
+    for image in images:
+        yield np.vstack([image, legend(image.shape[1])])
+
+
+def _mp4_writer(out: Path, frames_per_second: float, size: tuple[int, int]) -> tuple[cv2.VideoWriter, str]:
+    """H.264 (plays in browsers) when this OpenCV has an encoder for it, else MPEG-4 part 2 (mp4v)."""
+    for codec in ("avc1", "mp4v"):
+        writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*codec), frames_per_second, size)
+        if writer.isOpened():
+            return writer, codec
+        writer.release()
+    raise ValueError(f"{out}: OpenCV could not open an MP4 writer; write a .gif instead")
+
+
+def write_images(images: Iterable[np.ndarray], out: str | Path, frames_per_second: float,
+                 legend=None) -> Path:
+    """Write ``.mp4`` (H.264 where OpenCV can, else mp4v), ``.gif`` (Pillow) or ``.png`` (contact sheet
+    of 8 evenly spaced frames); ``legend(width)`` (e.g. :func:`visibility_legend`) goes below the
+    sheet, or below every frame of a video. ``write_images.codec`` says which MP4 codec was used."""
     out = Path(out)
     suffix = out.suffix.lower()
+    if suffix not in (".png", ".gif", ".mp4"):
+        raise ValueError(f"{out}: choose an output ending in .mp4, .gif or .png")
     frames = list(images)
     if not frames:
         raise ValueError("nothing to render: the video has no stored frames")
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".png":
         picks = np.linspace(0, len(frames) - 1, min(SHEET_FRAMES, len(frames))).round().astype(int)
-        cv2.imwrite(str(out), contact_sheet([frames[i] for i in picks]))
-    elif suffix == ".gif":
+        sheet = contact_sheet([frames[i] for i in picks])
+        cv2.imwrite(str(out), np.vstack([sheet, legend(sheet.shape[1])]) if legend else sheet)
+        return out
+    if legend is not None:
+        frames = list(with_legend(frames, legend))
+    if suffix == ".gif":
         from PIL import Image
 
         pictures = [Image.fromarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)) for frame in frames]
         pictures[0].save(out, save_all=True, append_images=pictures[1:], loop=0,
-                         duration=int(round(1000 / frames_per_second)))
-    elif suffix == ".mp4":
-        height, width = frames[0].shape[:2]
-        writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), frames_per_second, (width, height))
-        for frame in frames:
-            writer.write(frame)
-        writer.release()
-    else:
-        raise ValueError(f"{out}: choose an output ending in .mp4, .gif or .png")
+                         duration=int(round(1000 / frames_per_second)), optimize=True)
+        return out
+    height, width = frames[0].shape[:2]
+    writer, codec = _mp4_writer(out, frames_per_second, (width, height))
+    write_images.codec = codec
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
     return out
 
 

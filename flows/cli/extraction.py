@@ -64,7 +64,8 @@ def command_render(arguments: argparse.Namespace) -> int:
     if missing:
         print(f"note: {missing}", file=sys.stderr)
     out = render_stored_video(store, arguments.video_id, arguments.out, layout=arguments.layout,
-                              person=arguments.person)
+                              person=arguments.person, scale=arguments.scale, start_s=arguments.start,
+                              end_s=arguments.end, max_frames=arguments.max_frames)
     print(f"rendered {out}")
     return 0
 
@@ -111,4 +112,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     render.add_argument("--out", required=True, help="FILE.mp4, FILE.gif or FILE.png (contact sheet)")
     render.add_argument("--layout", help="which layout, when the video is stored in several")
     render.add_argument("--person", type=int, default=0, help="which person (0 = the most visible; default 0)")
+    render.add_argument("--scale", type=float, default=1.0, help="resize by this factor (0.5 = half size; default 1)")
+    render.add_argument("--start", type=float, help="start at this many seconds into the video")
+    render.add_argument("--end", type=float, help="end at this many seconds into the video")
+    render.add_argument("--max-frames", type=int, help="at most this many frames (GIFs of long videos get big)")
     render.set_defaults(run=command_render)

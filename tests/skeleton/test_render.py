@@ -36,7 +36,7 @@ def test_render_on_a_blank_canvas_when_the_video_is_gone(store, tmp_path, suffix
     assert out.exists() and out.stat().st_size > 0
     if suffix == ".png":
         sheet = cv2.imread(str(out))
-        assert sheet.shape == (240, 640, 3)  # 8 frames of 160x120 in two rows of four
+        assert sheet.shape == (240 + 28, 640, 3)  # 8 frames of 160x120 in two rows of four, the colour key below
 
 
 def test_render_over_the_source_video(store, tmp_path, short_clips):
@@ -44,8 +44,8 @@ def test_render_over_the_source_video(store, tmp_path, short_clips):
     store.write_video(info.replace(source_path=str(short_clips["kinetics_tai_chi"]), width=340, height=256),
                       skeletons)
     sheet = cv2.imread(str(render_stored_video(store, video_id("cd"), tmp_path / "sheet.png")))
-    assert sheet.shape == (256, 340 * 4, 3)
-    assert sheet[:, :340].std() > 20  # real footage, not a flat canvas
+    assert sheet.shape == (256 + 28, 340 * 4, 3)
+    assert sheet[:256, :340].std() > 20  # real footage, not a flat canvas
 
 
 def test_video_id_prefixes(store):
@@ -74,3 +74,29 @@ def test_pck_counts_joints_within_the_threshold():
     estimate = truth.copy()
     estimate[0, :11, 0] += 2.0  # 11 of 33 joints off by 2 pixels
     assert pck(estimate, truth, 0.1) == pytest.approx(22 / 33)
+
+
+def test_render_cuts_scales_and_labels(store, tmp_path, monkeypatch):
+    info, skeletons = make_video(video_id("ef"), frames=40)  # 16 fps: 2.5 s
+    store.write_video(info.replace(source_path=str(tmp_path / "gone.mp4"), width=320, height=240), skeletons)
+    whole = render_stored_video(store, "ef", tmp_path / "whole.gif")
+    part = render_stored_video(store, "ef", tmp_path / "part.gif", scale=0.5, start_s=0.5, end_s=1.0)
+    from PIL import Image
+
+    with Image.open(part) as gif:
+        assert gif.size == (160, 120 + 28) and gif.n_frames == 9  # frames at 0.5 .. 1.0 s, half size, key below
+    assert part.stat().st_size < whole.stat().st_size / 4
+    with Image.open(render_stored_video(store, "ef", tmp_path / "few.gif", max_frames=5)) as gif:
+        assert gif.n_frames == 5
+    from posegraph.flows import visualize
+
+    captured = []
+    real_overlay = visualize.overlay
+    monkeypatch.setattr(visualize, "overlay", lambda *a, captions=None, **k: (captured.extend(captions or []),
+                                                                              real_overlay(*a, captions=captions, **k))[1])
+    render_stored_video(store, "ef", tmp_path / "sheet.png", start_s=1.0, max_frames=2)
+    assert captured == ["frame 16  1.00 s  squat", "frame 17  1.06 s  squat"]
+    with pytest.raises(ValueError, match="no stored frames between 5 s"):
+        render_stored_video(store, "ef", tmp_path / "x.gif", start_s=5)
+    with pytest.raises(ValueError, match="--scale 0"):
+        render_stored_video(store, "ef", tmp_path / "x.gif", scale=0)

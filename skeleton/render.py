@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from .layout import Layout
+from .native_logs import native_stderr_silenced
 from .video import FrameSampler, VideoError
 
 CANVAS_COLOR = (40, 40, 40)
@@ -178,7 +179,8 @@ def with_legend(images: Iterable[np.ndarray], legend) -> Iterator[np.ndarray]:
 def _mp4_writer(out: Path, frames_per_second: float, size: tuple[int, int]) -> tuple[cv2.VideoWriter, str]:
     """H.264 (plays in browsers) when this OpenCV has an encoder for it, else MPEG-4 part 2 (mp4v)."""
     for codec in ("avc1", "mp4v"):
-        writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*codec), frames_per_second, size)
+        with native_stderr_silenced():  # OpenCV logs an error line when it has no H.264 encoder
+            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*codec), frames_per_second, size)
         if writer.isOpened():
             return writer, codec
         writer.release()

@@ -55,18 +55,19 @@ class GroupCommitWriter:
         """Queue one video (its row, and its skeletons unless it failed) for the next commit."""
         with self._condition:
             if self._closing:
-                raise RuntimeError("this writer is closed")
+                raise RuntimeError("this writer is closed; nothing more can be added")
             if not self._pending:
                 self._first_pending_at = time.monotonic()
             self._pending.append((info, skeletons))
             self._condition.notify()
 
     def close(self) -> None:
-        """Write everything still pending and stop the thread."""
+        """Write everything still pending and stop the thread (closing twice does nothing more)."""
         with self._condition:
             self._closing = True
             self._condition.notify()
-        self._thread.join()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
 
     def __enter__(self) -> GroupCommitWriter:
         return self

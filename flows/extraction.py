@@ -24,6 +24,7 @@ from prefect.states import Failed
 
 from posegraph.data import DamagedFileError, SkeletonStore, Skeletons, VideoInfo
 from posegraph.data.group_commit import GroupCommitWriter
+from posegraph.flows.lifeline import interruptible
 from posegraph.data.ingest import (VideoJob, already_extracted, discover_videos, extraction_record,
                                    failure_info, metadata_changes, settings_json, video_id_for)
 from posegraph.skeleton.cleaning import CleaningSettings, clean, status_of
@@ -86,6 +87,9 @@ def _warm_up_process_worker(options: ExtractionOptions) -> None:
 
     Never raises (an initializer that raises breaks the whole pool): whatever fails here fails
     again in the first task, where it is retried and recorded like any other error."""
+    from posegraph.flows.lifeline import die_with_parent
+
+    die_with_parent()  # a worker orphaned by kill -9 of the run must not go on extracting
     try:
         warm_up_worker(options)
         from posegraph.flows.workers import warm_client
@@ -260,7 +264,14 @@ def extract_corpus(source: str, store: str, options: ExtractionOptions = Extract
     outcomes: list[dict] = []
     finished_jobs: list[VideoJob] = []
     bar = _progress_bar(len(jobs)) if progress else None
-    with GroupCommitWriter(SkeletonStore(store)) as writer:  # videos finishing together share a commit
+    writer = GroupCommitWriter(SkeletonStore(store))  # videos finishing together share a commit
+
+    def stored_so_far() -> str:
+        writer.close()  # the writes in flight finish: nothing extracted and handed over is lost
+        return (f"{writer.stored} videos stored in this run, {len(jobs) - len(outcomes)} of {len(jobs)} not "
+                f"finished; run the same command again to go on (stored videos are skipped)")
+
+    with interruptible(stored_so_far), writer:
         for future in as_completed(list(futures)):
             job = futures[future]
             try:
@@ -333,6 +344,9 @@ def task_runner(workers: int | None = None, dask_address: str | None = None,
 
     workers = workers or os.cpu_count() or 1
     if workers == 1:
+        from posegraph.flows.server import share_temporary_server
+
+        share_temporary_server()  # started here, so that a watchdog stops it if this process is killed
         return ThreadPoolTaskRunner(max_workers=1)  # no process start-up cost for one worker
     from posegraph.flows.server import share_temporary_server
     from posegraph.flows.workers import WarmProcessPoolTaskRunner

@@ -24,6 +24,11 @@ def share_temporary_server() -> str | None:
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()  # the same singleton Prefect's own client would start
-    server.start()
+    if not server.running:
+        server.start()
+        if server.server_process is not None:
+            from posegraph.flows.lifeline import watch_over
+
+            watch_over(server.server_process.pid)  # stopped even if this process is killed with -9
     os.environ["PREFECT_API_URL"] = server.api_url
     return server.api_url

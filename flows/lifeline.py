@@ -1,0 +1,120 @@
+"""No process outlives the run that started it, and an interrupt ends a run within seconds.
+
+- Worker processes call :func:`die_with_parent` as they start: the kernel kills them when the
+  parent dies (``PR_SET_PDEATHSIG`` on Linux; elsewhere a thread polls the parent), so a worker
+  orphaned by ``kill -9`` never goes on extracting.
+- :func:`watch_over` starts a small watchdog process that kills given processes (the temporary
+  Prefect server) when this process dies, however it dies.
+- :func:`interruptible` turns Ctrl-C and SIGTERM into: finish the writes in flight, say what
+  was stored, stop every child process, exit 130 at once (Prefect's own clean-up would wait
+  minutes on a temporary server that the terminal's Ctrl-C already stopped). The run resumes
+  where it stopped: extraction skips what is stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+INTERRUPTED_EXIT_CODE = 130
+
+
+def die_with_parent() -> None:
+    """End this process when its parent dies (call it first thing in a child process)."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+                if os.getppid() != parent:  # the parent died before the call
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="posegraph-parent-watch", daemon=True).start()
+
+
+_WATCHDOG = """
+import os, signal, sys, time
+parent, pids = int(sys.argv[1]), [int(p) for p in sys.argv[2:]]
+while os.getppid() == parent:
+    time.sleep(0.5)
+for sig in (signal.SIGTERM, signal.SIGKILL):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    time.sleep(2)
+"""
+
+
+def watch_over(*pids: int) -> subprocess.Popen:
+    """A watchdog process that kills ``pids`` once this process has died (``kill -9`` included)."""
+    return subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), *map(str, pids)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def stop_children(grace_s: float = 3.0) -> None:
+    """Terminate every descendant process of this one (then kill those still there after ``grace_s``)."""
+    import psutil
+
+    try:
+        children = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=grace_s)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+
+
+@contextlib.contextmanager
+def interruptible(report: Callable[[], str]) -> Iterator[None]:
+    """Inside the block, Ctrl-C or SIGTERM: ``report()`` (finish what is in flight and say what was
+    stored), print it, stop every child process, exit 130. Outside the main thread: no change."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        for ignored in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the clean-up short
+            signal.signal(ignored, signal.SIG_IGN)
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        try:
+            message = report()
+        except Exception as error:  # noqa: BLE001 - say it, still stop
+            message = f"could not finish the writes in flight ({type(error).__name__}: {error})"
+        sys.stderr.write(f"\ninterrupted ({name}): {message}\n")  # not print(): a log_prints flow would log it
+        sys.stderr.flush()
+        stop_children()
+        sys.stdout.flush()
+        os._exit(INTERRUPTED_EXIT_CODE)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+__all__ = ["INTERRUPTED_EXIT_CODE", "die_with_parent", "interruptible", "stop_children", "watch_over"]

@@ -121,7 +121,7 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
           f"of 83 biomechanical features")
     _print_queries(SkeletonStore(store_path), FEATURE_QUERIES, store_path)
 
-    videos = out / "videos"
+    videos = (out / "videos").absolute()  # stored source paths are absolute
     print(f"\n== 2. rendering synthetic exercise videos -> {videos}")
     sequences = generate_corpus(DEMO_VIDEO_SUBJECTS, takes=1, seed=DEMO_VIDEO_SEED,
                                 repetitions=DEMO_VIDEO_REPETITIONS, width=DEMO_VIDEO_SIZE[0],

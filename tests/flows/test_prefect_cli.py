@@ -15,7 +15,11 @@ BIN = Path(sys.executable).parent
 
 
 def _environment(tmp_path: Path, **extra: str) -> dict:
-    return {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_LOGGING_LEVEL": "WARNING", **extra}
+    """A Prefect of its own (this test process may have exported its temporary server's URL), and a
+    wide table so that flow names are not cut."""
+    inherited = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+    return {**inherited, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_LOGGING_LEVEL": "WARNING",
+            "COLUMNS": "240", **extra}
 
 
 def _run_a_flow(tmp_path: Path, environment: dict) -> None:

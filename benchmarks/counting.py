@@ -97,32 +97,46 @@ def synthetic_set(exercise: str, subject, repetitions: int, speed: float, pause:
     return joints, fps
 
 
-def measure_synthetic() -> None:
-    from posegraph.data.synthetic import EXERCISES, make_subjects
-    from posegraph.scoring import count_repetitions
+SYNTHETIC_CASES = [("1-12 reps, usual speed", dict(speed=1.0, pause=False, missing=0.0), (1, 5, 12)),
+                   ("0.6x speed (slow)", dict(speed=0.6, pause=False, missing=0.0), (3, 8)),
+                   ("2x speed (fast)", dict(speed=2.0, pause=False, missing=0.0), (3, 12)),
+                   ("3 s pause mid-set", dict(speed=1.0, pause=True, missing=0.0), (4, 10)),
+                   ("20% frames missing", dict(speed=1.0, pause=False, missing=0.2), (4, 10)),
+                   ("long set", dict(speed=1.5, pause=False, missing=0.05), (40,))]
 
-    print("\n2. synthetic sets (6 exercises x 2 subjects each; 30 fps):")
+
+def count_synthetic_sets(count, titles: tuple[str, ...] | None = None) -> tuple[int, float]:
+    """Print each case's errors for ``count(joints, fps) -> int`` over the synthetic sets (6 exercises x
+    2 subjects); returns the frames counted and the seconds ``count`` took."""
+    from posegraph.data.synthetic import EXERCISES, make_subjects
+
     subjects = make_subjects(2, seed=3)
-    cases = [("1-12 reps, usual speed", dict(speed=1.0, pause=False, missing=0.0), (1, 5, 12)),
-             ("0.6x speed (slow)", dict(speed=0.6, pause=False, missing=0.0), (3, 8)),
-             ("2x speed (fast)", dict(speed=2.0, pause=False, missing=0.0), (3, 12)),
-             ("3 s pause mid-set", dict(speed=1.0, pause=True, missing=0.0), (4, 10)),
-             ("20% frames missing", dict(speed=1.0, pause=False, missing=0.2), (4, 10)),
-             ("long set", dict(speed=1.5, pause=False, missing=0.05), (40,))]
     frames_counted, seconds = 0, 0.0
-    for title, options, counts in cases:
+    for title, options, counts in SYNTHETIC_CASES:
+        if titles is not None and title not in titles:
+            continue
         errors, truths = [], []
         for exercise in EXERCISES:
             for index, subject in enumerate(subjects):
                 for repetitions in counts:
                     joints, fps = synthetic_set(exercise, subject, repetitions, seed=index * 100 + repetitions, **options)
                     started = time.perf_counter()
-                    result = count_repetitions(joints, "blazepose33", fps)
+                    errors.append(count(joints, fps) - repetitions)
                     seconds += time.perf_counter() - started
                     frames_counted += len(joints)
-                    errors.append(result.count - repetitions)
                     truths.append(repetitions)
         print(f"  {title:<24} {summary(errors, truths)}")
+    return frames_counted, seconds
+
+
+def measure_synthetic() -> None:
+    from posegraph.data.synthetic import EXERCISES, make_subjects
+    from posegraph.scoring import count_repetitions
+
+    print("\n2. synthetic sets (6 exercises x 2 subjects each; 30 fps):")
+    frames_counted, seconds = count_synthetic_sets(
+        lambda joints, fps: count_repetitions(joints, "blazepose33", fps).count)
+    subjects = make_subjects(2, seed=3)
     still_errors = []
     for exercise in EXERCISES:
         joints, fps = synthetic_set(exercise, subjects[0], 3, 1.0, False, 0.0, seed=5)
@@ -152,7 +166,6 @@ def train_phase_model(work: Path, settings: list[str]) -> Path:
 
 
 def measure_trained(cache: Path, checkpoint: Path | None, work: Path, settings: list[str], real: bool) -> None:
-    from posegraph.data.synthetic import EXERCISES, make_subjects
     from posegraph.flows.counting import count_with_model, load_phase_model
 
     print("\n4. trained phase counter (count --checkpoint):")
@@ -169,23 +182,8 @@ def measure_trained(cache: Path, checkpoint: Path | None, work: Path, settings: 
             errors.append(counted - clip["true"])
             truths.append(clip["true"])
         print(f"  real clips: {summary(errors, truths)}; counted minus true per clip: {errors}")
-    subjects = make_subjects(2, seed=3)
-    frames_counted, seconds = 0, 0.0
-    for title, options, counts in [("1-12 reps, usual speed", dict(speed=1.0, pause=False, missing=0.0), (1, 5, 12)),
-                                   ("2x speed (fast)", dict(speed=2.0, pause=False, missing=0.0), (3, 12)),
-                                   ("3 s pause mid-set", dict(speed=1.0, pause=True, missing=0.0), (4, 10)),
-                                   ("20% frames missing", dict(speed=1.0, pause=False, missing=0.2), (4, 10))]:
-        errors, truths = [], []
-        for exercise in EXERCISES:
-            for index, subject in enumerate(subjects):
-                for repetitions in counts:
-                    joints, fps = synthetic_set(exercise, subject, repetitions, seed=index * 100 + repetitions, **options)
-                    started = time.perf_counter()
-                    errors.append(count(joints, fps) - repetitions)
-                    seconds += time.perf_counter() - started
-                    frames_counted += len(joints)
-                    truths.append(repetitions)
-        print(f"  {title:<24} {summary(errors, truths)}")
+    frames_counted, seconds = count_synthetic_sets(count, ("1-12 reps, usual speed", "2x speed (fast)",
+                                                           "3 s pause mid-set", "20% frames missing"))
     print(f"  speed: {frames_counted / seconds:,.0f} frames/s ({frames_counted} frames in {seconds:.2f} s, CPU)")
 
 

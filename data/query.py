@@ -155,7 +155,8 @@ def _create_phases_view(connection: duckdb.DuckDBPyConnection, store: SkeletonSt
 
 def _create_joint_macros(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
     """``joint(values, layout, name)``: one joint's value from a per-joint list of ``frames``
-    (``joint(f.y, f.layout, 'left_knee')``); when the store holds one layout, also ``joint(values, name)``."""
+    (``joint(f.y, f.layout, 'left_knee')``); when the store holds one layout, also ``joint(values, name)``;
+    ``joint_at(values, joint_index)`` by the 0-based ``joint_index`` of the other views."""
     positions = ", ".join(f"{sql_string(layout.name + ':' + name)}: {index + 1}"
                           for layout in LAYOUTS.values() for index, name in enumerate(layout.joint_names))
     by_layout = (f"(joint_values, joint_layout, joint_name) AS "
@@ -166,6 +167,9 @@ def _create_joint_macros(connection: duckdb.DuckDBPyConnection, store: SkeletonS
                            for index, name in enumerate(LAYOUTS[layouts[0]].joint_names))
         by_layout += f", (joint_values, joint_name) AS joint_values[(MAP {{{single}}})[joint_name]]"
     connection.execute(f"CREATE MACRO joint{by_layout}")
+    # Every number in the views counts from 0 (frame_index, joint_index, first_frame, person);
+    # DuckDB's lists count from 1, so joint_at reads a list by the views' joint_index.
+    connection.execute("CREATE MACRO joint_at(joint_values, joint_index) AS joint_values[joint_index + 1]")
 
 
 def _release_feature_names() -> Sequence[str]:
@@ -362,7 +366,8 @@ def describe_views(store: SkeletonStore) -> dict[str, list[tuple[str, str]]]:
 
 
 # What the columns people ask about mean, and their units (``posegraph schema`` prints them).
-_POSITION = "per joint, in the layout's joint order; list position 1 is joint_index 0; NULL where not seen"
+_POSITION = ("per joint, in the layout's joint order: joint(list, 'left_knee') or joint_at(list, joint_index) "
+             "reads one (SQL list positions count from 1, joint_index from 0 like every index here); NULL where not seen")
 COLUMN_NOTES = {
     "video_id": "sha256 of the source file's bytes",
     "layout": "skeleton layout (joint set): blazepose33, coco17, openpose18, penn13",
@@ -386,7 +391,7 @@ COLUMN_NOTES = {
     "visibility": f"the estimator's confidence that the joint is visible (0-1), {_POSITION}",
     "interpolated": "per joint: filled in from neighbouring frames (a short gap), not seen",
     "detected": "a person was found in this frame",
-    "joint_index": "0-based joint number in the layout (posegraph layouts --joints); list position joint_index + 1",
+    "joint_index": "0-based joint number in the layout (posegraph layouts --joints); joint_at(list, joint_index) reads a frames list",
     "joint_name": "the joint's name, e.g. left_knee (joint(list, 'left_knee') picks it from a frames list)",
     "score": "0-100, how close the joint is to good form; NULL where not scored",
     "time_s": "seconds from the start of the video",

@@ -6,11 +6,13 @@
    extraction flow (BlazePose, parallel processes) into a second store;
 3. how well BlazePose recovers the drawn figure's known joints (PCK@0.1 of torso size);
 4. a rendered overlay of one extracted video;
-5. ST-GCN trained on the synthetic store with its defaults, evaluated on a held-out subject
-   (metrics, confusion matrix PNG), and used to classify one rendered video (with the calibrated
-   "none of these");
+5. ST-GCN trained on the synthetic store with its defaults and a muscle-group head beside the
+   exercise head, evaluated on a held-out subject (metrics, confusion matrix PNG), and used to
+   classify one rendered video (with the calibrated "none of these" and the muscle groups worked);
 6. the BiLSTM-attention classifier on the 83 biomechanical features of the same store, with its
-   defaults, evaluated on the same held-out subject and printed beside ST-GCN;
+   defaults and the muscle head, evaluated on the same held-out subject and printed beside ST-GCN;
+   then their ensemble (weights searched on the validation subject) beside both, saved and used
+   to classify the same video;
 7. form scoring: squat and push-up references fitted on the synthetic store, then the held-out
    subject's rendered good squat and push-up (from the extracted store: their scores go to its
    ``scores`` table) against the very same videos rendered with a fault (knees caving, hips
@@ -70,6 +72,9 @@ DEMO_VIDEO_SUBJECTS = 3  # three subjects: train / val / test splits by subject
 DEMO_VIDEO_SIZE = (480, 360)
 DEMO_VIDEO_SEED, DEMO_VIDEO_REPETITIONS = 1, 3
 REPOSITORY = Path(__file__).resolve().parents[1]
+# The classifiers learn muscle groups beside exercises; the synthetic corpus has lunges and jumping
+# jacks, which the source study's table lacks, so the demo uses the table that adds them.
+DEMO_MUSCLES = ["muscles=joint", f"muscle_table={REPOSITORY / 'configs' / 'muscle_groups_more.yaml'}"]
 
 
 def _print_queries(store, queries, store_path: Path) -> None:
@@ -147,7 +152,7 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     run_dir = out / "runs" / "stgcn-synthetic"
     print("\n== 6. ST-GCN on the synthetic store with its defaults (the Penn Action recipe), evaluated on a "
           "held-out subject")
-    metrics = train_demo_model(store_path, run_dir)
+    metrics = train_demo_model(store_path, run_dir, load_config(None, DEMO_MUSCLES, model="stgcn"))
     test_video = next(row for row in extracted.videos().to_pylist() if row["split"] == "test")
     print(f"\n== 7. classify a rendered video of the held-out subject ({test_video['label']}): "
           f"posegraph classify {test_video['source_path']} --checkpoint {run_dir / 'best.pt'}")
@@ -155,10 +160,14 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
 
     bilstm_dir = out / "runs" / "bilstm-synthetic"
     print("\n== 8. BiLSTM-attention on the 83 biomechanical features (defaults), same held-out subject")
-    bilstm = train_demo_model(store_path, bilstm_dir, load_config(None, [], model="bilstm"))
+    bilstm = train_demo_model(store_path, bilstm_dir, load_config(None, DEMO_MUSCLES, model="bilstm"))
     print("\n   model    " + "  ".join(f"{key:>17}" for key in HEADLINE_METRICS))
     for name, scores in (("ST-GCN", metrics), ("BiLSTM", bilstm)):
         print(f"   {name:<8} " + "  ".join(f"{scores[key]:>17.3f}" for key in HEADLINE_METRICS))
+    ensemble_file = ensemble_demo(store_path, [run_dir / "best.pt", bilstm_dir / "best.pt"], out / "ensembles")
+    print(f"\n   the ensemble classifies the same rendered video: posegraph classify {test_video['source_path']} "
+          f"--checkpoint {ensemble_file}")
+    classify_file(Path(test_video["source_path"]), ensemble_file)
     scoring_ok = score_demo(out, store_path, extracted_path, sequences)
     count_demo(out, store_path, extracted, videos, sequences)
     chance = 1 / 6
@@ -274,6 +283,19 @@ def count_demo(out: Path, store_path: Path, extracted, videos_folder: Path, sequ
         print(f"\n$ posegraph count {clip} --checkpoint {phase_dir / 'best.pt'}\n{report.text()}")
 
 
+def ensemble_demo(store_path: Path, checkpoints: list[Path], folder: Path) -> Path:
+    """The weighted ensemble of the demo's classifiers (weights searched on the validation subject),
+    evaluated on the held-out subject beside its members and saved."""
+    from posegraph.flows.cli.ensemble import print_report
+    from posegraph.flows.training import ensemble_flow
+
+    out = folder / "stgcn-bilstm.yaml"
+    print(f"\n$ posegraph ensemble --checkpoints {' '.join(map(str, checkpoints))} --store {store_path} --out {out}")
+    result = ensemble_flow([str(path) for path in checkpoints], str(store_path), out=str(out))
+    print_report(result["report"], result["paths"])
+    return out
+
+
 def train_demo_model(store_path: Path, run_dir: Path, config=None) -> dict:
     """Train and evaluate (Prefect flow); ``config`` defaults to ST-GCN with its defaults."""
     from posegraph.flows.training import train_and_evaluate
@@ -286,17 +308,31 @@ def train_demo_model(store_path: Path, run_dir: Path, config=None) -> dict:
     print(f"best validation accuracy {result['best_val_accuracy']:.3f} (epoch {result['best_epoch']}); "
           f"test ({metrics['samples']} videos of an unseen subject):")
     print("  " + format_headline(metrics))
+    if "muscles" in metrics:
+        from posegraph.gcn.evaluation import format_muscle_headline
+
+        print("  muscle groups: " + format_muscle_headline(metrics["muscles"]))
     print(f"  confusion matrix: {result['paths']['confusion_matrix']}")
     print(f"  training curves:  {result['paths'].get('curves')}")
     return metrics
 
 
 def classify_file(video: Path, checkpoint: Path) -> None:
+    """What ``posegraph classify`` prints for one file, with a checkpoint or a saved ensemble."""
+    from posegraph.gcn.ensemble import is_ensemble_file, load_saved
     from posegraph.gcn.inference import answer_sequence, extract_sequence, load_classifier
 
-    model, content = load_classifier(checkpoint)
-    answer = answer_sequence(model, content, extract_sequence(video), top_k=3)
+    if is_ensemble_file(checkpoint):
+        ensemble, members = load_saved(checkpoint)
+        answer = members.answer(extract_sequence(video), ensemble.weights, top_k=3)
+    else:
+        model, content = load_classifier(checkpoint)
+        answer = answer_sequence(model, content, extract_sequence(video), top_k=3)
     print(f"  answer: {answer.answer}" + ("" if answer.threshold is None else
                                           f" (calibrated; 'none of these' below {answer.threshold:.0%})"))
     for name, probability in answer.ranking:
         print(f"  {probability:7.2%}  {name}")
+    if answer.muscles:
+        worked = set(answer.muscles_worked)
+        print("  muscle groups worked: " + (", ".join(f"{group} {probability:.0%}" for group, probability
+                                                      in answer.muscles if group in worked) or "none above 50%"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from prefect import flow, task
@@ -9,7 +10,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from posegraph.gcn.config import TrainConfig
-from posegraph.gcn.evaluation import SUMMARY_METRICS
+from posegraph.gcn.ensemble import evaluate_ensemble, evaluate_saved, is_ensemble_file, save_ensemble
+from posegraph.gcn.evaluation import MUSCLE_HEADLINE, SUMMARY_METRICS
 from posegraph.gcn.inference import evaluate_run
 from posegraph.gcn.training import train
 
@@ -25,13 +27,69 @@ def train_task(config: TrainConfig, store: str, run_dir: str, resume: bool, prog
 
 @task(name="evaluate-model", cache_policy=NO_CACHE)
 def evaluate_task(run_dir: str, store: str, split: str) -> dict:
-    """Metrics of the best checkpoint on ``split``, written into the run directory and published."""
+    """Metrics of the best checkpoint (or of a saved ensemble) on ``split``, written beside it and published."""
+    if is_ensemble_file(run_dir):
+        report = evaluate_saved(run_dir, store, split)
+        paths = {"metrics": write_ensemble_report(report, run_dir, split)}
+        publish_ensemble(report, split)
+        return {"metrics": report["ensemble"], "report": report, "paths": {key: str(value) for key, value in paths.items()}}
     metrics, paths = evaluate_run(run_dir, store, split)
     publish_metrics(metrics, paths, split)
     return {"metrics": metrics, "paths": {key: str(value) for key, value in paths.items()}}
 
 
+@task(name="ensemble-models", cache_policy=NO_CACHE)
+def ensemble_task(checkpoints: list[str], store: str, split: str, weights: list[float] | None,
+                  search_split: str, out: str | None) -> dict:
+    """Weights given or searched on ``search_split``; the ensemble's metrics on ``split`` beside its members'."""
+    ensemble, report = evaluate_ensemble(checkpoints, store, split, weights, search_split)
+    paths = {}
+    if out:
+        paths["ensemble"] = save_ensemble(ensemble, out)
+        paths["metrics"] = write_ensemble_report(report, out, split)
+    publish_ensemble(report, split)
+    return {"report": report, "paths": {key: str(value) for key, value in paths.items()}}
+
+
+def write_ensemble_report(report: dict, ensemble_file: str | Path, split: str) -> Path:
+    """``NAME-metrics-SPLIT.json`` beside the ensemble's YAML file."""
+    path = Path(ensemble_file)
+    target = path.with_name(f"{path.stem}-metrics-{split}.json")
+    target.write_text(json.dumps(report, indent=1))
+    return target
+
+
+def publish_ensemble(report: dict, split: str) -> None:
+    rows = [dict(member=name, **row) for name, row in report_rows(report)]
+    create_table_artifact(key=f"ensemble-{split}", table=rows,
+                          description=f"Ensemble beside its members on the {split} split; weights {report['chosen_by']}")
+
+
+def report_rows(report: dict) -> list[tuple[str, dict]]:
+    """(name, headline figures) of each member, then of the ensemble (named by its weights)."""
+    rows = [(name, headline_row(metrics)) for name, metrics in report["members"].items()]
+    rows.append(("ensemble " + "/".join(f"{weight:.2f}" for weight in report["weights"]), headline_row(report["ensemble"])))
+    return rows
+
+
+def headline_row(metrics: dict) -> dict:
+    """The headline figures of one model (exercise and muscle metrics, where it has them), rounded."""
+    row = {key: round(metrics[key], 4) for key in ("top1_accuracy", "balanced_accuracy", "macro_f1") if key in metrics}
+    muscles = metrics.get("muscles")
+    if muscles:
+        row.update({f"muscle_{key}": round(muscles[key], 4) for key in ("label_wise_accuracy", "roc_auc_macro", "macro_f1")})
+    return row
+
+
 def publish_metrics(metrics: dict, paths: dict, split: str) -> None:
+    if "top1_accuracy" in metrics:
+        publish_exercise_metrics(metrics, paths, split)
+    for key in ("muscles", "muscles_unseen_exercises"):
+        if key in metrics:
+            publish_muscle_metrics(metrics[key], split, unseen=key != "muscles")
+
+
+def publish_exercise_metrics(metrics: dict, paths: dict, split: str) -> None:
     create_table_artifact(key=f"metrics-{split}", table=[{"metric": key, "value": round(metrics[key], 4)}
                                                          for key in SUMMARY_METRICS],
                           description=f"Evaluation on the {split} split ({metrics['samples']} videos)")
@@ -43,6 +101,24 @@ def publish_metrics(metrics: dict, paths: dict, split: str) -> None:
         f"## Per-class F1 ({split})\n\n| class | F1 |\n|---|---|\n{per_class}\n\n"
         f"## Accuracy per confidence band\n\n| confidence | videos | accuracy |\n|---|---|---|\n{bands}\n\n"
         f"Confusion matrix: `{paths['confusion_matrix']}`"))
+
+
+def publish_muscle_metrics(muscles: dict, split: str, unseen: bool = False) -> None:
+    """The muscle-group metrics: headline table and one row per group."""
+    key = f"muscles-{'unseen-' if unseen else ''}{split}"
+    about = f"exercises never trained on ({', '.join(muscles.get('exercises', []))})" if unseen else "its videos"
+    create_table_artifact(key=key, table=[{"metric": name, "value": round(muscles[name], 4)} for name in MUSCLE_HEADLINE],
+                          description=f"Muscle groups on the {split} split, {about} ({muscles['samples']} videos)")
+
+    def shown(value):
+        return "-" if value is None else f"{value:.3f}"
+
+    rows = "\n".join(f"| {group} | {values['videos_working_it']} | {shown(values['accuracy'])} | "
+                     f"{shown(values['precision'])} | {shown(values['recall'])} | {shown(values['f1'])} | "
+                     f"{shown(values['roc_auc'])} |" for group, values in muscles["per_group"].items())
+    create_markdown_artifact(key=f"{key}-per-group", markdown=(
+        f"## Muscle groups ({split}, {about})\n\n| group | videos working it | accuracy | precision | recall | F1 | "
+        f"ROC-AUC |\n|---|---|---|---|---|---|---|\n{rows}"))
 
 
 @flow(name="train-and-evaluate", log_prints=True)
@@ -57,6 +133,12 @@ def train_and_evaluate(config: TrainConfig, store: str, run_dir: str, resume: bo
 @flow(name="evaluate", log_prints=True)
 def evaluate_flow(run_dir: str, store: str, split: str = "test") -> dict:
     return evaluate_task(run_dir, store, split)
+
+
+@flow(name="ensemble", log_prints=True)
+def ensemble_flow(checkpoints: list[str], store: str, split: str = "test", weights: list[float] | None = None,
+                  search_split: str = "val", out: str | None = None) -> dict:
+    return ensemble_task(checkpoints, store, split, weights, search_split, out)
 
 
 def default_run_dir(config: TrainConfig) -> str:

@@ -59,6 +59,16 @@ def save_checkpoint(path: Path, model_state: dict[str, torch.Tensor], *, model: 
     os.replace(temporary, path)
 
 
+def checkpoint_file(path: str | Path) -> Path:
+    """A checkpoint file, or a run folder meaning its ``best.pt``; :class:`CheckpointError` naming it when missing."""
+    path = Path(path)
+    found = path / "best.pt" if path.is_dir() else path
+    if not found.is_file():
+        raise CheckpointError(f"checkpoint {found}: no such file" + (
+            " (the run folder has no best.pt yet: did its training finish?)" if path.is_dir() else ""))
+    return found
+
+
 def load_checkpoint(path: str | Path, expected_layout: str | None = None) -> dict:
     """Read and verify a checkpoint; with ``expected_layout``, refuse one trained on another layout."""
     path = Path(path)

@@ -30,6 +30,7 @@ MODEL_KEYS: dict[str, tuple[str, ...]] = {
     "phase_scheme": ("stgcn", "msg3d"), "within_weight": ("stgcn", "msg3d"),
 }
 TASKS = ("classify", "phases")
+MUSCLE_MODES = ("none", "joint", "only")
 PHASE_SCHEMES = ("end", "middle_end", "halves")
 
 # Defaults that differ by family. Graph models: the recipe measured on Penn Action (real,
@@ -113,6 +114,10 @@ class TrainConfig:
     frame_step: int | None = None  # take every n-th frame
     window_overlap: float | None = None  # share of a window's frames shared with the next
     min_window_confidence: float | None = None  # video prediction leaves out less confident windows
+    # muscle groups (classifiers): none | joint (a muscle-group head beside the exercise head) | only
+    muscles: str = "none"
+    muscle_table: str | None = None  # YAML table of exercises and the groups they work; None = the built-in one
+    muscle_weight: float = 1.0  # with muscles=joint: weight of the muscle loss beside the exercise loss
     # repetition phases (task=phases, graph models)
     phase_scheme: str = "middle_end"  # end | middle_end | halves (the source study's three)
     within_weight: float = 0.2  # loss weight of the over-represented background phase (within / none)
@@ -229,6 +234,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         raise ValueError(f"task={resolved['task']!r}: choose from {', '.join(TASKS)}")
     if resolved.get("task") == "phases" and MODEL_FAMILIES[model] != "graph":
         raise ValueError(f"task=phases needs a graph model (stgcn or msg3d), not {model}")
+    if resolved.get("muscles", "none") not in MUSCLE_MODES:
+        raise ValueError(f"muscles={resolved['muscles']!r}: choose from {', '.join(MUSCLE_MODES)}")
+    if resolved.get("task") == "phases" and resolved.get("muscles", "none") != "none":
+        raise ValueError("muscles applies to exercise classifiers, not to task=phases")
     if resolved.get("phase_scheme", "middle_end") not in PHASE_SCHEMES:
         raise ValueError(f"phase_scheme={resolved['phase_scheme']!r}: choose from {', '.join(PHASE_SCHEMES)}")
     if resolved.get("compile_mode", "default") not in COMPILE_MODES:

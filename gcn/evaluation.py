@@ -70,6 +70,59 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray, class_names: 
     }
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -60, 60)))
+
+
+MUSCLE_THRESHOLD = 0.5  # a group is predicted "worked" at this sigmoid probability or above
+MUSCLE_HEADLINE = ("label_wise_accuracy", "exact_match", "roc_auc_macro", "macro_precision", "macro_recall", "macro_f1")
+
+
+def muscle_metrics(logits: np.ndarray, targets: np.ndarray, groups: list[str] | tuple[str, ...],
+                   threshold: float = MUSCLE_THRESHOLD) -> dict:
+    """Multi-label metrics of muscle-group predictions, as the source study reports them.
+
+    ``label_wise_accuracy``: the share of (video, group) decisions that are right; ``exact_match``:
+    the share of videos with every group right; per group accuracy, precision, recall, F1 and
+    ROC-AUC (``None`` where the videos hold only one answer for it); the macro values average the
+    groups that some evaluated video works (a group no video works has no recall to measure).
+
+    Shapes: logits ``(N, G)`` (before the sigmoid), targets ``(N, G)`` 0/1.
+    """
+    probabilities = sigmoid(np.asarray(logits, dtype=np.float64))
+    targets = np.asarray(targets).astype(bool)
+    predicted = probabilities >= threshold
+    per_group = {}
+    for column, group in enumerate(groups):
+        truth, guess = targets[:, column], predicted[:, column]
+        true_positives = int((truth & guess).sum())
+        precision = true_positives / guess.sum() if guess.sum() else 0.0
+        recall = true_positives / truth.sum() if truth.sum() else None
+        f1 = None if recall is None else (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+        auc = float(skm.roc_auc_score(truth, probabilities[:, column])) if 0 < truth.sum() < len(truth) else None
+        per_group[group] = {"accuracy": float((truth == guess).mean()), "precision": float(precision),
+                            "recall": recall, "f1": f1, "roc_auc": auc, "videos_working_it": int(truth.sum())}
+    worked = [values for values in per_group.values() if values["recall"] is not None]
+    aucs = [values["roc_auc"] for values in per_group.values() if values["roc_auc"] is not None]
+
+    def macro(key: str) -> float:
+        return float(np.mean([values[key] for values in worked])) if worked else float("nan")
+
+    return {
+        "samples": int(len(targets)), "groups": list(groups), "threshold": threshold,
+        "label_wise_accuracy": float((predicted == targets).mean()),
+        "exact_match": float((predicted == targets).all(axis=1).mean()),
+        "roc_auc_macro": float(np.mean(aucs)) if aucs else float("nan"),
+        "macro_precision": macro("precision"), "macro_recall": macro("recall"), "macro_f1": macro("f1"),
+        "groups_averaged": [group for group, values in per_group.items() if values["recall"] is not None],
+        "per_group": per_group,
+    }
+
+
+def format_muscle_headline(metrics: dict) -> str:
+    return "  ".join(f"{key} {metrics[key]:.3f}" for key in MUSCLE_HEADLINE)
+
+
 def plot_confusion_matrix(matrix: list[list[int]], class_names: list[str], path: Path, title: str) -> Path:
     import matplotlib
 
@@ -118,11 +171,14 @@ def plot_training_curves(history: list[dict], path: Path) -> Path:
 
 
 def write_report(metrics: dict, history: list[dict], run_dir: Path, split: str) -> dict[str, Path]:
-    """``metrics-<split>.json``, ``confusion-<split>.png`` and ``curves.png`` in the run directory."""
-    paths = {"metrics": run_dir / f"metrics-{split}.json", "confusion_matrix": run_dir / f"confusion-{split}.png"}
+    """``metrics-<split>.json``, ``confusion-<split>.png`` and ``curves.png`` in the run directory
+    (muscle-group metrics, when the model has them, are in the JSON under ``muscles``)."""
+    paths = {"metrics": run_dir / f"metrics-{split}.json"}
     paths["metrics"].write_text(json.dumps(metrics, indent=1))
-    plot_confusion_matrix(metrics["confusion_matrix"], metrics["class_names"], paths["confusion_matrix"],
-                          f"{split}: top-1 {metrics['top1_accuracy']:.2f}")
+    if "confusion_matrix" in metrics:  # a muscles-only model has no exercise classes
+        paths["confusion_matrix"] = plot_confusion_matrix(
+            metrics["confusion_matrix"], metrics["class_names"], run_dir / f"confusion-{split}.png",
+            f"{split}: top-1 {metrics['top1_accuracy']:.2f}")
     if history:
         paths["curves"] = plot_training_curves(history, run_dir / "curves.png")
     return paths

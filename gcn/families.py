@@ -26,6 +26,7 @@ from .config import TrainConfig
 from .augment import evenly_spaced_crops
 from .dataset import SkeletonDataset, VideoItem, average_over_crops, collate_crops
 from .evaluation import softmax
+from .heads import Heads, MuscleLoss
 from .preprocess import PeopleSequence, prepare, to_channels
 from .registry import build_model
 
@@ -56,10 +57,14 @@ class ClassifierFamily:
     def class_names(self, corpus, config: TrainConfig) -> list[str]:
         return list(corpus.class_names)
 
-    def loss(self, config: TrainConfig, train_labels: list[int], class_names: list[str]) -> nn.Module:
+    def loss(self, config: TrainConfig, train_labels: list[int], class_names: list[str],
+             heads: Heads | None = None) -> nn.Module:
         from .training import loss_for
 
-        return loss_for(config, train_labels, len(class_names))
+        if heads is None or not heads.groups:
+            return loss_for(config, train_labels, len(class_names))
+        exercise = loss_for(config, train_labels, len(class_names)) if heads.exercise_count else None
+        return MuscleLoss(heads, exercise, config.muscle_weight)
 
 
 class GraphFamily(ClassifierFamily):
@@ -84,13 +89,14 @@ class GraphFamily(ClassifierFamily):
                                frames_per_second=config.frames_per_second, test_crops=config.test_crops)
 
     def video_logits(self, model: nn.Module, dataset: SkeletonDataset, config: TrainConfig,
-                     device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-        """Logits ``(N, classes)`` (each the mean over the video's crops) and labels ``(N,)``."""
+                     device: torch.device, heads: Heads | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Logits ``(N, outputs)`` (each the mean over the video's crops) and labels ``(N,)``."""
         return self.video_outputs(model, dataset, config, device)[:2]
 
     def video_outputs(self, model: nn.Module, dataset: SkeletonDataset, config: TrainConfig,
-                      device: torch.device) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Logits ``(N, classes)``, labels ``(N,)`` and embeddings ``(N, D)``, each a mean over the video's crops."""
+                      device: torch.device, heads: Heads | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Logits ``(N, outputs)``, labels ``(N,)`` and embeddings ``(N, D)``, each a mean over the video's crops
+        (exercise and muscle logits alike: both are averaged before their softmax or sigmoid)."""
         loader = DataLoader(dataset, batch_size=max(config.eval_batch_size // max(config.test_crops, 1), 1),
                             shuffle=False, collate_fn=collate_crops)
         model.eval()
@@ -103,8 +109,8 @@ class GraphFamily(ClassifierFamily):
         return torch.cat(logits).numpy(), torch.cat(labels).numpy(), torch.cat(embeddings).numpy()
 
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
-                 sequence: PeopleSequence) -> np.ndarray:
-        """Class probabilities ``(classes,)`` of one video."""
+                 sequence: PeopleSequence, heads: Heads | None = None) -> np.ndarray:
+        """Video logits ``(outputs,)`` of one video: the mean over its crops."""
         persons = config.num_persons
         people = sequence.people
         if people.shape[0] < persons:
@@ -116,8 +122,7 @@ class GraphFamily(ClassifierFamily):
         crops = torch.from_numpy(evenly_spaced_crops(data, config.clip_frames, config.test_crops))
         device = next(model.parameters()).device
         with torch.no_grad():
-            logits = model(crops.to(device)).float().mean(dim=0, keepdim=True).cpu().numpy()
-        return softmax(logits)[0]
+            return model(crops.to(device)).float().mean(dim=0).cpu().numpy()
 
 
 class SequenceFamily(ClassifierFamily):
@@ -152,46 +157,61 @@ class SequenceFamily(ClassifierFamily):
                               config.frame_step, config.window_overlap,
                               scaler=FeatureScaler.from_dict(extra["scaler"]))
 
-    def window_probabilities(self, model: nn.Module, windows: torch.Tensor, batch_size: int,
-                             device: torch.device) -> np.ndarray:
+    def window_logits(self, model: nn.Module, windows: torch.Tensor, batch_size: int,
+                      device: torch.device) -> np.ndarray:
         model.eval()
         with torch.no_grad():
             logits = [model(windows[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(windows), batch_size)]
-        return softmax(torch.cat(logits).numpy())
+        return torch.cat(logits).numpy()
 
-    def video_logits(self, model: nn.Module, dataset, config: TrainConfig,
-                     device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-        """Video-level logits (log of the voted probabilities) ``(N, classes)`` and labels ``(N,)``."""
-        return self.video_outputs(model, dataset, config, device)[:2]
-
-    def video_outputs(self, model: nn.Module, dataset, config: TrainConfig,
-                      device: torch.device) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Video logits and labels as :meth:`video_logits`, and embeddings ``(N, D)``: the mean over its windows."""
+    @staticmethod
+    def vote(window_logits: np.ndarray, heads: Heads | None, min_window_confidence: float) -> np.ndarray:
+        """One video's logits ``(outputs,)`` from its windows' ``(W, outputs)``: the exercise columns
+        are the log of the confidence-weighted vote of the windows' probabilities, the muscle
+        columns the mean of the windows' muscle logits."""
         from .sequence import video_probabilities
 
+        exercise_count = window_logits.shape[1] if heads is None else heads.exercise_count
+        parts = []
+        if exercise_count:
+            voted = video_probabilities(softmax(window_logits[:, :exercise_count]), min_window_confidence)
+            parts.append(np.log(np.clip(voted, 1e-12, None)))
+        if exercise_count < window_logits.shape[1]:
+            parts.append(window_logits[:, exercise_count:].mean(axis=0))
+        return np.concatenate(parts)
+
+    def video_logits(self, model: nn.Module, dataset, config: TrainConfig,
+                     device: torch.device, heads: Heads | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Video-level logits ``(N, outputs)`` (:meth:`vote`) and labels ``(N,)``."""
+        return self.video_outputs(model, dataset, config, device, heads)[:2]
+
+    def video_outputs(self, model: nn.Module, dataset, config: TrainConfig,
+                      device: torch.device, heads: Heads | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Video logits and labels as :meth:`video_logits`, and embeddings ``(N, D)``: the mean over its windows."""
         windows = torch.stack([dataset[i][0] for i in range(len(dataset))])
         with head_inputs(model) as captured:
-            probabilities = self.window_probabilities(model, windows, config.eval_batch_size, device)
+            logits = self.window_logits(model, windows, config.eval_batch_size, device)
         window_embeddings = torch.cat(captured).numpy()
         owners = dataset.video_of_window()
-        voted = np.stack([video_probabilities(probabilities[owners == position], config.min_window_confidence)
-                          for position in range(len(dataset.items))])
-        embeddings = np.stack([window_embeddings[owners == position].mean(axis=0)
-                               for position in range(len(dataset.items))])
-        return (np.log(np.clip(voted, 1e-12, None)), np.array([item.label for item in dataset.items]), embeddings)
+        videos = range(len(dataset.items))
+        voted = np.stack([self.vote(logits[owners == position], heads, config.min_window_confidence)
+                          for position in videos])
+        embeddings = np.stack([window_embeddings[owners == position].mean(axis=0) for position in videos])
+        return voted, np.array([item.label for item in dataset.items]), embeddings
 
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
-                 sequence: PeopleSequence) -> np.ndarray:
+                 sequence: PeopleSequence, heads: Heads | None = None) -> np.ndarray:
+        """Video logits ``(outputs,)`` of one video (:meth:`vote` over its windows)."""
         from .feature_windows import sequence_features
-        from .sequence import FeatureScaler, video_probabilities, window_starts, windows
+        from .sequence import FeatureScaler, window_starts, windows
 
         features = sequence_features(sequence, layout, config.frames_per_second)
         starts = window_starts(len(features), config.window_frames, config.frame_step, config.window_overlap)
         scaled = FeatureScaler.from_dict(extra["scaler"]).transform(
             windows(features, starts, config.window_frames, config.frame_step))
         device = next(model.parameters()).device
-        probabilities = self.window_probabilities(model, torch.from_numpy(scaled), config.eval_batch_size, device)
-        return video_probabilities(probabilities, config.min_window_confidence)
+        logits = self.window_logits(model, torch.from_numpy(scaled), config.eval_batch_size, device)
+        return self.vote(logits, heads, config.min_window_confidence)
 
 
 def frames_that_mattered(model: nn.Module, content: dict, sequence: PeopleSequence) -> tuple[np.ndarray, np.ndarray]:

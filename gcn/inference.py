@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,8 @@ from posegraph.data import SkeletonStore
 
 from .checkpoint import load_checkpoint
 from .config import config_from_dict
-from .evaluation import classification_metrics, write_report
+from .evaluation import MUSCLE_THRESHOLD, classification_metrics, muscle_metrics, sigmoid, softmax, write_report
+from .heads import Heads, heads_of
 from .dataset import VideoItem
 from .families import family_of, head_inputs
 from .preprocess import PeopleSequence
@@ -29,7 +30,7 @@ def load_classifier(path: str | Path, device: str = "auto") -> tuple[torch.nn.Mo
     if config.family == "phase":  # a graph backbone with the temporal head
         model = family_of(config).build(config, content["layout"], len(content["class_names"]))
     else:
-        model = build_model(content["model"], content["layout"], len(content["class_names"]),
+        model = build_model(content["model"], content["layout"], heads_of(content).width,
                             content["in_channels"], content["num_persons"], **config.model_options())
     model.load_state_dict(content["state_dict"], strict=True)
     model.to(pick_device(device)).eval()
@@ -96,13 +97,47 @@ def evaluate_run(run_dir: str | Path, store_path: str | Path, split: str = "test
     items, note = _training_split(store, config, family, content, split)
     if items is None:  # another store, or other classes: videos of the split, classes matched by name
         items, note = evaluation_items(store, content["class_names"], split, by_label=family.name != "phase")
+    heads = heads_of(content)
+    device = next(model.parameters()).device
     dataset = family.eval_set(store, items, content["layout"], config, content.get("extra", {}))
-    logits, labels = family.video_logits(model, dataset, config, next(model.parameters()).device)
-    metrics = classification_metrics(logits, labels, content["class_names"])
+    logits, labels = family.video_logits(model, dataset, config, device, heads=heads)
+    metrics = classification_metrics(heads.exercise(logits), labels, content["class_names"]) \
+        if heads.exercise_count else {"samples": int(len(labels))}
     metrics["evaluated_on"] = note
+    if heads.groups:
+        metrics["muscles"] = muscle_metrics(heads.muscles(logits), heads.membership()[labels], heads.groups)
+        unseen = unseen_exercise_metrics(model, content, heads, store, family, config, device)
+        if unseen is not None:
+            metrics["muscles_unseen_exercises"] = unseen
     history_file = run_dir / "history.json"
     history = json.loads(history_file.read_text()) if history_file.exists() else []
     return metrics, write_report(metrics, history, run_dir, split)
+
+
+def unseen_exercise_metrics(model: torch.nn.Module, content: dict, heads: Heads, store: SkeletonStore,
+                            family, config, device: torch.device) -> dict | None:
+    """Muscle metrics on the store's videos of exercises the model never trained on but its muscle
+    table lists: all of their videos, whatever their split (no video of them was seen in training);
+    ``None`` when there are none. This is what predicting muscles rather than exercises is for."""
+    layout = _stored_layout(store, content)
+    rows = [row for row in store.videos().to_pylist() if row["status"] == "ok" and row["label"]
+            and row["label"] not in heads.class_names and row["layout"] == layout]
+    names = sorted({row["label"] for row in rows if heads.table.groups_of(row["label"]) is not None})
+    if not names:
+        return None
+    index = {name: position for position, name in enumerate(names)}
+    items = [VideoItem(row["video_id"], row["layout"], index[row["label"]], row["width"], row["height"])
+             for row in rows if row["label"] in index]
+    dataset = family.eval_set(store, items, content["layout"], config, content.get("extra", {}))
+    logits, labels = family.video_logits(model, dataset, config, device, heads=heads)
+    metrics = muscle_metrics(heads.muscles(logits), heads.membership(names)[labels], heads.groups)
+    metrics["exercises"] = names
+    return metrics
+
+
+def _stored_layout(store: SkeletonStore, content: dict) -> str:
+    layouts = store.layouts()
+    return content["layout"] if content["layout"] in layouts or not layouts else layouts[0]
 
 
 def calibrate_run(run_dir: str | Path, store_path: str | Path, checkpoint: str = "best.pt") -> Rejection:
@@ -125,10 +160,19 @@ def calibrate_run(run_dir: str | Path, store_path: str | Path, checkpoint: str =
     return calibrate_checkpoint(path, model, family, val_set, train_videos, config, next(model.parameters()).device)
 
 
-def class_probabilities(model: torch.nn.Module, content: dict, sequence: PeopleSequence) -> np.ndarray:
-    """``(classes,)`` probabilities of one video's people, whatever the model family."""
+def video_logits(model: torch.nn.Module, content: dict, sequence: PeopleSequence) -> np.ndarray:
+    """``(outputs,)`` logits of one video's people, whatever the model family (see :mod:`.heads`)."""
     config = config_from_dict(content["config"])
-    return family_of(config).classify(model, config, content["layout"], content.get("extra", {}), sequence)
+    return family_of(config).classify(model, config, content["layout"], content.get("extra", {}), sequence,
+                                      heads=heads_of(content))
+
+
+def class_probabilities(model: torch.nn.Module, content: dict, sequence: PeopleSequence) -> np.ndarray:
+    """``(classes,)`` exercise probabilities of one video's people, whatever the model family."""
+    heads = heads_of(content)
+    if not heads.exercise_count:
+        raise ValueError("this checkpoint predicts muscle groups only (muscles=only), not exercises")
+    return softmax(heads.exercise(video_logits(model, content, sequence))[None])[0]
 
 
 def rank(content: dict, probabilities: np.ndarray, top_k: int = 5) -> list[tuple[str, float]]:
@@ -144,29 +188,53 @@ def classify_sequence(model: torch.nn.Module, content: dict, sequence: PeopleSeq
 
 @dataclass(frozen=True)
 class Answer:
-    """What ``classify`` answers: the class (or "none of these") and the ranked probabilities."""
+    """What ``classify`` answers: the class (or "none of these"), the ranked probabilities and,
+    for models with muscle groups, each group's probability (highest first)."""
 
-    answer: str
+    answer: str  # "" for a muscles-only model
     rejected: bool
     ranking: list[tuple[str, float]]  # calibrated when the checkpoint has a rejection
     threshold: float | None  # top probability below which the answer is "none of these"; None = off
+    muscles: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def muscles_worked(self) -> list[str]:
+        """The groups predicted as worked (probability at least ``MUSCLE_THRESHOLD``), highest first."""
+        return [group for group, probability in self.muscles if probability >= MUSCLE_THRESHOLD]
+
+
+def muscle_ranking(heads: Heads, logits: np.ndarray) -> list[tuple[str, float]]:
+    probabilities = sigmoid(heads.muscles(logits))
+    return sorted(zip(heads.groups, map(float, probabilities)), key=lambda pair: -pair[1])
+
+
+def answer_from_logits(content: dict, logits: np.ndarray, top_k: int = 5, rejection: Rejection | None = None,
+                       embedding: np.ndarray | None = None) -> Answer:
+    """The answer for one video's logits ``(outputs,)``; with ``rejection`` (and the head's input
+    ``embedding`` when it has a distance rule), "none of these" when far from every class."""
+    heads = heads_of(content)
+    muscles = muscle_ranking(heads, logits) if heads.groups else []
+    if not heads.exercise_count:
+        return Answer("", False, [], None, muscles)
+    probabilities = softmax(heads.exercise(logits)[None])[0]
+    if rejection is None:
+        ranking = rank(content, probabilities, top_k)
+        return Answer(ranking[0][0], False, ranking, None, muscles)
+    calibrated = rejection.probabilities(np.log(np.clip(probabilities, 1e-12, None)))[0]
+    ranking = rank(content, calibrated, top_k)
+    rejected = bool(rejection.rejects(calibrated, embedding)[0])
+    threshold = rejection.threshold if rejection.active else None
+    return Answer(NONE_OF_THESE if rejected else ranking[0][0], rejected, ranking, threshold, muscles)
 
 
 def answer_sequence(model: torch.nn.Module, content: dict, sequence: PeopleSequence, top_k: int = 5,
                     reject: bool = True) -> Answer:
     """Classify one video; with ``reject`` and a calibrated checkpoint, "none of these" when far from every class."""
     with head_inputs(model) as captured:
-        probabilities = class_probabilities(model, content, sequence)
+        logits = video_logits(model, content, sequence)
     rejection = Rejection.from_dict(content["rejection"]) if reject and content.get("rejection") else None
-    if rejection is None:
-        ranking = rank(content, probabilities, top_k)
-        return Answer(ranking[0][0], False, ranking, None)
     embedding = torch.cat(captured).mean(dim=0, keepdim=True).numpy()  # the mean over crops or windows
-    calibrated = rejection.probabilities(np.log(np.clip(probabilities, 1e-12, None)))[0]
-    ranking = rank(content, calibrated, top_k)
-    rejected = bool(rejection.rejects(calibrated, embedding)[0])
-    threshold = rejection.threshold if rejection.active else None
-    return Answer(NONE_OF_THESE if rejected else ranking[0][0], rejected, ranking, threshold)
+    return answer_from_logits(content, logits, top_k, rejection, embedding)
 
 
 def extract_sequence(video: str | Path) -> PeopleSequence:

@@ -187,7 +187,7 @@ class PhaseFamily:
         recalls = [float((predicted[labels == phase] == phase).mean()) for phase in np.unique(labels)]
         return float(np.mean(recalls)) if recalls else 0.0
 
-    def loss(self, config: TrainConfig, train_labels: list[int], class_names: list[str]) -> nn.Module:
+    def loss(self, config: TrainConfig, train_labels: list[int], class_names: list[str], heads=None) -> nn.Module:
         weights = torch.ones(len(class_names))
         weights[class_names.index(BACKGROUND[config.phase_scheme])] = config.within_weight
         return nn.CrossEntropyLoss(weight=weights)
@@ -205,7 +205,7 @@ class PhaseFamily:
         return PhaseDataset(store, items, layout, config)
 
     def video_logits(self, model: nn.Module, dataset: PhaseDataset, config: TrainConfig,
-                     device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+                     device: torch.device, heads=None) -> tuple[np.ndarray, np.ndarray]:
         """Per-frame logits ``(F, phases)`` and labels ``(F,)`` over every frame of every video."""
         model.eval()
         logits, labels = [], []
@@ -219,7 +219,7 @@ class PhaseFamily:
         return torch.cat(logits).numpy(), torch.cat(labels).numpy()
 
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
-                 sequence: PeopleSequence) -> np.ndarray:
+                 sequence: PeopleSequence, heads=None) -> np.ndarray:
         raise ValueError("this checkpoint predicts repetition phases, not exercises: count with it "
                          "(`posegraph count VIDEO --checkpoint FILE`)")
 

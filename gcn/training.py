@@ -39,6 +39,7 @@ from .config import TrainConfig, config_from_dict, save_config
 from .dataset import VideoItem
 from .families import family_of
 from .finetune import apply_finetune, freeze_frozen_batchnorm, load_initial_weights
+from .heads import Heads, heads_for, heads_of
 from .losses import FocalLoss, balanced_class_weights
 from .preprocess import Normalization
 from .rejection import NONE_OF_THESE, Rejection, fit_rejection, minimum_videos
@@ -160,12 +161,16 @@ def _learning_rate(config: TrainConfig, epoch: int, current: float | None = None
 
 
 def validate(family, model: nn.Module, val_set, config: TrainConfig, device: torch.device,
-             loss_function: nn.Module) -> tuple[float, float]:
-    """Validation loss and accuracy over whole videos (what early stopping and the schedule follow)."""
-    logits, labels = family.video_logits(model, val_set, config, device)
+             loss_function: nn.Module, heads: Heads | None = None) -> tuple[float, float]:
+    """Validation loss and accuracy over whole videos (what early stopping and the schedule follow):
+    exercise accuracy, or with muscle groups :meth:`Heads.validation_score`."""
+    logits, labels = family.video_logits(model, val_set, config, device, heads=heads)
     loss = float(loss_function(torch.from_numpy(logits).float().to(device), torch.from_numpy(labels).to(device)))
     accuracy = getattr(family, "accuracy", None)
-    return loss, float(accuracy(logits, labels) if accuracy else (logits.argmax(1) == labels).mean())
+    if accuracy:
+        return loss, float(accuracy(logits, labels))
+    heads = heads or Heads(tuple(range(logits.shape[1])))
+    return loss, heads.validation_score(torch.from_numpy(logits), torch.from_numpy(labels))
 
 
 @dataclass
@@ -194,7 +199,8 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     layout = config.layout or corpus.stored_layout
     family = family_of(config)
     class_names = family.class_names(corpus, config)
-    model = family.build(config, layout, len(class_names))
+    heads = heads_for(config, class_names)
+    model = family.build(config, layout, heads.width)
     if config.init and state is None:
         initial = load_checkpoint(config.init, expected_layout=layout)
         fresh = load_initial_weights(model, initial["state_dict"])
@@ -218,17 +224,21 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     wrapped = nn.parallel.DistributedDataParallel(model) if world.enabled else model
     runner = compiled_or_eager(wrapped, config.compile, log, config.compile_mode)
     train_set, val_set, extra = family.datasets(store, corpus.splits["train"], corpus.splits["val"], layout, config)
+    if heads.groups:
+        extra["heads"] = heads.to_dict()
     metadata = dict(model=config.model, layout=layout, class_names=class_names, config=config.to_dict(),
                     normalization=Normalization(frames_per_second=config.frames_per_second).to_dict(),
                     num_persons=config.num_persons or 1, in_channels=extra.pop("in_channels", 0), extra=extra)
     autocast_type = autocast_dtype(device)
     scaler = torch.amp.GradScaler("cuda", enabled=config.amp and autocast_type == torch.float16)
-    loss_function = family.loss(config, [item.label for item in corpus.splits["train"]], class_names).to(device)
+    loss_function = family.loss(config, [item.label for item in corpus.splits["train"]], class_names,
+                                heads).to(device)
     plateau = PlateauSchedule(config.plateau_factor, config.plateau_patience, config.min_learning_rate)
     if state is not None and "plateau" in state["training_state"]:
         plateau.load_state_dict(state["training_state"]["plateau"])
     if world.main:
-        log(f"training {config.model}{' phases' if family.name == 'phase' else ''} on {layout}: {len(class_names)} classes, "
+        log(f"training {config.model}{' phases' if family.name == 'phase' else ''} on {layout}: {len(class_names)} classes"
+            + (f" and {len(heads.groups)} muscle groups ({heads.mode})" if heads.groups else "") + ", "
             f"{len(corpus.splits['train'])} train / {len(corpus.splits['val'])} val videos "
             f"({len(train_set)} training samples), {len(trainable)} trainable tensors, "
             f"device {device}{f', {world.world_size} processes' if world.enabled else ''}")
@@ -261,7 +271,7 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
             scaler.step(optimizer)
             scaler.update()
             total_loss += float(loss.detach()) * len(target)
-            correct += int((logits.argmax(1) == target).sum())
+            correct += heads.correct(logits.detach(), target)
             seen += len(target)
             if hasattr(bar, "set_postfix"):
                 bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}")
@@ -272,7 +282,8 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
                 dist.broadcast(buffer, src=0)
         stop = torch.zeros(1)
         if world.main:
-            record["val_loss"], record["val_accuracy"] = validate(family, model, val_set, config, device, loss_function)
+            record["val_loss"], record["val_accuracy"] = validate(family, model, val_set, config, device, loss_function,
+                                                                  heads)
             history.append(record)
             if config.lr_schedule == "plateau":
                 for group in optimizer.param_groups:
@@ -296,7 +307,7 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
             if world.main:
                 log(f"early stop: no better validation accuracy for {config.patience} epochs")
             break
-    if world.main and (run_dir / "best.pt").exists() and family.calibrates:
+    if world.main and (run_dir / "best.pt").exists() and family.calibrates and heads.exercise_count:
         train_videos = family.eval_set(store, corpus.splits["train"], layout, config, metadata["extra"])
         calibrate_checkpoint(run_dir / "best.pt", model, family, val_set, train_videos, config, device, log)
     if world.enabled:
@@ -363,9 +374,10 @@ def calibrate_checkpoint(path: Path, model: nn.Module, family, val_set, train_vi
     content = load_checkpoint(path)
     model = copy.deepcopy(model)  # the caller's model keeps its own (last) weights
     model.load_state_dict(content["state_dict"])
-    logits, labels, embeddings = family.video_outputs(model, val_set, config, device)
-    _, train_labels, train_embeddings = family.video_outputs(model, train_videos, config, device)
-    rejection = fit_rejection(logits, labels, embeddings=embeddings, train_embeddings=train_embeddings,
+    heads = heads_of(content)
+    logits, labels, embeddings = family.video_outputs(model, val_set, config, device, heads)
+    _, train_labels, train_embeddings = family.video_outputs(model, train_videos, config, device, heads)
+    rejection = fit_rejection(heads.exercise(logits), labels, embeddings=embeddings, train_embeddings=train_embeddings,
                               train_labels=train_labels)
     metadata = {key: content[key] for key in ("model", "layout", "class_names", "config", "normalization",
                                               "num_persons", "in_channels", "training_state", "extra")}

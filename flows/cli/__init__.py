@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import analysis, extraction, scoring, store, training, upkeep
+from . import analysis, ensemble, extraction, scoring, store, training, upkeep
 
 
 def command_demo(arguments: argparse.Namespace) -> int:
@@ -22,6 +22,7 @@ EXAMPLES = """examples:
   posegraph query "SELECT label, count(*) FROM videos GROUP BY 1" --store corpus
   posegraph train --model stgcn --store corpus          train with the defaults, evaluate on the test split
   posegraph classify clip.mp4 --checkpoint runs/RUN/best.pt
+  posegraph ensemble --checkpoints runs/A runs/B --store corpus --out ab.yaml   weights searched on val
   posegraph count squat.mp4 --out squat-count.png        count repetitions (no training needed)
   posegraph store check corpus --repair                 find and take out damaged files
 
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exercise videos -> skeletons -> Parquet tables -> skeleton-graph models.")
     parser.add_argument("--version", action="version", version=f"posegraph {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (analysis, store, upkeep, extraction, training, scoring):
+    for group in (analysis, store, upkeep, extraction, training, ensemble, scoring):
         group.register(commands)
     demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")
     demo.add_argument("--out", default="demo_output", help="folder for everything the demo makes (default demo_output)")

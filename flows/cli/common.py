@@ -3,8 +3,30 @@
 from __future__ import annotations
 
 
+from collections.abc import Sequence
+
+
 def open_store(path: str, create: bool = False):
     """The skeleton store at ``path`` (imported lazily: pyarrow is heavy)."""
     from posegraph.data import SkeletonStore
 
     return SkeletonStore(path, create=create)
+
+
+def check_before_flow(store: str | None = None, checkpoints: Sequence[str] = (), muscle_table: str | None = None) -> None:
+    """Ordinary mistakes (no store there; a checkpoint, run folder or ensemble file missing or
+    unreadable; a muscle table that does not read) as one line before a flow starts: inside the
+    flow, Prefect would log the error's traceback first."""
+    if store is not None:
+        open_store(store)
+    if checkpoints:
+        from posegraph.gcn.checkpoint import checkpoint_file
+        from posegraph.gcn.ensemble import is_ensemble_file, load_ensemble
+
+        for path in checkpoints:
+            for member in load_ensemble(path).members if is_ensemble_file(path) else (path,):
+                checkpoint_file(member)
+    if muscle_table is not None:
+        from posegraph.features.muscles import load_muscle_table
+
+        load_muscle_table(muscle_table)

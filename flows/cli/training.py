@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .common import check_before_flow
 from .common import open_store as _store
 
 
@@ -13,13 +14,29 @@ def _print_metrics(metrics: dict, paths: dict) -> None:
 
     if metrics.get("evaluated_on"):
         print(metrics["evaluated_on"])
-    print(format_headline(metrics))
-    print("per-class F1: " + ", ".join(f"{name} {score:.2f}" for name, score in metrics["per_class_f1"].items()))
-    bands = metrics.get("confidence_bands", {})
-    print("accuracy by confidence: " + ", ".join(
-        f"{band} {'-' if v['accuracy'] is None else format(v['accuracy'], '.2f')} ({v['count']})" for band, v in bands.items()))
+    if "top1_accuracy" in metrics:
+        print(format_headline(metrics))
+        print("per-class F1: " + ", ".join(f"{name} {score:.2f}" for name, score in metrics["per_class_f1"].items()))
+        bands = metrics.get("confidence_bands", {})
+        print("accuracy by confidence: " + ", ".join(
+            f"{band} {'-' if v['accuracy'] is None else format(v['accuracy'], '.2f')} ({v['count']})" for band, v in bands.items()))
+    _print_muscles(metrics.get("muscles"), "muscle groups")
+    unseen = metrics.get("muscles_unseen_exercises")
+    if unseen:
+        _print_muscles(unseen, f"muscle groups of exercises never trained on ({', '.join(unseen['exercises'])}, "
+                               f"{unseen['samples']} videos)")
     for name, path in paths.items():
         print(f"{name}: {path}")
+
+
+def _print_muscles(muscles: dict | None, title: str) -> None:
+    from posegraph.gcn.evaluation import format_muscle_headline
+
+    if not muscles:
+        return
+    print(f"{title}: {format_muscle_headline(muscles)}")
+    print("per-group F1: " + ", ".join(f"{group} {'-' if v['f1'] is None else format(v['f1'], '.2f')}"
+                                        for group, v in muscles["per_group"].items()))
 
 
 def command_train(arguments: argparse.Namespace) -> int:
@@ -35,10 +52,15 @@ def command_train(arguments: argparse.Namespace) -> int:
         run_dir = arguments.resume
     else:
         config = load_config(arguments.config, arguments.set, model=arguments.model, init=arguments.init,
-                             finetune=arguments.finetune)
+                             finetune=arguments.finetune, muscle_table=arguments.muscle_table)
+        if arguments.muscle_table and config.muscles == "none":  # a table given means muscles wanted
+            from posegraph.gcn.config import replace
+
+            config = replace(config, muscles="joint")
         from posegraph.flows.training import default_run_dir
 
         run_dir = arguments.run_dir or default_run_dir(config)
+    check_before_flow(arguments.store, muscle_table=config.muscle_table if config.muscles != "none" else None)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # under torchrun: plain training, no Prefect server per process
         from posegraph.gcn.training import train
 
@@ -57,7 +79,13 @@ def command_train(arguments: argparse.Namespace) -> int:
 def command_evaluate(arguments: argparse.Namespace) -> int:
     from posegraph.flows.training import evaluate_flow
 
+    check_before_flow(arguments.store, [arguments.run_dir])
     result = evaluate_flow(arguments.run_dir, arguments.store, arguments.split)
+    if "report" in result:  # a saved ensemble
+        from .ensemble import print_report
+
+        print_report(result["report"], result["paths"])
+        return 0
     _print_metrics(result["metrics"], result["paths"])
     return 0
 
@@ -70,11 +98,15 @@ def command_calibrate(arguments: argparse.Namespace) -> int:
 
 
 def command_classify(arguments: argparse.Namespace) -> int:
-    """Classify each given video (file or stored id) with one loaded model."""
+    """Classify each given video (file or stored id) with one loaded model or a saved ensemble."""
+    from posegraph.gcn.ensemble import is_ensemble_file
     from posegraph.gcn.inference import load_classifier
 
+    if is_ensemble_file(arguments.checkpoint):
+        return _classify_with_ensemble(arguments)
     model, content = load_classifier(arguments.checkpoint)
-    if not arguments.json and arguments.reject and not content.get("rejection"):
+    if not arguments.json and arguments.reject and content.get("class_names") and not content.get("rejection") \
+            and content["config"].get("muscles", "none") != "only":
         print(f"note: {arguments.checkpoint} has no calibrated rejection (trained before it existed), so every "
               "video gets one of its classes; `posegraph calibrate RUN_DIR --store STORE` adds it")
     for video in arguments.video:
@@ -83,27 +115,54 @@ def command_classify(arguments: argparse.Namespace) -> int:
 
 
 def _classify_one(video: str, model, content: dict, arguments: argparse.Namespace) -> None:
-    import json
+    from posegraph.gcn.inference import answer_sequence
 
-    from posegraph.gcn.inference import answer_sequence, extract_sequence
+    sequence = _load_video(video, arguments, content["num_persons"])
+    answer = answer_sequence(model, content, sequence, arguments.top_k, reject=arguments.reject)
+    _show_answer(video, content["model"], answer, _frames_that_mattered(model, content, sequence), arguments)
+
+
+def _load_video(video: str, arguments: argparse.Namespace, persons: int):
+    """A video file's BlazePose skeleton, or a stored video's (by id or id prefix)."""
+    from posegraph.gcn.inference import extract_sequence
 
     target = Path(video)
     if target.is_file():
-        sequence = extract_sequence(target)
-    else:
-        if not arguments.store:
-            raise ValueError(f"{target} is not a file; to classify a stored video id, pass --store STORE")
-        from posegraph.flows.visualize import resolve_video_id
-        from posegraph.gcn.dataset import load_sequence
+        return extract_sequence(target)
+    if not arguments.store:
+        raise ValueError(f"{target} is not a file; to classify a stored video id, pass --store STORE")
+    from posegraph.flows.visualize import resolve_video_id
+    from posegraph.gcn.dataset import load_sequence
 
-        store = _store(arguments.store)
-        sequence = load_sequence(store, resolve_video_id(store, video), persons=content["num_persons"])
-    answer = answer_sequence(model, content, sequence, arguments.top_k, reject=arguments.reject)
-    attention = _frames_that_mattered(model, content, sequence)
+    store = _store(arguments.store)
+    return load_sequence(store, resolve_video_id(store, video), persons=persons)
+
+
+def _classify_with_ensemble(arguments: argparse.Namespace) -> int:
+    from posegraph.gcn.ensemble import load_saved
+
+    ensemble, members = load_saved(arguments.checkpoint)
+    content = members.content()
+    if not arguments.json:
+        print(f"ensemble of {len(members.paths)} models, weights {', '.join(f'{w:.2f}' for w in ensemble.weights)} "
+              "(no calibrated 'none of these' for ensembles: every video gets one of the classes)")
+    for video in arguments.video:
+        sequence = _load_video(video, arguments, content["num_persons"])
+        _show_answer(video, "ensemble", members.answer(sequence, ensemble.weights, arguments.top_k), None, arguments)
+    return 0
+
+
+def _show_answer(video: str, model_name: str, answer, attention, arguments: argparse.Namespace) -> None:
+    import json
+
     if arguments.json:
-        result = {"video": video, "model": content["model"], "answer": answer.answer, "rejected": answer.rejected,
+        result = {"video": video, "model": model_name, "answer": answer.answer, "rejected": answer.rejected,
                   "threshold": answer.threshold,
                   "predictions": [{"class": name, "probability": round(p, 6)} for name, p in answer.ranking]}
+        if answer.muscles:
+            worked = set(answer.muscles_worked)
+            result["muscle_groups"] = [{"group": group, "probability": round(p, 6), "worked": group in worked}
+                                       for group, p in answer.muscles]
         if attention is not None:
             result["frame_importance"] = [{"time_s": round(float(t), 4), "weight": round(float(w), 6)}
                                           for t, w in zip(*attention)]
@@ -116,6 +175,9 @@ def _classify_one(video: str, model, content: dict, arguments: argparse.Namespac
               "(far from every class the model knows; --no-reject to force an answer)")
     for name, probability in answer.ranking:
         print(f"{probability:7.2%}  {name}")
+    if answer.muscles:
+        print("muscle groups worked: " + (", ".join(answer.muscles_worked) or "none above 50%"))
+        print("  " + ", ".join(f"{group} {probability:.0%}" for group, probability in answer.muscles))
     if attention is not None:
         times, weights = attention
         top = sorted(times[weights.argsort()[::-1][:3]])
@@ -142,12 +204,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     trainer.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run exactly where it was")
     trainer.add_argument("--init", metavar="CHECKPOINT", help="start from a checkpoint (transfer learning)")
     trainer.add_argument("--finetune", help="with --init: head, last:K or all (default all)")
+    trainer.add_argument("--muscle-table", metavar="YAML", help="your own table of exercises and the muscle groups "
+                         "they work (replaces the built-in one; implies --set muscles=joint unless set)")
     trainer.add_argument("--split", default="test", help="split evaluated at the end (default test)")
     trainer.add_argument("--quiet", action="store_true", help="no progress bar")
     trainer.set_defaults(run=command_train)
 
-    evaluator = commands.add_parser("evaluate", help="evaluate a run's best checkpoint on a split")
-    evaluator.add_argument("run_dir", help="a training run folder (its best.pt is evaluated)")
+    evaluator = commands.add_parser("evaluate", help="evaluate a run's best checkpoint (or a saved ensemble) on a split")
+    evaluator.add_argument("run_dir", help="a training run folder (its best.pt is evaluated) or an ENSEMBLE.yaml")
     evaluator.add_argument("--store", required=True, help="any store: its videos of --split (all, if it records no splits), classes matched by name")
     evaluator.add_argument("--split", default="test", help="which split (default test)")
     evaluator.set_defaults(run=command_evaluate)
@@ -161,7 +225,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     classify = commands.add_parser("classify", help="top-k exercise classes of video files or stored video ids, "
                                                     "or 'none of these'")
     classify.add_argument("video", nargs="+", help="video files (extracted with BlazePose first) or video ids (prefixes)")
-    classify.add_argument("--checkpoint", required=True, help="a classifier checkpoint (RUN/best.pt)")
+    classify.add_argument("--checkpoint", required=True, help="a classifier checkpoint (RUN/best.pt) or a saved "
+                                                              "ensemble (ENSEMBLE.yaml from posegraph ensemble --out)")
     classify.add_argument("--store", help="the store holding the video id")
     classify.add_argument("--top-k", type=int, default=5, help="how many classes to list (default 5)")
     classify.add_argument("--json", action="store_true", help="one JSON object per video")

@@ -119,10 +119,14 @@ def test_joints_by_name_subject_and_column_notes(store):
     from posegraph.data.query import column_note
 
     store.write_video(*make_video(video_id("ef"), frames=8))
-    by_name = run_query(store, "SELECT joint(y, 'left_knee') AS knee, y[26] AS by_position, "
+    by_name = run_query(store, "SELECT joint(y, 'left_knee') AS knee, y[26] AS by_position, joint_at(y, 25) AS at, "
                                "joint(y, layout, 'left_knee') AS knee3 FROM frames WHERE detected").to_pylist()
     assert get_layout("blazepose33").joint_names[25] == "left_knee"
-    assert all(row["knee"] == row["by_position"] == row["knee3"] for row in by_name)
+    assert all(row["knee"] == row["by_position"] == row["knee3"] == row["at"] for row in by_name)
+    # one convention: the joints view's joint_index reads the frames lists through joint_at
+    mismatches = run_query(store, "SELECT count(*) AS n FROM joints AS j JOIN frames AS f USING (video_id, frame_index, person) "
+                                  "WHERE j.y IS DISTINCT FROM joint_at(f.y, j.joint_index)").column("n")[0].as_py()
+    assert mismatches == 0
     assert run_query(store, "SELECT subject FROM videos").column("subject").to_pylist() == ["s01"]
     assert "y points down" in column_note("frames", "y") and "source video" in column_note("frames", "frame_index")
 

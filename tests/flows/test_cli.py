@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
 from posegraph.data.kinetics import write_kinetics_json
 from posegraph.flows.cli import main
@@ -104,3 +105,21 @@ def test_ordinary_mistakes_are_one_line(tmp_path, capsys):
     assert main(["extract", str(tmp_path / "missing"), "--store", str(tmp_path / "s")]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "no such file or folder" in error
+
+
+@pytest.mark.slow
+def test_training_commands_check_their_inputs_before_the_flow(store, tmp_path):
+    """A missing store, checkpoint or muscle table is one line, not Prefect's traceback of the failed flow first."""
+    broken = tmp_path / "table.yaml"
+    broken.write_text("a: [\n")
+    (tmp_path / "run").mkdir()
+    good = str(store.root)
+    posegraph = str(Path(sys.executable).parent / "posegraph")
+    cases = {("evaluate", str(tmp_path / "run"), "--store", good): "no best.pt yet",
+             ("ensemble", "--checkpoints", str(tmp_path / "a.pt"), str(tmp_path / "b.pt"), "--store", good):
+                 "a.pt: no such file",
+             ("train", "--model", "bilstm", "--store", str(tmp_path / "nowhere")): "no skeleton store",
+             ("train", "--model", "bilstm", "--store", good, "--muscle-table", str(broken)): "not readable YAML"}
+    for command, expected in cases.items():
+        run = subprocess.run([posegraph, *command], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 2 and run.stderr.count("\n") == 1 and expected in run.stderr, (command, run.stderr)

@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import PurePath
 
 import pyarrow as pa
@@ -52,6 +53,14 @@ def writer_properties() -> WriterProperties:
 def sql_string(value: object) -> str:
     """``'value'`` for a SQL statement or predicate (quotes doubled)."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_timestamp(moment: datetime) -> str:
+    """A UTC microsecond timestamp literal for a delta-rs predicate (naive times count as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    text = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"arrow_cast('{text}', 'Timestamp(Microsecond, Some(\"UTC\"))')"  # typed as the column is
 
 
 def sql_list(values: Iterable[str]) -> str:

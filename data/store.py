@@ -40,7 +40,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -50,7 +50,7 @@ import pyarrow.parquet as pq
 
 from ..skeleton import get_layout
 from .atomic import store_lock
-from .delta import DataFile, StoreTable, plain_types, sql_list, sql_string
+from .delta import DataFile, StoreTable, plain_types, sql_list, sql_string, sql_timestamp
 from .errors import DamagedFileError, NotAStoreError, StoreVersionError, VideoNotFoundError
 from .location import StoreLocation
 from .records import Skeletons, VideoFrames, VideoInfo
@@ -368,9 +368,12 @@ class SkeletonStore:
         return self.write_videos([(info, skeletons)])[0]
 
     def write_videos(self, items: Iterable[tuple[VideoInfo, Skeletons | None]]) -> list[VideoInfo]:
-        """Store several videos in one commit per table. Returns the stored rows.
+        """Store several videos in one commit per table (two for frames when replacing). Returns
+        the stored rows.
 
-        A later item for the same (video, layout) replaces an earlier one.
+        A later item for the same (video, layout) replaces an earlier one. A rewrite's
+        ``extracted_at`` is made later than the row it replaces (it keys the frames that go with
+        the row), so the stored rows may differ from the given ones there.
         """
         latest = {}
         for info, skeletons in items:
@@ -380,8 +383,7 @@ class SkeletonStore:
         if not group:
             return []
         with self._writing():
-            self._write_group(group)
-        return [info for info, _ in group]
+            return [info for info, _ in self._write_group(group)]
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
@@ -423,15 +425,20 @@ class SkeletonStore:
         where = f"bucket IN {sql_list(self.bucket_of(v) for v in video_ids)} AND video_id IN {sql_list(video_ids)}"
         return where if layout is None else f"layout = {sql_string(layout)} AND {where}"
 
-    def _write_group(self, group: list[tuple[VideoInfo, Skeletons | None]]) -> None:
-        """The one write of skeletons (caller holds the lock): derived rows dropped, frames, then rows.
+    def _write_group(self, group: list[tuple[VideoInfo, Skeletons | None]]
+                     ) -> list[tuple[VideoInfo, Skeletons | None]]:
+        """The one write of skeletons (caller holds the lock): derived rows dropped, new frames
+        appended, the rows committed, and only then the replaced frames deleted.
 
         Frames rows carry their ``videos`` row's ``extracted_at``: readers take only frames that
         match the committed row, so frames a killed writer committed without their row are never
-        read, and videos new to the store are plain appends (no existing file is read or rewritten).
+        read, a rewrite killed before its row keeps the old version whole, and videos new to the
+        store are plain appends (no existing file is read or rewritten).
         """
         current = self._current(info.video_id for info, _ in group)
         replacing = any((info.video_id, info.layout) in current for info, _ in group)
+        group = [(_later_than(info, current.get((info.video_id, info.layout))), skeletons)
+                 for info, skeletons in group]
         ids_per_layout: dict[str, set[str]] = defaultdict(set)
         new_frames: dict[str, list[pa.Table]] = defaultdict(list)
         for info, skeletons in group:
@@ -444,18 +451,40 @@ class SkeletonStore:
                                                                 bucket=self.bucket_of(info.video_id)))
         commit = self._commit_info("write videos", len(group))
         for layout, video_ids in sorted(ids_per_layout.items()):
-            predicate = self._predicate(video_ids, layout) if replacing else None
             if replacing:
                 for derived in DERIVED:  # first: derived data never outlives its source
-                    self.tables[derived].replace(pa.table({}), predicate, commit)
-            rows = new_frames.get(layout)
-            self.tables["frames"].replace(pa.concat_tables(rows) if rows else pa.table({}), predicate, commit)
+                    self.tables[derived].replace(pa.table({}), self._predicate(video_ids, layout), commit)
+            if rows := new_frames.get(layout):  # the committed versions stay; a killed writer's frames go
+                committed = {video_id: current[video_id, layout] for video_id in video_ids
+                             if (video_id, layout) in current}
+                self.tables["frames"].replace(
+                    pa.concat_tables(rows), self._frames_other_than(layout, committed, video_ids) if committed else None,
+                    commit)
         rows = videos_table([info for info, _ in group])
         rows = rows.append_column("bucket", pc.utf8_slice_codeunits(rows["video_id"], 0, self.bucket_digits))
         keys = " OR ".join(f"(layout = {sql_string(layout)} AND video_id IN {sql_list(ids)})"
                            for layout, ids in sorted(ids_per_layout.items()))
         buckets = sql_list(self.bucket_of(info.video_id) for info, _ in group)
         self.tables["videos"].replace(rows, f"bucket IN {buckets} AND ({keys})" if replacing else None, commit)
+        if replacing:  # only now: the rows that went have nothing left to read
+            for layout, video_ids in sorted(ids_per_layout.items()):
+                written = {info.video_id: info.extracted_at for info, skeletons in group
+                           if info.layout == layout and skeletons is not None}
+                self.tables["frames"].replace(pa.table({}), self._frames_other_than(layout, written, video_ids), commit)
+        return group
+
+    def _frames_other_than(self, layout: str, versions: dict[str, datetime],
+                           video_ids: Iterable[str] = ()) -> str | None:
+        """A predicate for the frames of ``versions``' videos (and of ``video_ids``) in ``layout``
+        other than those of the given ``extracted_at`` per video; None when it selects nothing."""
+        video_ids = set(video_ids) | set(versions)
+        if not video_ids:
+            return None
+        kept = " OR ".join(f"(video_id = {sql_string(video_id)} AND extracted_at = {sql_timestamp(moment)})"
+                           for video_id, moment in sorted(versions.items()))
+        if not kept or "extracted_at" not in self.tables["frames"].column_names():
+            return self._predicate(video_ids, layout)
+        return f"{self._predicate(video_ids, layout)} AND (extracted_at IS NULL OR NOT ({kept}))"
 
     def _current(self, video_ids: Iterable[str]) -> dict[tuple[str, str], datetime]:
         """``extracted_at`` of every committed (video, layout) of ``video_ids``."""
@@ -745,6 +774,18 @@ class SkeletonStore:
         tables += [_with_partitions(table_of(item), layout=item.layout, bucket=self.bucket_of(item.video_id))
                    for item in fresh]
         self.tables["features"].overwrite(pa.concat_tables(tables), commit)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _later_than(info: VideoInfo, committed: datetime | None) -> VideoInfo:
+    """``info``, its ``extracted_at`` moved past the committed row's it replaces when not already
+    later: frames are told apart from the version they replace by it."""
+    if committed is None or _utc(info.extracted_at) > _utc(committed):
+        return info
+    return info.replace(extracted_at=max(datetime.now(timezone.utc), _utc(committed) + timedelta(microseconds=1)))
 
 
 def _fixed_lists(values: np.ndarray, size: int, value_type: pa.DataType) -> pa.Array:

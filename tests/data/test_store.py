@@ -227,6 +227,28 @@ def _kill_writer_mid_run(store: SkeletonStore, delay: float) -> None:
     writer.wait()
 
 
+def test_a_rewrite_that_dies_before_its_videos_row_keeps_the_old_version_readable(store, monkeypatch):
+    """Killed between the frames commit and the videos commit, a rewrite must not cost the old frames."""
+    first, first_skeletons = make_video(video_id("ab", 1), frames=30, seed=1)
+    store.write_video(first, first_skeletons)
+    second, second_skeletons = make_video(video_id("ab", 1), frames=12, seed=2)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed before the videos commit")
+    monkeypatch.setattr(store.tables["videos"], "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        store.write_video(second, second_skeletons)
+    monkeypatch.undo()
+
+    reopened = SkeletonStore(store.root)
+    assert reopened.video_rows(first.video_id)[0]["frame_count"] == 30
+    np.testing.assert_array_equal(reopened.read_video(first.video_id).joints, first_skeletons.joints[0])
+    assert run_query(reopened, "SELECT count(*) AS n FROM frames")["n"].to_pylist() == [30]
+    reopened.write_video(second, second_skeletons)  # the next rewrite lands and clears the debris
+    np.testing.assert_array_equal(reopened.read_video(first.video_id).joints, second_skeletons.joints[0])
+    assert frame_rows(reopened) == 12
+
+
 @pytest.mark.slow
 def test_kill_9_during_writes_leaves_every_other_video_intact(tmp_path):
     """Kill a writer at varied moments; at least one kill must land inside a file write."""

@@ -1,4 +1,4 @@
-"""The writers' lock of a skeleton store on local disk.
+"""The writers' lock of a skeleton store on local disk, and whole-or-nothing file writes.
 
 Delta Lake commits are atomic on their own (each is one new file in ``_delta_log/``, created only
 if no other writer took that version). The lock serialises a store's writers on one machine so
@@ -28,3 +28,11 @@ def store_lock(root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a reader (or a kill) never meets half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_text(text)
+    temporary.replace(path)

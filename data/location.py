@@ -16,6 +16,8 @@ from pathlib import Path, PurePath, PurePosixPath
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from .atomic import replace_text
+
 
 def is_uri(path: str | Path) -> bool:
     return isinstance(path, str) and "://" in path
@@ -104,10 +106,7 @@ class StoreLocation:
     def write_text(self, path: PurePath, text: str) -> None:
         """Write ``text`` whole or not at all (a renamed temporary file locally; one put on an object store)."""
         if isinstance(path, Path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.partial")
-            temporary.write_text(text)
-            temporary.replace(path)
+            replace_text(path, text)
             return
         self.filesystem.create_dir(str(path.parent), recursive=True)
         with self.filesystem.open_output_stream(str(path)) as stream:

@@ -33,6 +33,7 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
 from posegraph.data import SkeletonStore
+from posegraph.data.atomic import replace_text
 
 from .checkpoint import load_checkpoint, save_checkpoint, weights_checksum
 from .config import TrainConfig, config_from_dict, save_config
@@ -295,7 +296,7 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
                               **stopper.state_dict(),
                               "plateau": plateau.state_dict()}
             save_checkpoint(run_dir / "last.pt", model.state_dict(), training_state=training_state, **metadata)
-            (run_dir / "history.json").write_text(json.dumps(history, indent=1))
+            replace_text(run_dir / "history.json", json.dumps(history, indent=1))  # read while training runs
             log(f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.3f} acc "
                 f"{record['train_accuracy']:.3f} | val loss {record['val_loss']:.3f} acc {record['val_accuracy']:.3f}"
                 + (" (best)" if improved else ""))

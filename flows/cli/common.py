@@ -13,12 +13,17 @@ def open_store(path: str, create: bool = False):
     return SkeletonStore(path, create=create)
 
 
-def check_before_flow(store: str | None = None, checkpoints: Sequence[str] = (), muscle_table: str | None = None) -> None:
+def check_before_flow(store: str | None = None, checkpoints: Sequence[str] = (), muscle_table: str | None = None,
+                      init: str | None = None) -> None:
     """Ordinary mistakes (no store there; a checkpoint, run folder or ensemble file missing or
-    unreadable; a muscle table that does not read) as one line before a flow starts: inside the
-    flow, Prefect would log the error's traceback first."""
+    unreadable; an ``--init`` checkpoint that does not load; a muscle table that does not read) as
+    one line before a flow starts: inside the flow, Prefect would log the error's traceback first."""
     if store is not None:
         open_store(store)
+    if init is not None:
+        from posegraph.gcn.checkpoint import load_checkpoint
+
+        load_checkpoint(init)
     if checkpoints:
         from posegraph.gcn.checkpoint import checkpoint_file
         from posegraph.gcn.ensemble import is_ensemble_file, load_ensemble

@@ -51,7 +51,10 @@ def command_train(arguments: argparse.Namespace) -> int:
         config = config_from_dict(load_checkpoint(Path(arguments.resume) / "last.pt")["config"])
         run_dir = arguments.resume
     else:
-        config = load_config(arguments.config, arguments.set, model=arguments.model, init=arguments.init,
+        from posegraph.gcn.checkpoint import checkpoint_file
+
+        init = str(checkpoint_file(arguments.init)) if arguments.init else None  # a run folder: its best.pt
+        config = load_config(arguments.config, arguments.set, model=arguments.model, init=init,
                              finetune=arguments.finetune, muscle_table=arguments.muscle_table)
         if arguments.muscle_table and config.muscles == "none":  # a table given means muscles wanted
             from posegraph.gcn.config import replace
@@ -60,7 +63,8 @@ def command_train(arguments: argparse.Namespace) -> int:
         from posegraph.flows.training import default_run_dir
 
         run_dir = arguments.run_dir or default_run_dir(config)
-    check_before_flow(arguments.store, muscle_table=config.muscle_table if config.muscles != "none" else None)
+    check_before_flow(arguments.store, muscle_table=config.muscle_table if config.muscles != "none" else None,
+                      init=config.init if not arguments.resume else None)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # under torchrun: plain training, no Prefect server per process
         from posegraph.gcn.training import train
 
@@ -202,7 +206,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     trainer.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     trainer.add_argument("--run-dir", help="where checkpoints and reports go (default runs/MODEL-TIME)")
     trainer.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run exactly where it was")
-    trainer.add_argument("--init", metavar="CHECKPOINT", help="start from a checkpoint (transfer learning)")
+    trainer.add_argument("--init", metavar="CHECKPOINT",
+                         help="start from a checkpoint or run folder (transfer learning)")
     trainer.add_argument("--finetune", help="with --init: head, last:K or all (default all)")
     trainer.add_argument("--muscle-table", metavar="YAML", help="your own table of exercises and the muscle groups "
                          "they work (replaces the built-in one; implies --set muscles=joint unless set)")

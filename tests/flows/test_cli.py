@@ -119,7 +119,9 @@ def test_training_commands_check_their_inputs_before_the_flow(store, tmp_path):
              ("ensemble", "--checkpoints", str(tmp_path / "a.pt"), str(tmp_path / "b.pt"), "--store", good):
                  "a.pt: no such file",
              ("train", "--model", "bilstm", "--store", str(tmp_path / "nowhere")): "no skeleton store",
-             ("train", "--model", "bilstm", "--store", good, "--muscle-table", str(broken)): "not readable YAML"}
+             ("train", "--model", "bilstm", "--store", good, "--muscle-table", str(broken)): "not readable YAML",
+             ("train", "--store", good, "--init", str(tmp_path / "kinetics.pt")): "kinetics.pt: no such file",
+             ("train", "--store", good, "--init", str(broken)): "table.yaml"}
     for command, expected in cases.items():
         run = subprocess.run([posegraph, *command], capture_output=True, text=True, timeout=300)
         assert run.returncode == 2 and run.stderr.count("\n") == 1 and expected in run.stderr, (command, run.stderr)

@@ -55,11 +55,14 @@ def sql_string(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` with a time zone: the store's timestamps are UTC, so a naive time counts as UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
 def sql_timestamp(moment: datetime) -> str:
     """A UTC microsecond timestamp literal for a delta-rs predicate (naive times count as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    text = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    text = as_utc(moment).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return f"arrow_cast('{text}', 'Timestamp(Microsecond, Some(\"UTC\"))')"  # typed as the column is
 
 

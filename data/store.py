@@ -50,7 +50,7 @@ import pyarrow.parquet as pq
 
 from ..skeleton import get_layout
 from .atomic import store_lock
-from .delta import DataFile, StoreTable, plain_types, sql_list, sql_string, sql_timestamp
+from .delta import DataFile, StoreTable, as_utc, plain_types, sql_list, sql_string, sql_timestamp
 from .errors import DamagedFileError, NotAStoreError, StoreVersionError, VideoNotFoundError
 from .location import StoreLocation
 from .records import Skeletons, VideoFrames, VideoInfo
@@ -776,16 +776,12 @@ class SkeletonStore:
         self.tables["features"].overwrite(pa.concat_tables(tables), commit)
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 def _later_than(info: VideoInfo, committed: datetime | None) -> VideoInfo:
     """``info``, its ``extracted_at`` moved past the committed row's it replaces when not already
     later: frames are told apart from the version they replace by it."""
-    if committed is None or _utc(info.extracted_at) > _utc(committed):
+    if committed is None or as_utc(info.extracted_at) > as_utc(committed):
         return info
-    return info.replace(extracted_at=max(datetime.now(timezone.utc), _utc(committed) + timedelta(microseconds=1)))
+    return info.replace(extracted_at=max(datetime.now(timezone.utc), as_utc(committed) + timedelta(microseconds=1)))
 
 
 def _fixed_lists(values: np.ndarray, size: int, value_type: pa.DataType) -> pa.Array:

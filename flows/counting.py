@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +17,22 @@ class CountReport:
     result: RepetitionCount
     repetitions: list[dict]
     exercise: str | None
+    sets: list[dict] = field(default_factory=list)
     picture: Path | None = None
     saved: str | None = None
 
     def to_dict(self) -> dict:
-        return {"video": self.video, "count": self.result.count, "repetitions": self.repetitions,
+        return {"video": self.video, "count": self.result.count, "repetitions": self.repetitions, "sets": self.sets,
                 "exercise": self.exercise, "method": self.result.method, "read": self.how_read,
                 "fps": self.result.fps}
 
     def text(self) -> str:
         lines = [f"{self.video}: {self.result.count} repetition(s) ({self.how_read}; {self.result.method})"]
-        lines += [f"  {row['repetition']:>3}  frame {row['frame_index']:>6}  {row['time_s']:8.2f} s" for row in self.repetitions]
+        if len(self.sets) > 1:
+            lines += [f"  set {item['set']}: {item['count']} repetition(s), {item['start_s']:.2f}-{item['end_s']:.2f} s"
+                      for item in self.sets]
+        lines += [f"  {row['repetition']:>3}  frame {row['frame_index']:>6}  {row['time_s']:8.2f} s  "
+                  f"({row['start_s']:.2f}-{row['end_s']:.2f} s)" for row in self.repetitions]
         if self.picture:
             lines.append(f"plot: {self.picture}")
         if self.saved:
@@ -60,9 +65,17 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
                           f"(frame {int(source.frame_indices[repetition])}; at the end)")
     result = count_with_checkpoint(source, checkpoint) if checkpoint else \
         count_repetitions(source.joints, source.layout, source.fps, exercise)
+    starts, ends = result.boundaries()
     repetitions = [{"repetition": index + 1, "frame_index": int(source.frame_indices[frame]),
-                    "time_s": round(float(source.timestamps[frame]), 3)} for index, frame in enumerate(result.frames)]
-    report = CountReport(name, how_read, result, repetitions, exercise)
+                    "time_s": round(float(source.timestamps[frame]), 3),
+                    "start_frame": int(source.frame_indices[start]), "end_frame": int(source.frame_indices[end]),
+                    "start_s": round(float(source.timestamps[start]), 3), "end_s": round(float(source.timestamps[end]), 3)}
+                   for index, (frame, start, end) in enumerate(zip(result.frames, starts, ends))]
+    sets = [{"set": index + 1, "start_frame": int(source.frame_indices[item.start]),
+             "end_frame": int(source.frame_indices[item.end]), "start_s": round(float(source.timestamps[item.start]), 3),
+             "end_s": round(float(source.timestamps[item.end]), 3), "count": item.count,
+             "period_s": round(item.period_s, 3)} for index, item in enumerate(result.sets)]
+    report = CountReport(name, how_read, result, repetitions, exercise, sets=sets)
     if out is not None:
         report.picture = plot_count(result, source.timestamps, Path(out), name)
     if save:

@@ -1,24 +1,28 @@
 """Label-free repetition counting from a skeleton alone: no training, no labels, any exercise.
 
-Steps, each derived from the sequence itself rather than tuned to examples:
+Long, uncut videos hold more than a set: walking in, setting up, resting between sets. So the
+counter first finds *where* the movement repeats and only counts there
+(:mod:`.periodicity`: the period from the joints' velocity autocorrelation, a periodic signal
+weighted towards the joints that recur, the frames whose signal recurs one period away). In
+each set found:
 
-1. **Body frame** (:func:`posegraph.skeleton.geometry.body_frame`): x, y in torso lengths around
-   the body's mean centre, so the camera distance, frame size and where the person stands do
-   not matter. Joints seen in under half the frames are left out; missing frames (NaN rows)
-   are filled by linear interpolation, and the ends are held.
-2. **Signal**: the first principal component of the joints' detrended, lightly smoothed
-   trajectories (the direction in which the body moves most), so no joint or angle has to be
-   chosen per exercise. A slow drift (walking in or out, the camera settling) is removed with a
-   running median several repetitions long.
-3. **Repetitions by hysteresis**: a repetition is counted each time the signal travels from the
-   side where the set starts across a far threshold and turns, at its turning point (the depth
-   of a squat, the top of a pull-up); thresholds sit at a fixed fraction of the local amplitude
-   (so speed changes, pauses and uneven depths count right), and a clip that ends at the far side
-   still counts its last repetition. Excursions smaller than :data:`MIN_AMPLITUDE` torso lengths
-   are movement noise, not repetitions: a still or fidgeting person counts 0.
+- the signal's extremes on the far side of the movement (the depth of a squat, the top of a
+  pull-up) are the repetitions: at least half a period apart, each standing out by at least
+  :data:`PROMINENCE` of the signal's local range (3 periods), so uneven depths and speed
+  changes count right and a wobble does not; the *rest side* is the side where the set starts;
+- each repetition runs from the rest-side extreme before its turning point to the one after it
+  (the first starts at most a period before, the last ends at most a period after), the way
+  RepCount's annotators mark them: consecutive repetitions share a boundary.
 
-``exercise`` is accepted for the API (a hint may pick the signal in future); today the
-principal component is used for every exercise.
+A set longer than three periods has its period measured again within it (a second set may be
+faster). Where nothing repeats (a single repetition, two slow ones in a short clip) the counter
+falls back to hysteresis on the first principal component of the whole sequence
+(:func:`_hysteresis_repetitions`, the earlier method: an excursion across 70% of the local range
+and back); excursions under :data:`~.periodicity.MIN_SWING` torso lengths are never counted, so a
+still or fidgeting person counts 0.
+
+``exercise`` is accepted for the API (a hint may pick the signal in future); today the same
+signal serves every exercise.
 """
 
 from __future__ import annotations
@@ -26,25 +30,47 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, median_filter, percentile_filter
+from scipy.ndimage import median_filter, percentile_filter
+from scipy.signal import find_peaks, peak_prominences
 
 from ..skeleton import get_layout
-from ..skeleton.geometry import body_frame
+from .periodicity import (MAX_PERIOD_S, MIN_SWING, RepeatingRun, dominant_period, periodic_signal, pose_trajectories,
+                          repeating_runs)
 
-MIN_AMPLITUDE = 0.12  # torso lengths: the smallest peak-to-peak excursion that is a repetition
-HYSTERESIS = 0.3  # thresholds at 30% and 70% of the way between the local low and high
-SMOOTHING_S = 0.1  # Gaussian smoothing of the trajectories (seconds)
-DRIFT_WINDOW_S = 12.0  # running median removed as drift (seconds): several repetitions long
-AMPLITUDE_WINDOW_S = 6.0  # local low/high taken over this window (seconds)
+METHOD = "periodic-sets/2"
+FALLBACK_METHOD = "pca-hysteresis/1"
+MIN_AMPLITUDE = MIN_SWING  # torso lengths: the smallest peak-to-peak excursion that is a repetition
+PROMINENCE = 0.35  # of the local range: how far a turning point must stand out (the hysteresis below uses 0.3/0.7)
+HYSTERESIS = 0.3  # fallback: thresholds at 30% and 70% of the way between the local low and high
+DRIFT_WINDOW_S = 12.0  # fallback: running median removed as drift (seconds): several repetitions long
+AMPLITUDE_WINDOW_S = 6.0  # fallback: local low/high taken over this window (seconds)
 MIN_REPETITION_S = 0.3  # a cycle shorter than this is jitter
+MIN_REPEATING_COUNT = 2  # fewer turning points than this in all sets is no evidence of repetition: the fallback judges
+MIN_PERIODS_COUNTED = 0.5  # a set must show a turning point for at least half of its periods
+
+
+@dataclass(frozen=True)
+class RepetitionSet:
+    """One set: frames ``[start, end]`` (inclusive), its repetitions and their typical period."""
+
+    start: int
+    end: int
+    count: int
+    period_s: float
+
+    def to_dict(self, fps: float) -> dict:
+        return {"start_frame": self.start, "end_frame": self.end, "start_s": round(self.start / fps, 3),
+                "end_s": round(self.end / fps, 3), "count": self.count, "period_s": round(self.period_s, 3)}
 
 
 @dataclass(frozen=True)
 class RepetitionCount:
     """What :func:`count_repetitions` found.
 
-    Shapes: ``frames (count,)`` the frame index of each repetition's turning point;
-    ``signal (T,)`` the 1-D motion signal counted (torso lengths along its principal direction).
+    Shapes: ``frames (count,)`` the frame index of each repetition's turning point; ``starts``
+    and ``ends (count,)`` the first and last frame of each repetition (a repetition's end is
+    the next one's start within a set); ``signal (T,)`` the 1-D motion signal counted (torso
+    lengths). ``sets`` lists each set found (one per run of repetitions).
     """
 
     count: int
@@ -52,55 +78,48 @@ class RepetitionCount:
     signal: np.ndarray
     amplitude: float  # typical peak-to-peak of the signal, torso lengths
     fps: float
-    method: str = "pca-hysteresis/1"
+    method: str = METHOD
     thresholds: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    starts: np.ndarray | None = None
+    ends: np.ndarray | None = None
+    sets: tuple[RepetitionSet, ...] = ()
 
     def times(self) -> np.ndarray:
         """Seconds from the start at which each repetition was completed."""
         return self.frames / self.fps
 
+    def boundaries(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(starts, ends)`` frame indices, ``(count,)`` each (the turning points when unknown)."""
+        starts = self.frames if self.starts is None else self.starts
+        return np.asarray(starts, np.int64), np.asarray(self.frames if self.ends is None else self.ends, np.int64)
+
     def to_dict(self) -> dict:
+        starts, ends = self.boundaries()
         return {"count": self.count, "method": self.method, "fps": self.fps, "amplitude": round(self.amplitude, 4),
-                "repetitions": [{"repetition": index + 1, "frame_index": int(frame), "time_s": round(float(frame) / self.fps, 3)}
-                                for index, frame in enumerate(self.frames)]}
-
-
-def _filled(values: np.ndarray) -> np.ndarray:
-    """Linear interpolation over NaN along time (axis 0), ends held; all-NaN columns stay NaN."""
-    filled = np.array(values, dtype=np.float64, copy=True)
-    steps = np.arange(len(filled))
-    for column in range(filled.shape[1]):
-        known = np.isfinite(filled[:, column])
-        if known.sum() >= 2:
-            filled[:, column] = np.interp(steps, steps[known], filled[known, column])
-        elif known.any():
-            filled[:, column] = filled[known, column][0]
-    return filled
+                "repetitions": [{"repetition": index + 1, "frame_index": int(frame),
+                                 "time_s": round(float(frame) / self.fps, 3),
+                                 "start_frame": int(start), "end_frame": int(end),
+                                 "start_s": round(float(start) / self.fps, 3), "end_s": round(float(end) / self.fps, 3)}
+                                for index, (frame, start, end) in enumerate(zip(self.frames, starts, ends))],
+                "sets": [item.to_dict(self.fps) for item in self.sets]}
 
 
 def motion_signal(joints: np.ndarray, layout: str, fps: float) -> np.ndarray:
-    """The 1-D signal counted: first principal component of the normalised joint trajectories.
+    """The fallback's 1-D signal: first principal component of the drift-free joint trajectories.
 
     Shapes: ``joints (T, V, C)`` x, y[, z, visibility] -> ``(T,)`` torso lengths (NaN-free; zeros
     when nobody was seen).
     """
-    frames = len(joints)
-    normalised = body_frame(np.asarray(joints, dtype=np.float32)[..., :4] if joints.shape[-1] >= 4 else
-                            np.concatenate([joints, np.full(joints.shape[:-1] + (4 - joints.shape[-1],), np.nan)], -1),
-                            layout)
-    trajectories = normalised[..., :2].reshape(frames, -1)
-    seen = np.isfinite(trajectories).mean(axis=0) >= 0.5
-    if frames < 3 or not seen.any():
+    trajectories = pose_trajectories(joints, layout, fps)
+    frames = len(trajectories)
+    if frames < 3 or trajectories.shape[1] == 0:
         return np.zeros(frames)
-    trajectories = _filled(trajectories[:, seen])
-    trajectories = gaussian_filter1d(trajectories, sigma=max(SMOOTHING_S * fps, 0.5), axis=0, mode="nearest")
     drift_frames = int(DRIFT_WINDOW_S * fps) | 1
     if frames > drift_frames:
         trajectories = trajectories - median_filter(trajectories, size=(drift_frames, 1), mode="nearest")
     centred = trajectories - trajectories.mean(axis=0)
     _, _, directions = np.linalg.svd(centred, full_matrices=False)
-    signal = centred @ directions[0]
-    return signal
+    return centred @ directions[0]
 
 
 def _local_range(signal: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -140,20 +159,72 @@ def _hysteresis_repetitions(signal: np.ndarray, fps: float) -> tuple[list[int], 
     return kept, near if start_low else -near, far if start_low else -far
 
 
+def _rest_boundaries(signal: np.ndarray, turns: np.ndarray, reach: int, low: int, high: int,
+                     rest_low: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each repetition's start and end: the rest-side extreme between neighbouring turning points
+    (at most ``reach`` frames before the first and after the last), within ``[low, high)``."""
+    rest = signal if rest_low else -signal
+    if not len(turns):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    first, last = int(turns[0]), int(turns[-1])
+    begin = max(low, first - reach)
+    cuts = [begin + int(np.argmin(rest[begin:first + 1]))]
+    cuts += [int(before) + int(np.argmin(rest[before:after + 1])) for before, after in zip(turns[:-1], turns[1:])]
+    cuts.append(last + int(np.argmin(rest[last:min(last + reach + 1, high)])))
+    cuts_array = np.asarray(cuts, dtype=np.int64)
+    return cuts_array[:-1], cuts_array[1:]
+
+
+def _count_run(trajectories: np.ndarray, signal: np.ndarray, run: RepeatingRun,
+               fps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, RepetitionSet]:
+    """Turning points, starts and ends (frames of the whole sequence) and the set, for one run."""
+    period, part = run.period, signal
+    if run.end - run.start >= 3 * period:  # a long set: its own period (a second set may be faster)
+        own = dominant_period(trajectories[run.start:run.end], fps)
+        if own is not None and own != period:
+            period, part = own, periodic_signal(trajectories, own)
+    # a period of context either side, so the set's first and last turns stand out as fully as the others
+    begin, stop = max(run.start - period, 0), min(run.end + period, len(signal))
+    part = part[begin:stop]
+    low, high = _local_range(part, 3 * period)
+    span = high - low
+    inside = slice(run.start - begin, run.end - begin)
+    rest_low = part[inside][: max(period // 4, 1)].mean() <= np.median(part[inside])
+    far = part if rest_low else -part
+    turns, _ = find_peaks(far, distance=max(period // 2, 1))
+    if len(turns):
+        turns = turns[peak_prominences(far, turns)[0] >= PROMINENCE * span[turns]]
+        turns = turns[(turns >= inside.start) & (turns < inside.stop)]
+    starts, ends = _rest_boundaries(part, turns, period, inside.start, inside.stop, rest_low)
+    repetition_set = RepetitionSet(int(begin + (starts[0] if len(starts) else inside.start)),
+                                   int(begin + (ends[-1] if len(ends) else inside.stop - 1)), len(turns), period / fps)
+    return turns + begin, starts + begin, ends + begin, repetition_set
+
+
+def _consistent(repetition_set: RepetitionSet, fps: float) -> bool:
+    """A set is believed when it holds a turning point for at least :data:`MIN_PERIODS_COUNTED`
+    of the periods its length spans: a period measured inside one slow repetition (its two
+    halves, or the wobble at its turn) makes a long run with far fewer turning points than periods
+    (a single synthetic push-up: a 0.4 s "period", a 95-frame run and 2 turning points)."""
+    periods = (repetition_set.end - repetition_set.start) / (repetition_set.period_s * fps)
+    return repetition_set.count >= 1 and repetition_set.count >= MIN_PERIODS_COUNTED * periods
+
+
 def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: float = 30.0,
                       exercise: str | None = None) -> RepetitionCount:
     """Count the repetitions in a skeleton sequence (see the module docstring for the method).
 
     Args:
         joints: ``(T, V, C)`` with C = 4 (x, y, z, visibility; C = 2 or 3 also taken), NaN rows
-            where nobody was seen; any normalisation (it is redone here).
+            where nobody was seen; any normalisation (it is redone here), including coordinates
+            min-max scaled per frame.
         layout: the skeleton layout's name (``blazepose33``, ``coco17``, ``openpose18``, ``penn13``).
         fps: frames per second of ``joints``.
-        exercise: an optional hint (accepted; the principal-component signal serves every exercise).
+        exercise: an optional hint (accepted; one signal serves every exercise).
 
     Returns:
-        :class:`RepetitionCount` with ``count``, ``frames`` (frame index of each completed
-        repetition) and the ``signal`` used.
+        :class:`RepetitionCount` with ``count``, ``frames`` (turning point of each repetition),
+        ``starts``/``ends`` (each repetition's first and last frame), ``sets`` and the ``signal``.
     """
     joints = np.asarray(joints, dtype=np.float32)
     if joints.ndim != 3 or joints.shape[1] != get_layout(layout).num_joints or joints.shape[2] < 2:
@@ -161,13 +232,37 @@ def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: floa
                          f"got {joints.shape}")
     if not fps or fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
+    trajectories = pose_trajectories(joints, layout, fps)
+    period = dominant_period(trajectories, fps)
+    if period is not None:
+        signal = periodic_signal(trajectories, period)
+        runs = repeating_runs(signal, period)
+        counted = [_count_run(trajectories, signal, run, fps) for run in runs]
+        counted = [item for item in counted if _consistent(item[3], fps)]
+        if sum(item[3].count for item in counted) >= MIN_REPEATING_COUNT:
+            frames, starts, ends = (np.concatenate([item[part] for item in counted]).astype(np.int64) for part in range(3))
+            amplitude = float(np.percentile(signal, 95) - np.percentile(signal, 5))
+            return RepetitionCount(len(frames), frames, signal, amplitude, fps, METHOD, starts=starts, ends=ends,
+                                   sets=tuple(item[3] for item in counted))
+    return _fallback_count(joints, layout, fps)
+
+
+def _fallback_count(joints: np.ndarray, layout: str, fps: float) -> RepetitionCount:
+    """Hysteresis on the whole sequence's principal component, where no set repeats."""
     signal = motion_signal(joints, layout, fps)
-    if not np.isfinite(signal).all() or np.ptp(signal) < MIN_AMPLITUDE:
-        return RepetitionCount(0, np.zeros(0, dtype=np.int64), signal, float(np.ptp(signal)) if len(signal) else 0.0, fps)
+    if not np.isfinite(signal).all() or len(signal) == 0 or np.ptp(signal) < MIN_AMPLITUDE:
+        return RepetitionCount(0, np.zeros(0, dtype=np.int64), signal, float(np.ptp(signal)) if len(signal) else 0.0,
+                               fps, FALLBACK_METHOD, starts=np.zeros(0, np.int64), ends=np.zeros(0, np.int64))
     frames, near, far = _hysteresis_repetitions(signal, fps)
+    turns = np.asarray(frames, dtype=np.int64)
+    rest_low = np.median(signal[: max(int(0.5 * fps), 1)]) <= np.median(signal)
+    reach = int(np.median(np.diff(turns))) if len(turns) > 1 else int(MAX_PERIOD_S * fps)
+    starts, ends = _rest_boundaries(signal, turns, reach, 0, len(signal), rest_low)
     amplitude = float(np.percentile(signal, 95) - np.percentile(signal, 5))
-    return RepetitionCount(len(frames), np.asarray(frames, dtype=np.int64), signal, amplitude, fps,
-                           thresholds=(near, far))
+    sets = (RepetitionSet(int(starts[0]), int(ends[-1]), len(turns),
+                          float((ends[-1] - starts[0]) / len(turns) / fps)),) if len(turns) else ()
+    return RepetitionCount(len(turns), turns, signal, amplitude, fps, FALLBACK_METHOD, thresholds=(near, far),
+                           starts=starts, ends=ends, sets=sets)
 
 
 class OnlineRepetitionCounter:

@@ -50,13 +50,13 @@ def command_count(arguments: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction) -> None:
     count = commands.add_parser(
         "count", help="count repetitions in a video file or a stored video (no training, no labels)",
-        description="Label-free counter: the first principal component of the normalised skeleton, "
-                    "counted with hysteresis. A video file is extracted with BlazePose first (or read "
+        description="Label-free counter: finds where the movement repeats (the sets: lead-in, rests and "
+                    "lead-out add nothing), then counts each repetition with its start and end. A video file is extracted with BlazePose first (or read "
                     "from --store when it is stored there).")
     count.add_argument("video", help="a video file, or a stored video id (or unique prefix) with --store")
     count.add_argument("--store", help="skeleton store to read a stored video from")
     count.add_argument("--exercise", help="the exercise, as a hint (the counter works without it)")
-    count.add_argument("--json", action="store_true", help='print {"count": N, "repetitions": [...], ...}')
+    count.add_argument("--json", action="store_true", help='print {"count": N, "repetitions": [{..., "start_s", "end_s"}], "sets": [...], ...}')
     count.add_argument("--checkpoint", help="count with a trained phase model (posegraph train --set task=phases; "
                                             "a phase per frame, decoded) instead of the label-free counter")
     count.add_argument("--live", action="store_true", help="print each repetition as it settles, frame by frame")

@@ -1,0 +1,191 @@
+"""Where a skeleton sequence repeats, and how fast: the period, the periodic signal and the sets.
+
+Everything here is derived from the sequence itself; the only constants are physical bounds
+(a repetition lasts 0.4 to 6 s) and ratios that say what "repeating" means. The steps:
+
+1. **Trajectories** (:func:`pose_trajectories`): the body-frame x, y of every joint seen in at
+   least half the frames where anybody was seen (torso lengths, :func:`.body_frame`), gaps filled
+   by linear interpolation, lightly smoothed. Works the same on the product's extraction and on
+   inputs normalised per frame (RepCount's landmarks are min-max scaled per frame per axis).
+2. **Period** (:func:`dominant_period`): the normalised autocorrelation of each joint's
+   *velocity*, averaged over joints and over 12 s windows. Velocity, because a walk-in or the
+   camera settling adds slow drift that swamps the autocorrelation of positions (on RepCount's
+   75 videos the positions' autocorrelation had no peak at all in 9 of them, the velocities' in
+   none); windows, so a long video's lead-in does not decide. The period is the *shortest* lag
+   whose autocorrelation peak is within :data:`PERIOD_TOLERANCE` of the highest: two
+   repetitions also recur, and counting them as one halves the count.
+3. **Periodic signal** (:func:`periodic_signal`): the first principal direction of the joints
+   weighted by how strongly each recurs at the period (joints that only jitter weigh nothing),
+   band-passed around the period (Gaussian smoothing at period/8 minus smoothing at the
+   period): one number per frame that goes up and down once per repetition.
+4. **Repeating frames** (:func:`recurrence`): a frame belongs to a set where at least
+   :data:`RECURRENCE` (half) of the signal's local energy comes back one period later or earlier
+   (lags 0.75 to 1.35 periods, so a set may slow down or speed up). Walking in, setting up and
+   resting do not recur; a still person has no energy (:data:`MIN_SWING`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d, uniform_filter1d
+from scipy.signal import find_peaks, hilbert
+
+from ..skeleton.geometry import body_frame
+
+MIN_PERIOD_S = 0.4  # seconds: faster than this is jitter, not a repetition
+MAX_PERIOD_S = 6.0  # seconds: the slowest repetition looked for (a slow sit-up or squat)
+PERIOD_WINDOW_S = 12.0  # autocorrelation windows: two of the slowest repetitions
+PERIOD_STEP_S = 3.0
+PERIOD_TOLERANCE = 0.3  # a shorter lag whose peak is within 15% of the best one is the period
+SMOOTHING_S = 0.1  # Gaussian smoothing of the trajectories (seconds)
+RECURRENCE = 0.5  # share of the local signal energy that must recur one period away
+RECURRENCE_LAGS = (0.75, 1.35)  # periods: how much a set may speed up or slow down between repetitions
+MIN_SWING = 0.12  # torso lengths: the smallest peak-to-peak swing that is a repetition
+SWING_SHARE = 0.35  # a set's frames swing at least this share of its typical swing (a rest's wobble does not)
+RUN_MARGIN = 0.25  # periods added at each end of a set: the recurrence window (a period wide) blurs its edges
+
+
+@dataclass(frozen=True)
+class RepeatingRun:
+    """Frames ``[start, end)`` of one set, with its period in frames."""
+
+    start: int
+    end: int
+    period: int
+
+
+def pose_trajectories(joints: np.ndarray, layout: str, fps: float) -> np.ndarray:
+    """Body-frame x, y of the joints seen, gaps filled, smoothed (see the module docstring).
+
+    Shapes: ``joints (T, V, C)`` (C >= 2; NaN rows where nobody was seen) -> ``(T, D)`` torso
+    lengths, D = 2 x joints kept (0 when nobody was ever seen).
+    """
+    joints = np.asarray(joints, dtype=np.float32)
+    if joints.shape[-1] < 4:
+        joints = np.concatenate([joints, np.full(joints.shape[:-1] + (4 - joints.shape[-1],), np.nan, np.float32)], -1)
+    normalised = body_frame(joints[..., :4], layout)
+    trajectories = normalised[..., :2].reshape(len(normalised), -1)
+    known = np.isfinite(trajectories)
+    anybody = known.any(axis=1).mean() if len(trajectories) else 0.0
+    kept = known.mean(axis=0) >= 0.5 * anybody if anybody > 0 else np.zeros(trajectories.shape[1], bool)
+    if not kept.any():
+        return np.zeros((len(trajectories), 0))
+    filled = fill_gaps(trajectories[:, kept])
+    return gaussian_filter1d(filled, sigma=max(SMOOTHING_S * fps, 0.5), axis=0, mode="nearest")
+
+
+def fill_gaps(values: np.ndarray) -> np.ndarray:
+    """Linear interpolation over NaN along time (axis 0), ends held; all-NaN columns stay NaN."""
+    filled = np.array(values, dtype=np.float64, copy=True)
+    steps = np.arange(len(filled))
+    for column in range(filled.shape[1]):
+        known = np.isfinite(filled[:, column])
+        if known.sum() >= 2:
+            filled[:, column] = np.interp(steps, steps[known], filled[known, column])
+        elif known.any():
+            filled[:, column] = filled[known, column][0]
+    return filled
+
+
+def autocorrelation(values: np.ndarray, max_lag: int, window: int, step: int) -> np.ndarray:
+    """Normalised autocorrelation at lags 0..max_lag, averaged over channels and windows.
+
+    Shapes: ``values (T, D)`` -> ``(max_lag + 1,)``; 1 at lag 0.
+    """
+    frames = len(values)
+    window = min(window, frames)
+    size = 1 << int(np.ceil(np.log2(2 * window)))
+    overlap = np.arange(window, window - max_lag - 1, -1)[:, None]  # pairs at each lag (unbiased)
+    total, windows = np.zeros(max_lag + 1), 0
+    for start in range(0, frames - window + 1, max(step, 1)):
+        part = values[start:start + window]
+        part = part - part.mean(axis=0)
+        spectrum = np.fft.rfft(part, size, axis=0)
+        covariance = np.fft.irfft(spectrum * np.conj(spectrum), size, axis=0)[:max_lag + 1] / overlap
+        variance = covariance[0]
+        moving = variance > 1e-12
+        if moving.any():
+            total += (covariance[:, moving] / variance[moving]).mean(axis=1)
+            windows += 1
+    return total / max(windows, 1)
+
+
+def dominant_period(trajectories: np.ndarray, fps: float) -> int | None:
+    """The repetition period in frames (module docstring, step 2), None when nothing repeats."""
+    frames = len(trajectories)
+    shortest = max(int(MIN_PERIOD_S * fps), 2)
+    longest = min(int(MAX_PERIOD_S * fps), frames // 2)
+    if trajectories.shape[1] == 0 or longest <= shortest:
+        return None
+    velocity = np.gradient(trajectories, axis=0)
+    profile = autocorrelation(velocity, longest, int(PERIOD_WINDOW_S * fps), int(PERIOD_STEP_S * fps))
+    peaks, _ = find_peaks(profile)
+    peaks = peaks[peaks >= shortest]
+    if not len(peaks) or profile[peaks].max() <= 0:
+        return None
+    best = profile[peaks].max()
+    return int(peaks[profile[peaks] >= (1 - PERIOD_TOLERANCE) * best][0])
+
+
+def periodic_signal(trajectories: np.ndarray, period: int) -> np.ndarray:
+    """One number per frame that rises and falls once per repetition (module docstring, step 3).
+
+    Shapes: ``trajectories (T, D)`` -> ``(T,)`` torso lengths.
+    """
+    centred = trajectories - trajectories.mean(axis=0)
+    lag = min(period, len(centred) - 1)
+    variance = (centred ** 2).mean(axis=0)
+    moving = variance > 1e-12
+    if lag < 1 or not moving.any():
+        return np.zeros(len(centred))
+    recurring = (centred[lag:, moving] * centred[:-lag, moving]).mean(axis=0) / variance[moving]
+    weights = np.clip(recurring, 0.0, None)
+    if not weights.any():
+        weights = np.ones_like(weights)
+    weighted = centred[:, moving] * weights
+    _, _, directions = np.linalg.svd(weighted, full_matrices=False)
+    signal = centred[:, moving] @ (directions[0] * weights)
+    return gaussian_filter1d(signal, period / 8) - gaussian_filter1d(signal, period)
+
+
+def recurrence(signal: np.ndarray, period: int) -> np.ndarray:
+    """Per frame, the best share of local energy that recurs one period away (step 4).
+
+    Shapes: ``signal (T,)`` -> ``(T,)`` in (-inf, 1]; -1 where no lag fits in the sequence.
+    """
+    frames = len(signal)
+    best = np.full(frames, -1.0)
+    low, high = max(int(RECURRENCE_LAGS[0] * period), 1), int(RECURRENCE_LAGS[1] * period)
+    for lag in range(low, min(high, frames - 1) + 1):
+        difference = np.zeros(frames)
+        energy = np.zeros(frames)
+        difference[:frames - lag] = (signal[lag:] - signal[:-lag]) ** 2
+        energy[:frames - lag] = signal[lag:] ** 2 + signal[:-lag] ** 2
+        width = max(lag, 3)
+        share = 1 - uniform_filter1d(difference, width, mode="constant") / np.maximum(
+            uniform_filter1d(energy, width, mode="constant"), 1e-12)
+        share[frames - lag:] = -1.0
+        best = np.maximum(best, share)  # the frame recurs one period later ...
+        best[lag:] = np.maximum(best[lag:], share[:frames - lag])  # ... or one period earlier
+    return best
+
+
+def repeating_runs(signal: np.ndarray, period: int) -> list[RepeatingRun]:
+    """The sets: runs of repeating frames with enough swing, gaps under a period closed, runs
+    shorter than a period dropped, each widened by :data:`RUN_MARGIN` periods."""
+    envelope = np.abs(hilbert(signal)) if len(signal) > 1 else np.zeros(len(signal))
+    recurring = recurrence(signal, period) >= RECURRENCE
+    typical = np.median(envelope[recurring]) if recurring.any() else 0.0
+    repeating = recurring & (envelope >= max(MIN_SWING / 2, SWING_SHARE * typical))
+    edges = np.diff(np.concatenate([[0], repeating.astype(np.int8), [0]]))
+    runs: list[list[int]] = []
+    for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        if runs and start - runs[-1][1] < period:
+            runs[-1][1] = int(end)
+        else:
+            runs.append([int(start), int(end)])
+    margin = int(RUN_MARGIN * period)
+    return [RepeatingRun(max(start - margin, 0), min(end + margin, len(signal)), period)
+            for start, end in runs if end - start >= period]

@@ -31,8 +31,9 @@ class CountReport:
         if len(self.sets) > 1:
             lines += [f"  set {item['set']}: {item['count']} repetition(s), {item['start_s']:.2f}-{item['end_s']:.2f} s"
                       for item in self.sets]
-        lines += [f"  {row['repetition']:>3}  frame {row['frame_index']:>6}  {row['time_s']:8.2f} s  "
-                  f"({row['start_s']:.2f}-{row['end_s']:.2f} s)" for row in self.repetitions]
+        lines += [f"  {row['repetition']:>3}  frame {row['frame_index']:>6}  {row['time_s']:8.2f} s" +
+                  (f"  ({row['start_s']:.2f}-{row['end_s']:.2f} s)" if "start_s" in row else "")
+                  for row in self.repetitions]
         if self.picture:
             lines.append(f"plot: {self.picture}")
         if self.saved:
@@ -67,10 +68,12 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
         count_repetitions(source.joints, source.layout, source.fps, exercise)
     starts, ends = result.boundaries()
     repetitions = [{"repetition": index + 1, "frame_index": int(source.frame_indices[frame]),
-                    "time_s": round(float(source.timestamps[frame]), 3),
-                    "start_frame": int(source.frame_indices[start]), "end_frame": int(source.frame_indices[end]),
-                    "start_s": round(float(source.timestamps[start]), 3), "end_s": round(float(source.timestamps[end]), 3)}
-                   for index, (frame, start, end) in enumerate(zip(result.frames, starts, ends))]
+                    "time_s": round(float(source.timestamps[frame]), 3)} for index, frame in enumerate(result.frames)]
+    if result.starts is not None:  # the label-free counter knows where each repetition starts and ends
+        for row, start, end in zip(repetitions, starts, ends):
+            row.update({"start_frame": int(source.frame_indices[start]), "end_frame": int(source.frame_indices[end]),
+                        "start_s": round(float(source.timestamps[start]), 3),
+                        "end_s": round(float(source.timestamps[end]), 3)})
     sets = [{"set": index + 1, "start_frame": int(source.frame_indices[item.start]),
              "end_frame": int(source.frame_indices[item.end]), "start_s": round(float(source.timestamps[item.start]), 3),
              "end_s": round(float(source.timestamps[item.end]), 3), "count": item.count,

@@ -23,8 +23,9 @@ def _environment(tmp_path: Path, **extra: str) -> dict:
 
 
 def _run_a_flow(tmp_path: Path, environment: dict) -> None:
-    subprocess.run([str(BIN / "posegraph"), "synth", "--store", str(tmp_path / "store"), "--subjects", "1",
-                    "--takes", "1"], env=environment, check=True, capture_output=True, timeout=300)
+    done = subprocess.run([str(BIN / "posegraph"), "synth", "--store", str(tmp_path / "store"), "--subjects", "1",
+                           "--takes", "1"], env=environment, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]  # why, when it fails
 
 
 def _prefect(arguments: list[str], environment: dict) -> subprocess.CompletedProcess:

@@ -118,6 +118,9 @@ def test_count_command_saves_a_stored_videos_repetitions_for_sql(tmp_path, capsy
                  "--out", str(tmp_path / "count.png")]) == 0
     answer = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert answer["count"] == 4 and [r["repetition"] for r in answer["repetitions"]] == [1, 2, 3, 4]
+    assert all(r["start_s"] < r["time_s"] <= r["end_s"] and r["start_frame"] < r["end_frame"]
+               for r in answer["repetitions"])
+    assert [item["count"] for item in answer["sets"]] == [4] and answer["sets"][0]["period_s"] > 0
     assert (tmp_path / "count.png").stat().st_size > 1000
     rows = run_query(store, "SELECT repetition, frame_index, time_s FROM repetitions ORDER BY repetition").to_pylist()
     assert [row["frame_index"] for row in rows] == [r["frame_index"] for r in answer["repetitions"]]

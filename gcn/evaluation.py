@@ -170,6 +170,27 @@ def plot_training_curves(history: list[dict], path: Path) -> Path:
     return path
 
 
+def count_metrics(counts: list[tuple[str, int, int]], exercises: dict[str, str | None]) -> dict:
+    """Repetition-count measures of ``(video_id, counted, true)`` triples, overall and per exercise.
+
+    ``mae``: RepCount's measure, mean |counted - true| / true over videos with true > 0;
+    ``obo``: share of videos within one repetition; ``mae_repetitions``: mean |counted - true|.
+    ``exercises`` maps a video id to its label (the per-exercise table; ``None`` is "unlabelled").
+    """
+    def measures(rows: list[tuple[str, int, int]]) -> dict:
+        errors = np.asarray([abs(counted - true) for _, counted, true in rows], dtype=np.float64)
+        relative = [abs(counted - true) / true for _, counted, true in rows if true > 0]
+        return {"videos": len(rows), "mae": float(np.mean(relative)) if relative else None,
+                "obo": float(np.mean(errors <= 1)) if len(rows) else None,
+                "mae_repetitions": float(errors.mean()) if len(rows) else None}
+
+    by_exercise: dict[str, list] = {}
+    for row in counts:
+        by_exercise.setdefault(exercises.get(row[0]) or "unlabelled", []).append(row)
+    return {**measures(counts), "per_exercise": {name: measures(rows) for name, rows in sorted(by_exercise.items())},
+            "per_video": [{"video_id": video, "counted": counted, "true": true} for video, counted, true in counts]}
+
+
 def write_report(metrics: dict, history: list[dict], run_dir: Path, split: str) -> dict[str, Path]:
     """``metrics-<split>.json``, ``confusion-<split>.png`` and ``curves.png`` in the run directory
     (muscle-group metrics, when the model has them, are in the JSON under ``muscles``)."""

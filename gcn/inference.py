@@ -13,7 +13,8 @@ from posegraph.data import SkeletonStore
 
 from .checkpoint import load_checkpoint
 from .config import config_from_dict
-from .evaluation import MUSCLE_THRESHOLD, classification_metrics, muscle_metrics, sigmoid, softmax, write_report
+from .evaluation import (MUSCLE_THRESHOLD, classification_metrics, count_metrics, muscle_metrics, sigmoid, softmax,
+                         write_report)
 from .heads import Heads, heads_of
 from .dataset import VideoItem
 from .families import family_of, head_inputs
@@ -104,6 +105,9 @@ def evaluate_run(run_dir: str | Path, store_path: str | Path, split: str = "test
     metrics = classification_metrics(heads.exercise(logits), labels, content["class_names"]) \
         if heads.exercise_count else {"samples": int(len(labels))}
     metrics["evaluated_on"] = note
+    if family.name == "phase":  # what a person checks first: how many, not which frames
+        labels_of = {row["video_id"]: row["label"] for row in store.videos().to_pylist()}
+        metrics["counting"] = count_metrics(family.video_counts(model, dataset, config, device), labels_of)
     if heads.groups:
         metrics["muscles"] = muscle_metrics(heads.muscles(logits), heads.membership()[labels], heads.groups)
         unseen = unseen_exercise_metrics(model, content, heads, store, family, config, device)

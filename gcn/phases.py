@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from posegraph.data import SkeletonStore
-from posegraph.scoring.phase_labels import phases_from_repetitions, repetitions_from_phases
+from posegraph.scoring.phase_labels import decode_repetitions, phases_from_repetitions, repetitions_from_phases
 from posegraph.skeleton import get_layout
 from posegraph.skeleton.geometry import resample
 
@@ -217,6 +217,21 @@ class PhaseFamily:
         if not logits:
             return np.zeros((0, len(dataset.phase_names)), np.float32), np.zeros(0, np.int64)
         return torch.cat(logits).numpy(), torch.cat(labels).numpy()
+
+    def video_counts(self, model: nn.Module, dataset: PhaseDataset, config: TrainConfig,
+                     device: torch.device) -> list[tuple[str, int, int]]:
+        """``(video_id, counted, true)`` per video: the predicted and the labelled phases decoded
+        with the same rule (:func:`~posegraph.scoring.phase_labels.decode_repetitions`)."""
+        model.eval()
+        names = np.asarray(dataset.phase_names, dtype=object)
+        counts = []
+        with torch.no_grad():
+            for index, item in enumerate(dataset.items):
+                data, target = dataset[index]
+                predicted = model(data[None].to(device)).float().argmax(dim=1).cpu().numpy()
+                counts.append((item.video_id, len(decode_repetitions(names[predicted], config.phase_scheme)),
+                               len(decode_repetitions(names[target.numpy()], config.phase_scheme))))
+        return counts
 
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
                  sequence: PeopleSequence, heads=None) -> np.ndarray:

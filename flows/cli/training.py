@@ -9,6 +9,21 @@ from .common import check_before_flow
 from .common import open_store as _store
 
 
+def _print_counting(counting: dict | None) -> None:
+    """A phase run's repetition counts: RepCount's MAE and OBO, overall and per exercise."""
+    if not counting:
+        return
+
+    def line(values: dict) -> str:
+        mae = "-" if values["mae"] is None else format(values["mae"], ".3f")
+        return f"MAE {mae}, OBO {values['obo']:.3f}, mean error {values['mae_repetitions']:.2f} repetitions " \
+               f"({values['videos']} videos)"
+
+    print(f"counts: {line(counting)}")
+    for name, values in counting["per_exercise"].items():
+        print(f"  {name}: {line(values)}")
+
+
 def _print_metrics(metrics: dict, paths: dict) -> None:
     from posegraph.gcn.evaluation import format_headline
 
@@ -21,6 +36,7 @@ def _print_metrics(metrics: dict, paths: dict) -> None:
         print("accuracy by confidence: " + ", ".join(
             f"{band} {'-' if v['accuracy'] is None else format(v['accuracy'], '.2f')} ({v['count']})" for band, v in bands.items()))
     _print_muscles(metrics.get("muscles"), "muscle groups")
+    _print_counting(metrics.get("counting"))
     unseen = metrics.get("muscles_unseen_exercises")
     if unseen:
         _print_muscles(unseen, f"muscle groups of exercises never trained on ({', '.join(unseen['exercises'])}, "

@@ -94,7 +94,7 @@ def test_train_a_phase_model_then_count_with_it(small_store, tmp_path, capsys):
     assert answer["method"] == "phases-stgcn/middle_end" and answer["count"] == len(answer["repetitions"])
 
 
-def test_a_phase_checkpoint_evaluates_by_frame_and_refuses_to_classify(small_store, tmp_path):
+def test_a_phase_checkpoint_evaluates_by_frame_and_refuses_to_classify(small_store, tmp_path, capsys):
     from posegraph.flows.counting import load_phase_model
     from posegraph.gcn.inference import calibrate_run, class_probabilities, evaluate_run, load_classifier
     from posegraph.gcn.preprocess import PeopleSequence
@@ -105,6 +105,17 @@ def test_a_phase_checkpoint_evaluates_by_frame_and_refuses_to_classify(small_sto
     metrics, _ = evaluate_run(tmp_path / "run", small_store.root, split="val")
     assert 0.0 <= metrics["balanced_accuracy"] <= 1.0 and metrics["class_names"] == ["end", "middle", "within"]
     assert metrics["samples"] > 100  # frames, not videos
+    counting = metrics["counting"]  # counts decoded from predicted and from labelled phases, per video
+    assert counting["videos"] == len(counting["per_video"]) > 0 and 0.0 <= counting["obo"] <= 1.0
+    assert sum(item["videos"] for item in counting["per_exercise"].values()) == counting["videos"]
+    assert all(row["true"] > 0 for row in counting["per_video"])  # synthetic videos all hold repetitions
+    assert counting["mae"] == pytest.approx(np.mean([abs(r["counted"] - r["true"]) / r["true"]
+                                                     for r in counting["per_video"]]))
+    from posegraph.flows.cli.training import _print_counting
+
+    _print_counting(counting)  # what `posegraph evaluate` prints for a phase run
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("counts: MAE ") and len(printed) == 1 + len(counting["per_exercise"])
     model, content = load_classifier(tmp_path / "run" / "best.pt")
     sequence = PeopleSequence(np.zeros((1, 20, 33, 4), np.float32), "blazepose33", np.arange(20) / 16.0)
     with pytest.raises(ValueError, match="predicts repetition phases"):

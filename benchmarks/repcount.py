@@ -18,6 +18,11 @@ Run:  .venv/bin/python benchmarks/repcount.py [--no-online] [--no-cv]
   in-sample. Leave-one-subject-out (videos without a ``stu<k>`` subject are their own group):
   on each fold the grid below is searched on the other subjects (lowest MAE, then highest OBO)
   and the chosen ratios count the held-out subject's videos.
+- **Trained** (``--trained``): the phase counter (``task=phases``, ST-GCN with the temporal head)
+  trained on the human boundaries (``posegraph import repcount``), subject-grouped K-fold CV: each
+  fold's subjects are held out, the smallest training subjects (about 15%) choose the checkpoint,
+  and the held-out videos are counted as ``count --checkpoint`` counts them, beside the label-free
+  counter on the same videos.
 """
 
 from __future__ import annotations
@@ -40,20 +45,15 @@ RANGES = ((0, 5), (6, 10), (11, 20), (21, 10_000))
 
 def load_videos() -> list[dict]:
     """``counts.csv`` rows with their landmarks as ``(T, 33, 4)`` (NaN rows where nobody was seen)."""
-    table = REPCOUNT / "counts.csv"
-    if not table.exists():
-        raise SystemExit(f"{table} is missing: this benchmark needs ../shared/testdata/repcount/")
-    videos = []
-    with open(table, newline="") as handle:
-        for row in csv.DictReader(handle):
-            values = np.load(REPCOUNT / "poses" / f"{row['name']}.npy")
-            xyz = values[:, :99].reshape(-1, 33, 3).astype(np.float32)
-            joints = np.concatenate([xyz, np.ones(xyz.shape[:2] + (1,), np.float32)], axis=-1)
-            joints[(values[:, :99] == 0).all(axis=1)] = np.nan
-            bounds = np.asarray([int(v) for v in row["boundaries"].split()], dtype=np.int64).reshape(-1, 2)
-            videos.append({"name": row["name"], "exercise": row["exercise"], "true": int(row["count"]),
-                           "group": row["subject"] or row["name"], "joints": joints, "bounds": bounds})
-    return videos
+    from posegraph.data.repcount import read_counts, read_poses
+
+    if not (REPCOUNT / "counts.csv").exists():
+        raise SystemExit(f"{REPCOUNT / 'counts.csv'} is missing: this benchmark needs ../shared/testdata/repcount/")
+    videos, refused = read_counts(REPCOUNT)
+    if refused:
+        raise SystemExit(f"rows refused: {refused}")
+    return [{"name": video.name, "exercise": video.exercise, "true": video.count, "group": video.group,
+             "joints": read_poses(video.path), "bounds": video.boundaries} for video in videos]
 
 
 def measures(counted: list[int], truths: list[int]) -> tuple[float, float]:
@@ -180,17 +180,91 @@ def report_cross_validation(videos: list[dict]) -> None:
           f"ratios chosen per fold: {sorted(set(chosen))}")
 
 
+def folds_of(videos: list[dict], folds: int) -> list[set[str]]:
+    """Groups dealt into ``folds`` folds of about equal video counts (largest group first)."""
+    sizes: dict[str, int] = {}
+    for video in videos:
+        sizes[video["group"]] = sizes.get(video["group"], 0) + 1
+    dealt: list[set[str]] = [set() for _ in range(folds)]
+    counts = [0] * folds
+    for group in sorted(sizes, key=lambda name: (-sizes[name], name)):
+        smallest = counts.index(min(counts))
+        dealt[smallest].add(group)
+        counts[smallest] += sizes[group]
+    return dealt
+
+
+def report_trained(videos: list[dict], work: Path, folds: int, settings: list[str]) -> None:
+    """The phase counter trained on RepCount's real boundaries, subject-grouped CV (module docstring)."""
+    from posegraph.data import SkeletonStore
+    from posegraph.data.repcount import import_repcount
+    from posegraph.flows.counting import count_with_model, load_phase_model
+    from posegraph.gcn.config import load_config
+    from posegraph.gcn.training import train
+    from posegraph.scoring import count_repetitions
+
+    held_out = {}
+    for index, test_groups in enumerate(folds_of(videos, folds)):
+        training = sorted({v["group"] for v in videos} - test_groups)
+        # the smallest training groups hold the validation videos (checkpoint choice), about 15%
+        sizes = {group: sum(v["group"] == group for v in videos) for group in training}
+        val_groups, total = set(), sum(sizes.values())
+        for group in sorted(training, key=lambda name: (sizes[name], name)):
+            if sum(sizes[g] for g in val_groups) >= 0.15 * total:
+                break
+            val_groups.add(group)
+        store = SkeletonStore(work / f"fold{index}" / "store")
+        if not store.videos().num_rows:
+            import_repcount(REPCOUNT, store, fps=FPS, splits=lambda video: "test" if video.group in test_groups
+                            else "val" if video.group in val_groups else "train")
+        config = load_config(None, ["task=phases", *settings])
+        started = time.perf_counter()
+        result = train(config, store.root, work / f"fold{index}" / "run", progress=False, log=lambda line: None)
+        model, content = load_phase_model(work / f"fold{index}" / "run" / "best.pt")
+        for position, video in enumerate(videos):
+            if video["group"] in test_groups:
+                joints = video["joints"]
+                trained = count_with_model(model, content, joints, "blazepose33", np.arange(len(joints)) / FPS, FPS)
+                held_out[position] = (trained.count, count_repetitions(joints, "blazepose33", FPS).count)
+        print(f"  fold {index + 1}: held out {sorted(test_groups)}; trained in {time.perf_counter() - started:.0f} s, "
+              f"best balanced frame accuracy {result.best_val_accuracy:.3f} (epoch {result.best_epoch})", flush=True)
+    order = sorted(held_out)
+    truths = [videos[i]["true"] for i in order]
+    trained_mae, trained_obo = measures([held_out[i][0] for i in order], truths)
+    free_mae, free_obo = measures([held_out[i][1] for i in order], truths)
+    print(f"\n4. phase counter trained on real boundaries ({' '.join(['task=phases', *settings])}), {folds}-fold "
+          f"subject-grouped CV over {len(order)} held-out videos: MAE {trained_mae:.3f}, OBO {trained_obo:.3f}; "
+          f"the label-free counter on the same videos: MAE {free_mae:.3f}, OBO {free_obo:.3f}")
+    for exercise in sorted({videos[i]["exercise"] for i in order}):
+        picked = [i for i in order if videos[i]["exercise"] == exercise]
+        part = measures([held_out[i][0] for i in picked], [videos[i]["true"] for i in picked])
+        print(f"  {exercise:<15} {len(picked):>3} videos: trained MAE {part[0]:.3f}, OBO {part[1]:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-online", dest="online", action="store_false", help="leave out the online counter")
     parser.add_argument("--no-cv", dest="cv", action="store_false", help="leave out the cross-validation")
+    parser.add_argument("--trained", action="store_true",
+                        help="also train the phase counter on the real boundaries, subject-grouped CV (slow on a CPU)")
+    parser.add_argument("--only-trained", action="store_true", help="only the trained phase counter")
+    parser.add_argument("--folds", type=int, default=3, help="folds of the trained counter's CV (default 3)")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/posegraph-repcount-phases"),
+                        help="where the fold stores and runs go (a rerun reuses the stores)")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                        help="training settings for the phase counter, e.g. --set epochs=10")
     arguments = parser.parse_args()
     videos = load_videos()
+    if arguments.only_trained:
+        report_trained(videos, arguments.work, arguments.folds, arguments.settings)
+        return
     report_counts(videos)
     if arguments.online:
         report_online(videos)
     if arguments.cv:
         report_cross_validation(videos)
+    if arguments.trained:
+        report_trained(videos, arguments.work, arguments.folds, arguments.settings)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,16 @@ def command_import_landmarks(arguments: argparse.Namespace) -> int:
         split=arguments.split, on_file=on_file))
 
 
+def command_import_repcount(arguments: argparse.Namespace) -> int:
+    from posegraph.data.repcount import import_repcount, read_counts
+
+    videos, refused = read_counts(arguments.source)
+    for where, why in refused:
+        print(f"skipped {where}: {why}", file=sys.stderr)
+    return _run_import(arguments, [video.path for video in videos], lambda store, on_file: import_repcount(
+        arguments.source, store, fps=arguments.fps, on_file=on_file))
+
+
 def command_import_phases(arguments: argparse.Namespace) -> int:
     from posegraph.data.phase_csv import import_phases
 
@@ -105,6 +115,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     landmarks.add_argument("--split", help="split to record, e.g. train")
     landmarks.add_argument("--quiet", action="store_true", help="no progress bar")
     landmarks.set_defaults(run=command_import_landmarks)
+
+    repcount = sources.add_parser(
+        "repcount", help="RepCount-A pose files (counts.csv + poses/<name>.npy) with each repetition's start and "
+                         "end as phase labels, to train the phase counter on real boundaries")
+    repcount.add_argument("source", help="a folder holding counts.csv and poses/")
+    repcount.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
+    repcount.add_argument("--fps", type=float, default=30.0, help="frame rate of the pose rows (default 30)")
+    repcount.add_argument("--quiet", action="store_true", help="no progress bar")
+    repcount.set_defaults(run=command_import_repcount)
 
     phases = sources.add_parser(
         "phases", help="phase labels from CSV (video,first_frame,last_frame,phase[,scheme]) into the phases table")

@@ -12,14 +12,15 @@ Modules, one rule each: ``normalise`` (body frame), ``outliers`` (frames left ou
 ``artifact`` (the file), ``reference`` (the API).
 
 ``count_repetitions(joints, layout, fps, exercise)`` counts repetitions without training or labels
-(``counting``); it returns a :class:`RepetitionCount`.
+(``counting``, finding the sets first with ``periodicity``); it returns a :class:`RepetitionCount`
+with each repetition's turning point, start and end, and the :class:`RepetitionSet` found.
 """
 
 from .artifact import ReferenceFileError
-from .counting import OnlineRepetitionCounter, RepetitionCount, count_repetitions
+from .counting import OnlineRepetitionCounter, RepetitionCount, RepetitionSet, count_repetitions
 from .reference import FitOptions, FormReference
 from .result import FormScore, WorstJoint
 
 __all__ = ["FitOptions", "FormReference", "FormScore", "OnlineRepetitionCounter", "ReferenceFileError",
-           "RepetitionCount", "WorstJoint",
+           "RepetitionCount", "RepetitionSet", "WorstJoint",
            "count_repetitions"]

@@ -8,3 +8,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # Nor from the client: Prefect otherwise prints its telemetry notice on the first import in a
 # terminal, and every worker process started then printed it again. DO_NOT_TRACK=0 opts back in.
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Prefect waits 20 s for its temporary server by default; on a busy 2-core machine (a training run
+# beside a test suite) starting it took longer and `posegraph synth` failed with "Timed out while
+# attempting to connect to ephemeral Prefect API server". A dedicated server is unaffected.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

@@ -270,8 +270,10 @@ class OnlineRepetitionCounter:
 
     After each frame (:meth:`update`) the counter recounts the recent frames (the last
     ``window_s`` seconds, every ``step_s`` seconds) and reports the repetitions whose turning
-    point lies at least ``delay_s`` seconds back that it has not reported yet: a repetition is
-    reported at most ``delay_s + step_s`` seconds after its turning point (the documented bound).
+    point lies at least ``delay_s`` seconds back that it has not reported yet: once the recent
+    frames show it, a repetition is reported within ``delay_s + step_s`` seconds of its turning
+    point; the first repetitions of a set wait until the movement has repeated (RepCount: a median
+    0.5 s after a repetition's end, at most 4.8 s; ``benchmarks/repcount.py``).
     :meth:`finish` counts the whole sequence as :func:`count_repetitions` does and reports what is
     still missing, so the final count always equals the offline one.
     """

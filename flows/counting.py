@@ -66,18 +66,8 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
                           f"(frame {int(source.frame_indices[repetition])}; at the end)")
     result = count_with_checkpoint(source, checkpoint) if checkpoint else \
         count_repetitions(source.joints, source.layout, source.fps, exercise)
-    starts, ends = result.boundaries()
-    repetitions = [{"repetition": index + 1, "frame_index": int(source.frame_indices[frame]),
-                    "time_s": round(float(source.timestamps[frame]), 3)} for index, frame in enumerate(result.frames)]
-    if result.starts is not None:  # the label-free counter knows where each repetition starts and ends
-        for row, start, end in zip(repetitions, starts, ends):
-            row.update({"start_frame": int(source.frame_indices[start]), "end_frame": int(source.frame_indices[end]),
-                        "start_s": round(float(source.timestamps[start]), 3),
-                        "end_s": round(float(source.timestamps[end]), 3)})
-    sets = [{"set": index + 1, "start_frame": int(source.frame_indices[item.start]),
-             "end_frame": int(source.frame_indices[item.end]), "start_s": round(float(source.timestamps[item.start]), 3),
-             "end_s": round(float(source.timestamps[item.end]), 3), "count": item.count,
-             "period_s": round(item.period_s, 3)} for index, item in enumerate(result.sets)]
+    rendered = result.to_dict(source.frame_indices, source.timestamps)  # the stored video's frame numbers and times
+    repetitions, sets = rendered["repetitions"], rendered["sets"]
     report = CountReport(name, how_read, result, repetitions, exercise, sets=sets)
     if out is not None:
         report.picture = plot_count(result, source.timestamps, Path(out), name)

@@ -58,10 +58,6 @@ class RepetitionSet:
     count: int
     period_s: float
 
-    def to_dict(self, fps: float) -> dict:
-        return {"start_frame": self.start, "end_frame": self.end, "start_s": round(self.start / fps, 3),
-                "end_s": round(self.end / fps, 3), "count": self.count, "period_s": round(self.period_s, 3)}
-
 
 @dataclass(frozen=True)
 class RepetitionCount:
@@ -93,15 +89,30 @@ class RepetitionCount:
         starts = self.frames if self.starts is None else self.starts
         return np.asarray(starts, np.int64), np.asarray(self.frames if self.ends is None else self.ends, np.int64)
 
-    def to_dict(self) -> dict:
-        starts, ends = self.boundaries()
+    def to_dict(self, frame_indices: np.ndarray | None = None, timestamps: np.ndarray | None = None) -> dict:
+        """The count as plain data: each repetition (turning point, and start and end where the
+        counter knows them) and each set. Positions become ``frame_indices[position]`` and
+        ``timestamps[position]`` seconds when given (a stored video's frame numbers and times),
+        else the position and position / fps."""
+        def frame(position) -> int:
+            return int(position if frame_indices is None else frame_indices[position])
+
+        def seconds(position) -> float:
+            return round(float(position) / self.fps if timestamps is None else float(timestamps[position]), 3)
+
+        repetitions = []
+        for index, turn in enumerate(self.frames):
+            row = {"repetition": index + 1, "frame_index": frame(turn), "time_s": seconds(turn)}
+            if self.starts is not None and self.ends is not None:
+                start, end = self.starts[index], self.ends[index]
+                row.update({"start_frame": frame(start), "end_frame": frame(end), "start_s": seconds(start),
+                            "end_s": seconds(end)})
+            repetitions.append(row)
+        sets = [{"set": index + 1, "start_frame": frame(item.start), "end_frame": frame(item.end),
+                 "start_s": seconds(item.start), "end_s": seconds(item.end), "count": item.count,
+                 "period_s": round(item.period_s, 3)} for index, item in enumerate(self.sets)]
         return {"count": self.count, "method": self.method, "fps": self.fps, "amplitude": round(self.amplitude, 4),
-                "repetitions": [{"repetition": index + 1, "frame_index": int(frame),
-                                 "time_s": round(float(frame) / self.fps, 3),
-                                 "start_frame": int(start), "end_frame": int(end),
-                                 "start_s": round(float(start) / self.fps, 3), "end_s": round(float(end) / self.fps, 3)}
-                                for index, (frame, start, end) in enumerate(zip(self.frames, starts, ends))],
-                "sets": [item.to_dict(self.fps) for item in self.sets]}
+                "repetitions": repetitions, "sets": sets}
 
 
 def motion_signal(joints: np.ndarray, layout: str, fps: float) -> np.ndarray:
@@ -110,7 +121,11 @@ def motion_signal(joints: np.ndarray, layout: str, fps: float) -> np.ndarray:
     Shapes: ``joints (T, V, C)`` x, y[, z, visibility] -> ``(T,)`` torso lengths (NaN-free; zeros
     when nobody was seen).
     """
-    trajectories = pose_trajectories(joints, layout, fps)
+    return _principal_signal(pose_trajectories(joints, layout, fps), fps)
+
+
+def _principal_signal(trajectories: np.ndarray, fps: float) -> np.ndarray:
+    """:func:`motion_signal` of trajectories already made. Shapes: ``(T, D)`` -> ``(T,)``."""
     frames = len(trajectories)
     if frames < 3 or trajectories.shape[1] == 0:
         return np.zeros(frames)
@@ -120,6 +135,11 @@ def motion_signal(joints: np.ndarray, layout: str, fps: float) -> np.ndarray:
     centred = trajectories - trajectories.mean(axis=0)
     _, _, directions = np.linalg.svd(centred, full_matrices=False)
     return centred @ directions[0]
+
+
+def _swing(signal: np.ndarray) -> float:
+    """Typical peak-to-peak of a signal: its 5th to 95th percentile (torso lengths)."""
+    return float(np.percentile(signal, 95) - np.percentile(signal, 5))
 
 
 def _local_range(signal: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -241,15 +261,16 @@ def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: floa
         counted = [item for item in counted if _consistent(item[3], fps)]
         if sum(item[3].count for item in counted) >= MIN_REPEATING_COUNT:
             frames, starts, ends = (np.concatenate([item[part] for item in counted]).astype(np.int64) for part in range(3))
-            amplitude = float(np.percentile(signal, 95) - np.percentile(signal, 5))
-            return RepetitionCount(len(frames), frames, signal, amplitude, fps, METHOD, starts=starts, ends=ends,
+            return RepetitionCount(len(frames), frames, signal, _swing(signal), fps, METHOD, starts=starts, ends=ends,
                                    sets=tuple(item[3] for item in counted))
-    return _fallback_count(joints, layout, fps)
+    return _fallback_count(trajectories, fps)
 
 
-def _fallback_count(joints: np.ndarray, layout: str, fps: float) -> RepetitionCount:
-    """Hysteresis on the whole sequence's principal component, where no set repeats."""
-    signal = motion_signal(joints, layout, fps)
+def _fallback_count(trajectories: np.ndarray, fps: float) -> RepetitionCount:
+    """Hysteresis on the whole sequence's principal component, where no set repeats.
+
+    Shapes: ``trajectories (T, D)`` from :func:`~.periodicity.pose_trajectories`."""
+    signal = _principal_signal(trajectories, fps)
     if not np.isfinite(signal).all() or len(signal) == 0 or np.ptp(signal) < MIN_AMPLITUDE:
         return RepetitionCount(0, np.zeros(0, dtype=np.int64), signal, float(np.ptp(signal)) if len(signal) else 0.0,
                                fps, FALLBACK_METHOD, starts=np.zeros(0, np.int64), ends=np.zeros(0, np.int64))
@@ -258,10 +279,9 @@ def _fallback_count(joints: np.ndarray, layout: str, fps: float) -> RepetitionCo
     rest_low = np.median(signal[: max(int(0.5 * fps), 1)]) <= np.median(signal)
     reach = int(np.median(np.diff(turns))) if len(turns) > 1 else int(MAX_PERIOD_S * fps)
     starts, ends = _rest_boundaries(signal, turns, reach, 0, len(signal), rest_low)
-    amplitude = float(np.percentile(signal, 95) - np.percentile(signal, 5))
     sets = (RepetitionSet(int(starts[0]), int(ends[-1]), len(turns),
                           float((ends[-1] - starts[0]) / len(turns) / fps)),) if len(turns) else ()
-    return RepetitionCount(len(turns), turns, signal, amplitude, fps, FALLBACK_METHOD, thresholds=(near, far),
+    return RepetitionCount(len(turns), turns, signal, _swing(signal), fps, FALLBACK_METHOD, thresholds=(near, far),
                            starts=starts, ends=ends, sets=sets)
 
 

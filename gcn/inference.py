@@ -107,7 +107,7 @@ def evaluate_run(run_dir: str | Path, store_path: str | Path, split: str = "test
     metrics["evaluated_on"] = note
     if family.name == "phase":  # what a person checks first: how many, not which frames
         labels_of = {row["video_id"]: row["label"] for row in store.videos().to_pylist()}
-        metrics["counting"] = count_metrics(family.video_counts(model, dataset, config, device), labels_of)
+        metrics["counting"] = count_metrics(family.video_counts(logits, labels, dataset, config), labels_of)
     if heads.groups:
         metrics["muscles"] = muscle_metrics(heads.muscles(logits), heads.membership()[labels], heads.groups)
         unseen = unseen_exercise_metrics(model, content, heads, store, family, config, device)

@@ -137,6 +137,10 @@ class PhaseDataset(Dataset):
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
+    def frame_counts(self) -> list[int]:
+        """Model frames of each video, in order (what an evaluation pass yields per video)."""
+        return [len(self._cache[index][1]) for index in range(len(self.items))]
+
     def __len__(self) -> int:
         return len(self.items)
 
@@ -218,19 +222,18 @@ class PhaseFamily:
             return np.zeros((0, len(dataset.phase_names)), np.float32), np.zeros(0, np.int64)
         return torch.cat(logits).numpy(), torch.cat(labels).numpy()
 
-    def video_counts(self, model: nn.Module, dataset: PhaseDataset, config: TrainConfig,
-                     device: torch.device) -> list[tuple[str, int, int]]:
-        """``(video_id, counted, true)`` per video: the predicted and the labelled phases decoded
-        with the same rule (:func:`~posegraph.scoring.phase_labels.decode_repetitions`)."""
-        model.eval()
+    def video_counts(self, logits: np.ndarray, labels: np.ndarray, dataset: PhaseDataset,
+                     config: TrainConfig) -> list[tuple[str, int, int]]:
+        """``(video_id, counted, true)`` per video from :meth:`video_logits`' output (the videos in
+        order): the predicted and the labelled phases decoded with the same rule
+        (:func:`~posegraph.scoring.phase_labels.decode_repetitions`)."""
         names = np.asarray(dataset.phase_names, dtype=object)
+        ends = np.cumsum(dataset.frame_counts())
         counts = []
-        with torch.no_grad():
-            for index, item in enumerate(dataset.items):
-                data, target = dataset[index]
-                predicted = model(data[None].to(device)).float().argmax(dim=1).cpu().numpy()
-                counts.append((item.video_id, len(decode_repetitions(names[predicted], config.phase_scheme)),
-                               len(decode_repetitions(names[target.numpy()], config.phase_scheme))))
+        for item, stop, start in zip(dataset.items, ends, np.concatenate([[0], ends[:-1]])):
+            predicted, labelled = names[logits[start:stop].argmax(axis=1)], names[labels[start:stop]]
+            counts.append((item.video_id, len(decode_repetitions(predicted, config.phase_scheme)),
+                           len(decode_repetitions(labelled, config.phase_scheme))))
         return counts
 
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,

@@ -40,7 +40,8 @@ import numpy as np
 REPOSITORY = Path(__file__).resolve().parents[1]
 REPCOUNT = REPOSITORY.parent / "shared" / "testdata" / "repcount"
 FPS = 30.0  # RepCount's videos are about 30 fps; the landmark files keep every frame
-GRID = {"RECURRENCE": (0.4, 0.5, 0.6), "PROMINENCE": (0.25, 0.35, 0.5), "PERIOD_TOLERANCE": (0.15, 0.3)}
+GRID = {"RECURRENCE": (0.4, 0.5, 0.6), "PROMINENCE": (0.25, 0.35, 0.5), "PERIOD_TOLERANCE": (0.2, 0.3, 0.4),
+        "PERIODICITY_POWER": (1, 2)}
 RANGES = ((0, 5), (6, 10), (11, 20), (21, 10_000))
 
 
@@ -70,7 +71,8 @@ def ratios(values: dict):
     """The counter's module ratios set to ``values`` for the duration (a benchmark-only knob)."""
     from posegraph.scoring import counting, periodicity
 
-    modules = {"RECURRENCE": periodicity, "PERIOD_TOLERANCE": periodicity, "PROMINENCE": counting}
+    modules = {"RECURRENCE": periodicity, "PERIOD_TOLERANCE": periodicity, "PERIODICITY_POWER": periodicity,
+               "PROMINENCE": counting}
     saved = {name: getattr(modules[name], name) for name in values}
     try:
         for name, value in values.items():

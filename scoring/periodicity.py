@@ -11,9 +11,15 @@ Everything here is derived from the sequence itself; the only constants are phys
    *velocity*, averaged over joints and over 12 s windows. Velocity, because a walk-in or the
    camera settling adds slow drift that swamps the autocorrelation of positions (on RepCount's
    75 videos the positions' autocorrelation had no peak at all in 9 of them, the velocities' in
-   none); windows, so a long video's lead-in does not decide. The period is the *shortest* lag
-   whose autocorrelation peak is within :data:`PERIOD_TOLERANCE` of the highest: two
-   repetitions also recur, and counting them as one halves the count.
+   none); windows, so a long video's lead-in does not decide. The average is weighted by how
+   periodic each joint and each window is (the square of its highest autocorrelation peak, the
+   share of its variance that recurs): in a bench press only the arms repeat and the other 25
+   joints jitter, and in a long video most windows hold no set; an unweighted mean let that noise
+   pick the period (RepCount: MAE 0.238 unweighted, 0.200 weighted). The period is the
+   *shortest* lag whose autocorrelation peak is within :data:`PERIOD_TOLERANCE` of the highest:
+   two repetitions also recur, and counting them as one halves the count (40%: a set paused for
+   3 s mid-way recurs more strongly across the pause, at two repetitions plus the pause, than at
+   one repetition; RepCount counts the same at 30% and 40%).
 3. **Periodic signal** (:func:`periodic_signal`): the first principal direction of the joints
    weighted by how strongly each recurs at the period (joints that only jitter weigh nothing),
    band-passed around the period (Gaussian smoothing at period/8 minus smoothing at the
@@ -38,7 +44,8 @@ MIN_PERIOD_S = 0.4  # seconds: faster than this is jitter, not a repetition
 MAX_PERIOD_S = 6.0  # seconds: the slowest repetition looked for (a slow sit-up or squat)
 PERIOD_WINDOW_S = 12.0  # autocorrelation windows: two of the slowest repetitions
 PERIOD_STEP_S = 3.0
-PERIOD_TOLERANCE = 0.3  # a shorter lag whose peak is within 15% of the best one is the period
+PERIODICITY_POWER = 2  # joints and windows weigh their highest autocorrelation peak to this power (2: r squared)
+PERIOD_TOLERANCE = 0.4  # a shorter lag whose peak is within 40% of the best one is the period
 SMOOTHING_S = 0.1  # Gaussian smoothing of the trajectories (seconds)
 RECURRENCE = 0.5  # share of the local signal energy that must recur one period away
 RECURRENCE_LAGS = (0.75, 1.35)  # periods: how much a set may speed up or slow down between repetitions
@@ -89,8 +96,11 @@ def fill_gaps(values: np.ndarray) -> np.ndarray:
     return filled
 
 
-def autocorrelation(values: np.ndarray, max_lag: int, window: int, step: int) -> np.ndarray:
-    """Normalised autocorrelation at lags 0..max_lag, averaged over channels and windows.
+def autocorrelation(values: np.ndarray, max_lag: int, window: int, step: int, shortest: int = 1) -> np.ndarray:
+    """Normalised autocorrelation at lags 0..max_lag, averaged over channels and windows, each
+    weighted by its periodicity: its highest peak at a lag of ``shortest`` or more, to the power
+    :data:`PERIODICITY_POWER` (a channel or window with no positive peak weighs nothing; a plain
+    mean where none has one).
 
     Shapes: ``values (T, D)`` -> ``(max_lag + 1,)``; 1 at lag 0.
     """
@@ -98,7 +108,7 @@ def autocorrelation(values: np.ndarray, max_lag: int, window: int, step: int) ->
     window = min(window, frames)
     size = 1 << int(np.ceil(np.log2(2 * window)))
     overlap = np.arange(window, window - max_lag - 1, -1)[:, None]  # pairs at each lag (unbiased)
-    total, windows = np.zeros(max_lag + 1), 0
+    profiles, weights = [], []
     for start in range(0, frames - window + 1, max(step, 1)):
         part = values[start:start + window]
         part = part - part.mean(axis=0)
@@ -107,9 +117,32 @@ def autocorrelation(values: np.ndarray, max_lag: int, window: int, step: int) ->
         variance = covariance[0]
         moving = variance > 1e-12
         if moving.any():
-            total += (covariance[:, moving] / variance[moving]).mean(axis=1)
-            windows += 1
-    return total / max(windows, 1)
+            channels = covariance[:, moving] / variance[moving]
+            profile = _weighted_mean(channels, _highest_peak(channels, shortest) ** PERIODICITY_POWER)
+            profiles.append(profile)
+            weights.append(_highest_peak(profile[:, None], shortest)[0] ** PERIODICITY_POWER)
+    if not profiles:
+        return np.zeros(max_lag + 1)
+    return _weighted_mean(np.stack(profiles, axis=1), np.asarray(weights))
+
+
+def _highest_peak(profiles: np.ndarray, shortest: int) -> np.ndarray:
+    """Per column, the highest local maximum at a lag of ``shortest`` or more, clipped at 0.
+
+    Shapes: ``profiles (L, D)`` -> ``(D,)``."""
+    inner = profiles[1:-1]
+    local_maximum = (inner > profiles[:-2]) & (inner >= profiles[2:])
+    local_maximum[:max(shortest - 1, 0)] = False
+    highest = np.where(local_maximum, inner, -np.inf).max(axis=0, initial=-np.inf)
+    return np.clip(highest, 0.0, None)
+
+
+def _weighted_mean(columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Mean of the columns weighted by ``weights``; a plain mean when they sum to 0.
+
+    Shapes: ``columns (L, D)``, ``weights (D,)`` -> ``(L,)``."""
+    total = weights.sum()
+    return columns @ weights / total if total > 0 else columns.mean(axis=1)
 
 
 def dominant_period(trajectories: np.ndarray, fps: float) -> int | None:
@@ -120,7 +153,7 @@ def dominant_period(trajectories: np.ndarray, fps: float) -> int | None:
     if trajectories.shape[1] == 0 or longest <= shortest:
         return None
     velocity = np.gradient(trajectories, axis=0)
-    profile = autocorrelation(velocity, longest, int(PERIOD_WINDOW_S * fps), int(PERIOD_STEP_S * fps))
+    profile = autocorrelation(velocity, longest, int(PERIOD_WINDOW_S * fps), int(PERIOD_STEP_S * fps), shortest)
     peaks, _ = find_peaks(profile)
     peaks = peaks[peaks >= shortest]
     if not len(peaks) or profile[peaks].max() <= 0:

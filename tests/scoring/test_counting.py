@@ -193,3 +193,28 @@ def test_online_count_equals_the_offline_count_on_a_long_video_with_sets():
     assert online.count == offline.count and abs(offline.count - sum(counts)) <= 2
     assert online.reported == [int(frame) for frame in offline.frames]
     assert len(live) >= offline.count - 1  # reported while the video ran, not only at the end
+
+
+def test_the_period_comes_from_the_joints_that_repeat_not_the_ones_that_jitter():
+    # a bench press: 4 of 60 channels swing with a 2 s period, the other 56 jitter (the per-frame
+    # normalised landmarks of a lying person); an unweighted mean of the autocorrelations let the
+    # jitter pick the period
+    from posegraph.scoring.periodicity import dominant_period
+
+    random = np.random.default_rng(0)
+    frames = np.arange(900)
+    swinging = 0.4 * np.sin(2 * np.pi * frames / 60)[:, None] + random.normal(0, 0.02, (900, 4))
+    jitter = np.cumsum(random.normal(0, 0.05, (900, 56)), axis=0) * 0.2
+    period = dominant_period(np.concatenate([swinging, jitter], axis=1), fps=30.0)
+    assert period is not None and abs(period - 60) <= 3
+
+
+def test_a_set_paused_mid_way_counts_every_repetition():
+    # a set recurs across a 3 s pause (two repetitions plus the pause) more strongly than at one
+    # repetition: the period is the shorter lag whose peak is within PERIOD_TOLERANCE of the best
+    joints = generate_sequence("lateral_raise", make_subjects(2, seed=3)[0], seed=4, repetitions=4,
+                               frames_per_second=30.0).joints
+    middle = len(joints) // 2
+    still = np.repeat(joints[middle:middle + 1], 90, axis=0) + np.random.default_rng(4).normal(
+        0, 0.003, (90,) + joints.shape[1:]).astype(np.float32)
+    assert count_repetitions(np.concatenate([joints[:middle], still, joints[middle:]]), fps=30.0).count == 4

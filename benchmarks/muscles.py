@@ -36,7 +36,8 @@ from posegraph.gcn.ensemble import combine, items_outputs, load_members, outputs
 from posegraph.gcn.evaluation import muscle_metrics
 from posegraph.gcn.heads import heads_of
 from posegraph.gcn.inference import evaluate_run
-from posegraph.gcn.training import select_corpus, train
+from posegraph.gcn.corpus import select_corpus
+from posegraph.gcn.training import train
 
 TABLE = Path(__file__).resolve().parents[1] / "configs" / "muscle_groups_more.yaml"
 EXERCISES = ("bench_press", "clean_and_jerk", "jumping_jacks", "pullup", "pushup", "situp", "squat")

@@ -172,25 +172,17 @@ def _create_joint_macros(connection: duckdb.DuckDBPyConnection, store: SkeletonS
     connection.execute("CREATE MACRO joint_at(joint_values, joint_index) AS joint_values[joint_index + 1]")
 
 
-def _release_feature_names() -> Sequence[str]:
-    """This release's feature columns, for the ``features`` view of a store without features.
-
-    Imported here, lazily, so that storage needs the feature code only for that empty view
-    (``posegraph.features`` is numpy-only and does not import ``data``).
-    """
-    from ..features import FEATURE_NAMES
-
-    return FEATURE_NAMES
-
-
-def _create_features_view(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
-    """``features``: every layout's feature rows, keys first, for committed videos only."""
+def _create_features_view(connection: duckdb.DuckDBPyConnection, store: SkeletonStore,
+                           feature_columns: Sequence[str]) -> None:
+    """``features``: every layout's feature rows, keys first, for committed videos only; a store
+    without feature rows shows the keys and ``feature_columns`` (storage does not know the features:
+    the caller names them, the CLI this release's ``posegraph.features.FEATURE_NAMES``)."""
     files = _files(store, "features")
     if files:
         raw = ("SELECT video_id, layout, frame_index, * EXCLUDE (video_id, layout, frame_index) "
                f"FROM ({_read_files(files)})")
     else:
-        empty = with_layout(features_schema(_release_feature_names()).empty_table(), "")
+        empty = with_layout(features_schema(list(feature_columns)).empty_table(), "")
         connection.register("_empty_features", empty)
         raw = "SELECT * FROM _empty_features"
     connection.execute(f"CREATE VIEW _features_raw AS {raw}")
@@ -205,7 +197,7 @@ DEFAULT_MEMORY_LIMIT = "4GB"  # DuckDB's memory limit per query (--memory-limit)
 
 
 def connect(store: SkeletonStore, memory_limit: str = DEFAULT_MEMORY_LIMIT,
-            temp_directory: str | None = None) -> duckdb.DuckDBPyConnection:
+            temp_directory: str | None = None, feature_columns: Sequence[str] = ()) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the store's views, locked to reading the store.
 
     Each view reads exactly the data files of its table's current Delta version. DuckDB spills to
@@ -254,7 +246,7 @@ def connect(store: SkeletonStore, memory_limit: str = DEFAULT_MEMORY_LIMIT,
                   f.interpolated[n.joint_index + 1] AS interpolated, f.detected
            FROM frames AS f JOIN joint_names AS n ON n.layout = f.layout"""
     )
-    _create_features_view(connection, store)
+    _create_features_view(connection, store, feature_columns)
     _create_scores_view(connection, store)
     _create_repetitions_view(connection, store)
     _create_phases_view(connection, store)
@@ -283,10 +275,10 @@ def _check_read_only(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 
 def _connected(store: SkeletonStore, memory_limit: str = DEFAULT_MEMORY_LIMIT,
-               temp_directory: str | None = None) -> duckdb.DuckDBPyConnection:
+               temp_directory: str | None = None, feature_columns: Sequence[str] = ()) -> duckdb.DuckDBPyConnection:
     """:func:`connect`, with a damaged data file (DuckDB reads footers as views are made) said plainly."""
     try:
-        return connect(store, memory_limit, temp_directory)
+        return connect(store, memory_limit, temp_directory, feature_columns)
     except duckdb.Error as error:
         raise _store_error(error, store, "opening the store's views failed") from None
 
@@ -303,15 +295,16 @@ def _store_error(error: duckdb.Error, store: SkeletonStore, what: str) -> StoreE
 
 
 def run_query(store: SkeletonStore, sql: str, timeout_s: float | None = DEFAULT_TIMEOUT_S,
-              memory_limit: str = DEFAULT_MEMORY_LIMIT) -> pa.Table:
+              memory_limit: str = DEFAULT_MEMORY_LIMIT, feature_columns: Sequence[str] = ()) -> pa.Table:
     """Run one read-only SELECT over the store's views and return the result.
 
     The query is interrupted after ``timeout_s`` seconds (None: no limit) and may use
     ``memory_limit`` of memory (DuckDB's syntax: 4GB, 500MB); either ends it with a clear error.
+    ``feature_columns``: the empty ``features`` view's columns (see :func:`connect`).
     """
     temp_directory = tempfile.mkdtemp(prefix="posegraph-duckdb-")
     try:
-        connection = _connected(store, memory_limit, temp_directory)
+        connection = _connected(store, memory_limit, temp_directory, feature_columns)
         timer = threading.Timer(timeout_s, connection.interrupt) if timeout_s else None
         try:
             _check_read_only(connection, sql)
@@ -349,10 +342,10 @@ def _damaged_file(message: str, store: SkeletonStore) -> str | None:
     return None
 
 
-def describe_views(store: SkeletonStore) -> dict[str, list[tuple[str, str]]]:
-    """Each view's columns as ``(name, type)``."""
+def describe_views(store: SkeletonStore, feature_columns: Sequence[str] = ()) -> dict[str, list[tuple[str, str]]]:
+    """Each view's columns as ``(name, type)`` (``feature_columns``: see :func:`connect`)."""
     temp_directory = tempfile.mkdtemp(prefix="posegraph-duckdb-")
-    connection = _connected(store, temp_directory=temp_directory)
+    connection = _connected(store, temp_directory=temp_directory, feature_columns=feature_columns)
     try:
         return {
             view: [(row[0], row[1]) for row in connection.execute(f"DESCRIBE {view}").fetchall()]

@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from ..skeleton.vocabulary import DEFAULT_FPS  # noqa: F401  (the rate for rows that record none)
+
 
 @dataclass(frozen=True)
 class VideoInfo:
@@ -108,8 +110,6 @@ class VideoFrames:
     frame_indices: np.ndarray
     phase: np.ndarray
 
-
-DEFAULT_FPS = 16.0  # the extraction default, for rows that record no frame rate
 
 
 def stored_frame_rate(row: dict) -> float:

@@ -72,13 +72,14 @@ def features_schema(feature_names: Sequence[str]) -> pa.Schema:
     """Schema of the features table: one row per (video, frame), one float32 column per feature.
 
     The caller names the columns (``posegraph.features.FEATURE_NAMES``), so storage does not
-    depend on the feature code. Values are nullable: a missing feature is null, not NaN, so SQL
+    depend on the feature code; no names gives the keys alone (the empty view of a store without
+    features, when the caller did not name them). Values are nullable: a missing feature is null, not NaN, so SQL
     aggregates skip it. The layout is the hive partition (``layout=...`` folder), as for frames.
     """
     names = list(feature_names)
     clashes = sorted(set(names) & set(RESERVED_COLUMNS))
-    if not names or len(set(names)) != len(names) or clashes:
-        raise ValueError(f"feature names must be unique, non-empty and not {RESERVED_COLUMNS}; "
+    if len(set(names)) != len(names) or clashes:
+        raise ValueError(f"feature names must be unique and not {RESERVED_COLUMNS}; "
                          f"got {len(names)} names, {len(names) - len(set(names))} repeated, "
                          f"clashing with {clashes}")
     return pa.schema(

@@ -49,6 +49,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..skeleton import get_layout
+from ..skeleton.vocabulary import STORED_PHASE_SCHEMES
 from .atomic import store_lock
 from .delta import DataFile, StoreTable, as_utc, plain_types, sql_list, sql_string, sql_timestamp
 from .errors import DamagedFileError, NotAStoreError, StoreVersionError, VideoNotFoundError
@@ -72,7 +73,7 @@ REPETITIONS_SCHEMA = pa.schema([
     pa.field("counted_at", pa.timestamp("us", tz="UTC")),
 ])
 # Hand-made phase labels (not derived: they name source frames, so they survive re-extraction).
-PHASE_SCHEMES = ("repetitions", "end", "middle_end", "halves")  # repetitions: phase "repetition" per range
+PHASE_SCHEMES = STORED_PHASE_SCHEMES  # repetitions: phase "repetition" per range
 PHASES_SCHEMA = pa.schema([
     pa.field("video_id", pa.string(), nullable=False),
     pa.field("scheme", pa.string(), nullable=False),
@@ -526,6 +527,8 @@ class SkeletonStore:
         Reads return exactly the columns ``names`` of the latest write (a column no longer
         computed is not shown).
         """
+        if not len(names):
+            raise ValueError("feature names must be unique, non-empty: write at least one feature column")
         schema = features_schema(names)
         stored = self._write_derived(
             items, key=lambda rows: (rows.video_id, rows.layout),

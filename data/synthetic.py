@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..skeleton import get_layout
+from ..skeleton.vocabulary import DEFAULT_FPS
 
 LAYOUT = "blazepose33"
 EXERCISES = ("squat", "push_up", "biceps_curl", "lateral_raise", "lunge", "jumping_jack")
@@ -328,7 +329,7 @@ def _visibility(random: np.random.Generator, projected: np.ndarray) -> np.ndarra
 
 
 def generate_sequence(exercise: str, subject: Subject, take: int = 0, seed: int = 0,
-                      frames_per_second: float = 16.0, repetitions: int | None = None,
+                      frames_per_second: float = DEFAULT_FPS, repetitions: int | None = None,
                       width: int = 640, height: int = 480, noise: float = 0.004,
                       dropout_rate: float = 0.015, occlusion_rate: float = 0.03,
                       fault: str | None = None) -> SyntheticSequence:

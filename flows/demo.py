@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from posegraph.skeleton.vocabulary import DEFAULT_FPS
+
 DEMO_QUERIES = (
     ("videos per exercise and split",
      "SELECT label, split, count(*) AS videos, sum(frame_count) AS frames, "
@@ -80,10 +82,11 @@ DEMO_MUSCLES = ["muscles=joint", f"muscle_table={REPOSITORY / 'configs' / 'muscl
 def _print_queries(store, queries, store_path: Path) -> None:
     from posegraph.data.export import format_table
     from posegraph.data.query import run_query
+    from posegraph.features import FEATURE_NAMES
 
     for title, sql in queries:
         print(f"\n-- {title}\n$ posegraph query \"{sql}\" --store {store_path}")
-        print(format_table(run_query(store, sql)))
+        print(format_table(run_query(store, sql, feature_columns=FEATURE_NAMES)))
 
 
 def recovery_report(store, sequences, videos_folder: Path) -> dict[str, float]:
@@ -263,7 +266,7 @@ def count_demo(out: Path, store_path: Path, extracted, videos_folder: Path, sequ
             continue
         sequence = truth_by_path[str(Path(row["source_path"]).relative_to(videos_folder))]
         frames = extracted.read_video(row["video_id"])
-        fps = row["sampled_fps"] or 16.0
+        fps = row["sampled_fps"] or DEFAULT_FPS
         result = count_repetitions(frames.joints, row["layout"], fps)
         by_phases = count_with_model(model, content, frames.joints, row["layout"], frames.timestamps, fps,
                                      row["width"], row["height"])

@@ -30,6 +30,7 @@ from posegraph.data.ingest import (VideoJob, already_extracted, discover_videos,
 from posegraph.skeleton.cleaning import CleaningSettings, clean, status_of
 from posegraph.skeleton.extraction import build_extractor
 from posegraph.skeleton.video import VideoError, probe
+from posegraph.skeleton.vocabulary import DEFAULT_FPS
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class ExtractionOptions:
     """Everything that decides what a video's stored skeleton looks like."""
 
     extractor: str = "blazepose"
-    target_fps: float | None = 16.0
+    target_fps: float | None = DEFAULT_FPS
     weights: str | None = None
     model_asset: str | None = None
     visibility_threshold: float = 0.6

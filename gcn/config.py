@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from posegraph.skeleton.vocabulary import DEFAULT_FPS, PHASE_SCHEMES
+
 MODEL_FAMILIES = {"stgcn": "graph", "msg3d": "graph", "bilstm": "sequence"}
 
 # Keys that only some models understand (every other key is generic).
@@ -31,7 +33,6 @@ MODEL_KEYS: dict[str, tuple[str, ...]] = {
 }
 TASKS = ("classify", "phases")
 MUSCLE_MODES = ("none", "joint", "only")
-PHASE_SCHEMES = ("end", "middle_end", "halves")
 
 # Defaults that differ by family. Graph models: the recipe measured on Penn Action (real,
 # human-annotated poses; benchmarks/README.md): SGD with Nesterov momentum, a learning rate of 0.1
@@ -68,7 +69,7 @@ class TrainConfig:
     model: str = "stgcn"
     task: str = "classify"  # classify (one exercise per video) | phases (a repetition phase per frame)
     layout: str | None = None  # the model's layout; None = the store's (data are converted)
-    frames_per_second: float = 16.0  # sequences are resampled to this rate by timestamps
+    frames_per_second: float = DEFAULT_FPS  # sequences are resampled to this rate by timestamps
     epochs: int | None = None
     batch_size: int | None = None
     eval_batch_size: int | None = None

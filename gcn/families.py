@@ -59,7 +59,7 @@ class ClassifierFamily:
 
     def loss(self, config: TrainConfig, train_labels: list[int], class_names: list[str],
              heads: Heads | None = None) -> nn.Module:
-        from .training import loss_for
+        from .losses import loss_for
 
         if heads is None or not heads.groups:
             return loss_for(config, train_labels, len(class_names))

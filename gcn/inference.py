@@ -21,7 +21,8 @@ from .families import family_of, head_inputs
 from .preprocess import PeopleSequence
 from .registry import build_model
 from .rejection import NONE_OF_THESE, Rejection
-from .training import pick_device, select_corpus
+from .corpus import select_corpus
+from .device import pick_device
 
 
 def load_classifier(path: str | Path, device: str = "auto") -> tuple[torch.nn.Module, dict]:
@@ -146,7 +147,7 @@ def _stored_layout(store: SkeletonStore, content: dict) -> str:
 
 def calibrate_run(run_dir: str | Path, store_path: str | Path, checkpoint: str = "best.pt") -> Rejection:
     """Fit (again) the calibrated rejection of ``run_dir/checkpoint`` on its validation split and store it there."""
-    from .training import calibrate_checkpoint
+    from .calibration import calibrate_checkpoint
 
     path = Path(run_dir) / checkpoint
     model, content = load_classifier(path)

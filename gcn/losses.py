@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config import TrainConfig
+
 
 class FocalLoss(nn.Module):
     """``FL = -alpha_t * w_t * (1 - p_t) ** gamma * log(p_t)`` for integer targets (Lin et al. 2017).
@@ -80,3 +82,17 @@ def balanced_class_weights(labels: Sequence[int] | np.ndarray, num_classes: int)
 
 def _as_tensor(values: Sequence[float] | torch.Tensor | None) -> torch.Tensor | None:
     return None if values is None else torch.as_tensor(values, dtype=torch.float32).clone()
+
+
+def loss_for(config: TrainConfig, train_labels: list[int], class_count: int) -> nn.Module:
+    """Cross-entropy or focal loss, with balanced class weights when the config asks."""
+    weights = balanced_class_weights(train_labels, class_count) if config.class_weights == "balanced" else None
+    if config.class_weights not in ("balanced", "none"):
+        raise ValueError(f"class_weights must be balanced or none, got {config.class_weights!r}")
+    if config.loss == "focal":
+        if config.label_smoothing:
+            raise ValueError("label_smoothing applies to loss=cross_entropy only; set label_smoothing=0 for focal loss")
+        return FocalLoss(config.focal_gamma, config.focal_alpha, weights)
+    if config.loss == "cross_entropy":
+        return nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing or 0.0)
+    raise ValueError(f"loss must be cross_entropy or focal, got {config.loss!r}")

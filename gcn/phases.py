@@ -26,6 +26,7 @@ from posegraph.data import SkeletonStore
 from posegraph.scoring.phase_labels import decode_repetitions, phases_from_repetitions, repetitions_from_phases
 from posegraph.skeleton import get_layout
 from posegraph.skeleton.geometry import resample
+from posegraph.skeleton.vocabulary import PHASE_BACKGROUND, PHASE_NAMES
 
 from .augment import camera_motion, mirror
 from .config import TrainConfig
@@ -33,9 +34,7 @@ from .dataset import VideoItem, load_sequence
 from .preprocess import PeopleSequence, prepare, to_channels
 from .registry import build_model
 
-PHASE_NAMES = {"end": ["end", "within"], "middle_end": ["end", "middle", "within"],
-               "halves": ["first", "none", "second"]}
-BACKGROUND = {"end": "within", "middle_end": "within", "halves": "none"}
+BACKGROUND = PHASE_BACKGROUND
 HIDDEN_CHANNELS = 128
 SPEED_RANGE = (0.6, 2.0)  # training plays each video this many times as fast (log-uniform)
 

@@ -16,9 +16,9 @@ import numpy as np
 
 from posegraph.skeleton import convert
 from posegraph.skeleton.geometry import METHOD, body_frame, resample
+from posegraph.skeleton.vocabulary import DEFAULT_FPS
 
 CHANNELS = ("x", "y", "confidence")
-DEFAULT_FPS = 16.0
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ Run directory::
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import random
@@ -35,64 +34,16 @@ from torch.utils.data import DataLoader, DistributedSampler
 from posegraph.data import SkeletonStore
 from posegraph.data.atomic import replace_text
 
+from .calibration import calibrate_checkpoint
 from .checkpoint import load_checkpoint, save_checkpoint, weights_checksum
 from .config import TrainConfig, config_from_dict, save_config
-from .dataset import VideoItem
+from .corpus import select_corpus
+from .device import autocast_dtype, pick_device
 from .families import family_of
 from .finetune import apply_finetune, freeze_frozen_batchnorm, load_initial_weights
-from .heads import Heads, heads_for, heads_of
-from .losses import FocalLoss, balanced_class_weights
+from .heads import Heads, heads_for
 from .preprocess import Normalization
-from .rejection import NONE_OF_THESE, Rejection, fit_rejection, minimum_videos
 from .schedules import EarlyStopping, PlateauSchedule
-from .splits import few_shot_subsets, group_split, stratified_split
-
-
-@dataclass
-class Corpus:
-    """The videos of each split and the class names."""
-
-    class_names: list[str]
-    splits: dict[str, list[VideoItem]]
-    stored_layout: str
-
-
-def select_corpus(store: SkeletonStore, config: TrainConfig) -> Corpus:
-    """Usable videos (status ok, labelled), split as the config says, few-shot applied."""
-    rows = [row for row in store.videos().to_pylist() if row["status"] == "ok" and row["label"]]
-    if config.labels:
-        rows = [row for row in rows if row["label"] in config.labels]
-    layouts = sorted({row["layout"] for row in rows})
-    if not rows:
-        raise ValueError(f"no labelled videos with status ok in the store at {store.root}")
-    if len(layouts) > 1:
-        raise ValueError(f"the store holds layouts {layouts}; keep one per training store")
-    class_names = sorted({row["label"] for row in rows})
-    labels = [row["label"] for row in rows]
-    if config.split == "column" and all(row["split"] in ("train", "val", "test") for row in rows):
-        names = [row["split"] for row in rows]
-    elif config.split in ("column", "group") and all(row["group"] for row in rows):
-        names = group_split(labels, [row["group"] for row in rows], seed=config.seed)
-    else:
-        names = stratified_split(labels, seed=config.seed)
-    index = {name: i for i, name in enumerate(class_names)}
-    splits = {name: [VideoItem(row["video_id"], row["layout"], index[row["label"]], row["width"], row["height"])
-                     for row, split in zip(rows, names) if split == name] for name in ("train", "val", "test")}
-    if config.few_shot:
-        train_labels = [class_names[item.label] for item in splits["train"]]
-        chosen = few_shot_subsets(train_labels, (config.few_shot,), seed=config.seed)[config.few_shot]
-        splits["train"] = [splits["train"][i] for i in chosen]
-    if not splits["train"]:
-        raise ValueError("the training split is empty")
-    if not splits["val"]:
-        splits["val"] = splits["test"] or splits["train"]
-    return Corpus(class_names, splits, layouts[0])
-
-
-def pick_device(choice: str) -> torch.device:
-    if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(choice)
 
 
 def seed_everything(seed: int) -> None:
@@ -123,20 +74,6 @@ def init_distributed(device: torch.device) -> Distributed:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return Distributed(dist.get_rank(), world_size)
-
-
-def loss_for(config: TrainConfig, train_labels: list[int], class_count: int) -> nn.Module:
-    """Cross-entropy or focal loss, with balanced class weights when the config asks."""
-    weights = balanced_class_weights(train_labels, class_count) if config.class_weights == "balanced" else None
-    if config.class_weights not in ("balanced", "none"):
-        raise ValueError(f"class_weights must be balanced or none, got {config.class_weights!r}")
-    if config.loss == "focal":
-        if config.label_smoothing:
-            raise ValueError("label_smoothing applies to loss=cross_entropy only; set label_smoothing=0 for focal loss")
-        return FocalLoss(config.focal_gamma, config.focal_alpha, weights)
-    if config.loss == "cross_entropy":
-        return nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing or 0.0)
-    raise ValueError(f"loss must be cross_entropy or focal, got {config.loss!r}")
 
 
 def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
@@ -317,13 +254,6 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     return TrainResult(run_dir, stopper.best_epoch, stopper.best_accuracy, epoch + 1, stopped_early)
 
 
-def autocast_dtype(device: torch.device) -> torch.dtype:
-    """bfloat16 where the device has it (no loss scaling needed), else float16 with a gradient scaler."""
-    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        return torch.float16
-    return torch.bfloat16
-
-
 def compiled_or_eager(model: nn.Module, enabled: bool, log: Callable[[str], None] = print,
                       mode: str = "default") -> nn.Module:
     """``torch.compile(model, mode=mode)`` when asked and it works on this machine, else the eager model.
@@ -363,37 +293,6 @@ class _EagerFallback(nn.Module):
                 self.log(f"torch.compile failed ({type(error).__name__}: {str(error).splitlines()[0][:160]}); "
                          "training continues in eager mode")
         return self.eager(*inputs)
-
-
-def calibrate_checkpoint(path: Path, model: nn.Module, family, val_set, train_videos, config: TrainConfig,
-                         device: torch.device, log: Callable[[str], None] = print) -> Rejection:
-    """Fit the calibrated rejection of the checkpoint's weights and store it there.
-
-    ``train_videos`` (the training split, evaluated without augmentation) gives the class means of
-    the distance rule; ``val_set`` the temperature and both thresholds.
-    """
-    content = load_checkpoint(path)
-    model = copy.deepcopy(model)  # the caller's model keeps its own (last) weights
-    model.load_state_dict(content["state_dict"])
-    heads = heads_of(content)
-    logits, labels, embeddings = family.video_outputs(model, val_set, config, device, heads)
-    _, train_labels, train_embeddings = family.video_outputs(model, train_videos, config, device, heads)
-    rejection = fit_rejection(heads.exercise(logits), labels, embeddings=embeddings, train_embeddings=train_embeddings,
-                              train_labels=train_labels)
-    metadata = {key: content[key] for key in ("model", "layout", "class_names", "config", "normalization",
-                                              "num_persons", "in_channels", "training_state", "extra")}
-    save_checkpoint(path, content["state_dict"], **metadata, rejection=rejection.to_dict())
-    if not rejection.active:
-        log(f"calibrated on {rejection.validation_videos} validation videos: temperature {rejection.temperature:.2f}; "
-            f"'{NONE_OF_THESE}' is off for this checkpoint: its thresholds need at least {minimum_videos()} "
-            "validation videos")
-        return rejection
-    distance = "" if rejection.distance_threshold is None else \
-        f" or beyond a distance of {rejection.distance_threshold:.1f} from every class"
-    log(f"calibrated on {rejection.validation_videos} validation videos: temperature {rejection.temperature:.2f}; "
-        f"'{NONE_OF_THESE}' below a top probability of {rejection.threshold:.2f}{distance} "
-        f"(answers {rejection.coverage:.0%} of them)")
-    return rejection
 
 
 def _write_rank_fingerprint(model: nn.Module, run_dir: Path, rank: int) -> None:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-SCHEMES = ("end", "middle_end", "halves")
+from ..skeleton.vocabulary import PHASE_SCHEMES
+
+SCHEMES = PHASE_SCHEMES
 EVENT_FRAMES = 0.1  # the share of a repetition's frames labelled end (and middle), at least one frame
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .extraction import ExtractionResult
+from .extractor import ExtractionResult
 from .layouts import BLAZEPOSE33
 from .native_logs import native_stderr_silenced
 from .video import DEFAULT_FPS, FrameSampler

@@ -1,53 +1,17 @@
-"""The contract every pose extractor keeps, and the registry that builds them."""
+"""The registry that builds pose extractors by name, and a one-off cleaned extraction of a file.
+
+The contract they keep (:class:`ExtractionResult`, :class:`Extractor`) is in :mod:`.extractor`."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:  # keep `import posegraph.skeleton` free of OpenCV
-    from .video import VideoProperties
+from .extractor import ExtractionResult, Extractor
+from .vocabulary import DEFAULT_FPS
 
-
-@dataclass(frozen=True)
-class ExtractionResult:
-    """One person's skeleton over the sampled frames of a video.
-
-    Shapes:
-        joints: ``(T, V, 4)`` float32 — x, y normalised to the frame, z, visibility/confidence;
-        NaN where nobody was found. detected: ``(T,)`` bool. timestamps: ``(T,)`` s.
-        frame_indices: ``(T,)`` source frame numbers.
-    """
-
-    layout: str
-    joints: np.ndarray
-    detected: np.ndarray
-    timestamps: np.ndarray
-    frame_indices: np.ndarray
-    properties: "VideoProperties"
-    decoded_frames: int
-    extractor: str
-    extractor_version: str
-    settings: dict = field(default_factory=dict)
-
-    @property
-    def settings_json(self) -> str:
-        return json.dumps(self.settings, sort_keys=True)
-
-
-class Extractor(Protocol):
-    """What :func:`build_extractor` returns."""
-
-    name: str
-    layout: str
-    version: str
-    settings: dict
-
-    def extract(self, path: str | Path) -> ExtractionResult: ...
+__all__ = ["EXTRACTORS", "ExtractionResult", "Extractor", "build_extractor", "extract_cleaned"]
 
 
 EXTRACTORS = ("blazepose", "hrnet")
@@ -71,7 +35,7 @@ def build_extractor(name: str = "blazepose", **options: object) -> Extractor:
     raise ValueError(f"unknown extractor {name!r}; choose from {', '.join(EXTRACTORS)}")
 
 
-def extract_cleaned(path: str | Path, target_fps: float | None = 16.0,  # video.DEFAULT_FPS (no OpenCV here)
+def extract_cleaned(path: str | Path, target_fps: float | None = DEFAULT_FPS,
                     ) -> tuple[ExtractionResult, np.ndarray]:
     """One video file through BlazePose, cleaned with the extraction defaults (visibility
     threshold, short gaps interpolated): the raw result and the cleaned ``joints (T, V, 4)``.

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import torch
 
-from .extraction import ExtractionResult
+from .extractor import ExtractionResult
 from .hrnet import HRNet, load_checkpoint
 from .layouts import COCO17
 from .person_boxes import Box, BoxTracker, build_detector

@@ -19,8 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .vocabulary import DEFAULT_FPS  # noqa: F401  (re-exported: the extraction default)
+
 FALLBACK_FPS = 30.0
-DEFAULT_FPS = 16.0
 
 
 class VideoError(Exception):

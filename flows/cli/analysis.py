@@ -12,12 +12,14 @@ from .common import open_store as _store
 def command_query(arguments: argparse.Namespace) -> int:
     from posegraph.data.export import check_output_path, write_result
     from posegraph.data.query import run_query
+    from posegraph.features import FEATURE_NAMES
 
     store = _store(arguments.store)
     out = Path(arguments.out) if arguments.out else None
     if out is not None:
         check_output_path(out, store)
-    result = run_query(store, arguments.sql, timeout_s=arguments.timeout or None, memory_limit=arguments.memory_limit)
+    result = run_query(store, arguments.sql, timeout_s=arguments.timeout or None, memory_limit=arguments.memory_limit,
+                       feature_columns=FEATURE_NAMES)
     write_result(result, arguments.format, out)
     if arguments.out:
         print(f"{result.num_rows} rows written to {arguments.out}", file=sys.stderr)
@@ -26,8 +28,9 @@ def command_query(arguments: argparse.Namespace) -> int:
 
 def command_schema(arguments: argparse.Namespace) -> int:
     from posegraph.data.query import column_note, describe_views
+    from posegraph.features import FEATURE_NAMES
 
-    for view, columns in describe_views(_store(arguments.store)).items():
+    for view, columns in describe_views(_store(arguments.store), FEATURE_NAMES).items():
         print(view)
         for name, kind in columns:
             note = column_note(view, name)

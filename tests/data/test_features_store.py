@@ -92,8 +92,10 @@ def test_malformed_features_are_refused(two_videos):
         two_videos.write_features(NAMES[:2], [rows])
     with pytest.raises(ValueError, match="frame indices repeat"):
         two_videos.write_features(NAMES, [FeatureRows(rows.video_id, rows.layout, np.zeros(20), rows.values)])
-    with pytest.raises(ValueError, match="unique, non-empty"):
+    with pytest.raises(ValueError, match="must be unique"):
         features_schema(["frame_index", "a"])
+    with pytest.raises(ValueError, match="unique, non-empty"):
+        two_videos.write_features([], [rows])
     assert not two_videos.files("features", layout="blazepose33")
 
 
@@ -118,7 +120,9 @@ def test_a_store_without_features_has_an_empty_features_view(store):
 
     store.write_video(*make_video(video_id("ab")))
     assert run_query(store, "SELECT count(*) AS n FROM features")["n"].to_pylist() == [0]
-    result = run_query(store, "SELECT * FROM features")
+    result = run_query(store, "SELECT * FROM features", feature_columns=FEATURE_NAMES)  # as the CLI asks
     assert result.column_names == ["video_id", "layout", "frame_index", *FEATURE_NAMES]
+    # storage does not know the features: unnamed, the empty view has its keys alone
+    assert run_query(store, "SELECT * FROM features").column_names == ["video_id", "layout", "frame_index"]
     assert result.num_rows == 0 and len(FEATURE_NAMES) == 83
     assert store.read_features(video_id("ab")).column_names == ["video_id", "layout", "frame_index"]

@@ -245,7 +245,7 @@ def test_compile_mode_reaches_torch_compile_and_unknown_modes_are_refused(monkey
 
 
 def test_mixed_precision_uses_bfloat16_unless_the_gpu_lacks_it(monkeypatch):
-    from posegraph.gcn.training import autocast_dtype
+    from posegraph.gcn.device import autocast_dtype
 
     assert autocast_dtype(torch.device("cpu")) == torch.bfloat16
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)

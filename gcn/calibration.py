@@ -1,0 +1,50 @@
+"""Calibrating a trained checkpoint's rejection ("none of these") on its validation videos.
+
+Used at the end of training and by the evaluation of older checkpoints; it writes the fitted
+rejection into the checkpoint, keeping everything else.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .heads import heads_of
+from .rejection import NONE_OF_THESE, Rejection, fit_rejection, minimum_videos
+
+
+def calibrate_checkpoint(path: Path, model: nn.Module, family, val_set, train_videos, config: TrainConfig,
+                         device: torch.device, log: Callable[[str], None] = print) -> Rejection:
+    """Fit the calibrated rejection of the checkpoint's weights and store it there.
+
+    ``train_videos`` (the training split, evaluated without augmentation) gives the class means of
+    the distance rule; ``val_set`` the temperature and both thresholds.
+    """
+    content = load_checkpoint(path)
+    model = copy.deepcopy(model)  # the caller's model keeps its own (last) weights
+    model.load_state_dict(content["state_dict"])
+    heads = heads_of(content)
+    logits, labels, embeddings = family.video_outputs(model, val_set, config, device, heads)
+    _, train_labels, train_embeddings = family.video_outputs(model, train_videos, config, device, heads)
+    rejection = fit_rejection(heads.exercise(logits), labels, embeddings=embeddings, train_embeddings=train_embeddings,
+                              train_labels=train_labels)
+    metadata = {key: content[key] for key in ("model", "layout", "class_names", "config", "normalization",
+                                              "num_persons", "in_channels", "training_state", "extra")}
+    save_checkpoint(path, content["state_dict"], **metadata, rejection=rejection.to_dict())
+    if not rejection.active:
+        log(f"calibrated on {rejection.validation_videos} validation videos: temperature {rejection.temperature:.2f}; "
+            f"'{NONE_OF_THESE}' is off for this checkpoint: its thresholds need at least {minimum_videos()} "
+            "validation videos")
+        return rejection
+    distance = "" if rejection.distance_threshold is None else \
+        f" or beyond a distance of {rejection.distance_threshold:.1f} from every class"
+    log(f"calibrated on {rejection.validation_videos} validation videos: temperature {rejection.temperature:.2f}; "
+        f"'{NONE_OF_THESE}' below a top probability of {rejection.threshold:.2f}{distance} "
+        f"(answers {rejection.coverage:.0%} of them)")
+    return rejection

@@ -33,7 +33,7 @@ TESTDATA = REPOSITORY.parent / "shared" / "testdata"
 
 def real_clips(cache: Path) -> list[dict]:
     """``counts.csv`` rows with the clip's BlazePose joints (extracted once, then cached)."""
-    from posegraph.scoring.sources import file_input
+    from posegraph.data.sources import file_source
 
     table = TESTDATA / "reps" / "counts.csv"
     if not table.exists():
@@ -45,7 +45,7 @@ def real_clips(cache: Path) -> list[dict]:
             path = TESTDATA / row["video"]
             cached = cache / (path.stem + ".npz")
             if not cached.exists():
-                source = file_input(path, target_fps=None)
+                source = file_source(path, target_fps=None)
                 np.savez_compressed(cached, joints=source.joints, fps=source.fps)
             content = np.load(cached)
             clips.append({"name": path.stem, "exercise": row["exercise"], "true": int(row["count"]),
@@ -170,10 +170,10 @@ def measure_trained(cache: Path, checkpoint: Path | None, work: Path, settings: 
 
     print("\n4. trained phase counter (count --checkpoint):")
     checkpoint = checkpoint or train_phase_model(work, settings)
-    model, content = load_phase_model(checkpoint)
+    model, bundle = load_phase_model(checkpoint)
 
     def count(joints: np.ndarray, fps: float) -> int:
-        return count_with_model(model, content, joints, "blazepose33", np.arange(len(joints)) / fps, fps).count
+        return count_with_model(model, bundle, joints, "blazepose33", np.arange(len(joints)) / fps, fps).count
 
     if real:
         errors, truths = [], []

@@ -81,7 +81,7 @@ def _bare_process(queue, barrier, results) -> None:
 def ceiling(paths: list[Path], processes: int = 2) -> tuple[int, float]:
     """Bare loops in ``processes`` processes side by side (videos longest first, one queue)."""
     from posegraph.data.ingest import VideoJob
-    from posegraph.flows.extraction import longest_first, work_estimate
+    from posegraph.data.corpus_extraction import longest_first, work_estimate
 
     context = multiprocessing.get_context("spawn")
     queue, results, barrier = context.Queue(), context.Queue(), context.Barrier(processes + 1)

@@ -34,7 +34,6 @@ from posegraph.features.muscles import load_muscle_table
 from posegraph.gcn.config import load_config
 from posegraph.gcn.ensemble import combine, items_outputs, load_members, outputs_metrics, search_weights
 from posegraph.gcn.evaluation import muscle_metrics
-from posegraph.gcn.heads import heads_of
 from posegraph.gcn.inference import evaluate_run
 from posegraph.gcn.corpus import select_corpus
 from posegraph.gcn.training import train
@@ -68,7 +67,7 @@ def joint_and_ensemble(store_path: Path, runs: Path) -> dict:
                    for index, extra in enumerate(MEMBERS.values())]
     store = SkeletonStore(store_path, create=False)
     members = load_members(checkpoints)
-    heads = heads_of(members.contents[0])
+    heads = members.bundles[0].heads
     corpus = select_corpus(store, load_config(None, settings, model="bilstm"))  # the members' common split
     val_outputs, val_labels, val_targets = items_outputs(members, store, corpus.splits["val"])
     test_outputs, test_labels, test_targets = items_outputs(members, store, corpus.splits["test"])

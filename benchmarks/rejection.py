@@ -37,17 +37,17 @@ def main() -> None:
     from posegraph.gcn.inference import answer_sequence, load_classifier
     from posegraph.gcn.preprocess import PeopleSequence
 
-    model, content = load_classifier(arguments.checkpoint)
-    if not content.get("rejection"):
+    model, bundle = load_classifier(arguments.checkpoint)
+    if bundle.rejection is None:
         raise SystemExit(f"{arguments.checkpoint} is not calibrated: run posegraph calibrate first")
-    rejection = content["rejection"]
+    rejection = bundle.rejection.to_dict()
     print(f"temperature {rejection['temperature']:.2f}, probability threshold {rejection['threshold']:.2f}, "
           f"distance threshold {rejection['distance_threshold']:.1f}, validation coverage {rejection['coverage']:.3f}")
     store = SkeletonStore(arguments.store, create=False)
     val = [row for row in store.videos().to_pylist() if row["split"] == "val" and row["status"] == "ok"]
     answered = right = 0
     for row in val:
-        answer = answer_sequence(model, content, load_sequence(store, row["video_id"]))
+        answer = answer_sequence(model, bundle, load_sequence(store, row["video_id"]))
         answered += not answer.rejected
         right += (not answer.rejected) and answer.answer == row["label"]
     print(f"known classes (val, {len(val)} videos): {answered} answered ({right} right), {len(val) - answered} rejected")
@@ -58,7 +58,7 @@ def main() -> None:
             sequence = generate_sequence("push_up" if exercise == "plank" else exercise, subject, take=0, seed=11)
             joints = held_still(sequence.joints) if exercise == "plank" else sequence.joints
             people = PeopleSequence(joints[None], "blazepose33", sequence.timestamps, sequence.width, sequence.height)
-            answer = answer_sequence(model, content, people)
+            answer = answer_sequence(model, bundle, people)
             rejected += answer.rejected
             tops.append(f"{answer.ranking[0][0]} {answer.ranking[0][1]:.2f}")
         print(f"synthetic {exercise:<14} rejected {rejected}/{len(subjects)}   top class: {', '.join(tops)}")

@@ -29,7 +29,6 @@ Run:  .venv/bin/python benchmarks/repcount.py [--no-online] [--no-cv]
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
 import time
 from contextlib import contextmanager
@@ -225,11 +224,11 @@ def report_trained(videos: list[dict], work: Path, folds: int, settings: list[st
         config = load_config(None, ["task=phases", *settings])
         started = time.perf_counter()
         result = train(config, store.root, work / f"fold{index}" / "run", progress=False, log=lambda line: None)
-        model, content = load_phase_model(work / f"fold{index}" / "run" / "best.pt")
+        model, bundle = load_phase_model(work / f"fold{index}" / "run" / "best.pt")
         for position, video in enumerate(videos):
             if video["group"] in test_groups:
                 joints = video["joints"]
-                trained = count_with_model(model, content, joints, "blazepose33", np.arange(len(joints)) / FPS, FPS)
+                trained = count_with_model(model, bundle, joints, "blazepose33", np.arange(len(joints)) / FPS, FPS)
                 held_out[position] = (trained.count, count_repetitions(joints, "blazepose33", FPS).count)
         print(f"  fold {index + 1}: held out {sorted(test_groups)}; trained in {time.perf_counter() - started:.0f} s, "
               f"best balanced frame accuracy {result.best_val_accuracy:.3f} (epoch {result.best_epoch})", flush=True)

@@ -277,7 +277,7 @@ def v1_write(root: Path, video_ids: list[str], frames: list, bucket_digits: int)
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from posegraph.data.store import frames_table
+    from posegraph.data.arrow import frames_table
 
     by_bucket: dict[str, list] = {}
     for identifier, skeletons in zip(video_ids, frames):

@@ -12,7 +12,9 @@ import pyarrow.parquet as pq
 
 from .errors import NotAStoreError, StoreError
 from .location import is_uri
-from .store import MARKER_NAME, STORE_FORMAT, SkeletonStore, _variable_lists, _with_partitions
+from .arrow import variable_lists, with_partitions
+from .marker import MARKER_NAME, STORE_FORMAT
+from .store import SkeletonStore
 
 V1_PART_NAME = "part-0.parquet"
 
@@ -62,12 +64,12 @@ def migrate(old: str | Path, new: str | Path, progress: Callable[[str], None] = 
                         stamps = dict(zip(committed["video_id"].to_pylist(), committed["extracted_at"].to_pylist()))
                         rows = rows.append_column(pa.field("extracted_at", pa.timestamp("us", tz="UTC")), pa.array(
                             [stamps[video] for video in rows["video_id"].to_pylist()], pa.timestamp("us", tz="UTC")))
-                    rows = _with_partitions(_variable_lists(rows.replace_schema_metadata(None)),
+                    rows = with_partitions(variable_lists(rows.replace_schema_metadata(None)),
                                             layout=layout, bucket=bucket)
                     if rows.num_rows:
                         store.tables[table_name].replace(rows, None, writer)
                         copied[table_name] += rows.num_rows
-            rows = _with_partitions(videos.replace_schema_metadata(None), bucket=bucket)
+            rows = with_partitions(videos.replace_schema_metadata(None), bucket=bucket)
             store.tables["videos"].replace(rows, None, writer | {"posegraph.videos": str(rows.num_rows)})
             copied["videos"] += rows.num_rows
             if number % 16 == 0 or number == len(buckets):

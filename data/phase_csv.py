@@ -26,7 +26,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .store import PHASE_SCHEMES, PhaseRows, SkeletonStore
+from .records import PhaseRows
+from .schema import PHASE_SCHEMES
+from .store import SkeletonStore
 
 SCHEME_PHASES = {"repetitions": {"repetition"}, "end": {"within", "end"},
                  "middle_end": {"within", "middle", "end"}, "halves": {"first", "second", "none"}}

@@ -29,9 +29,10 @@ import pyarrow as pa
 
 from ..skeleton import LAYOUTS
 from .errors import DamagedFileError, ReadOnlyQueryError, StoreError
-from .schema import VIDEOS_SCHEMA, features_schema
+from .schema import PHASES_SCHEMA, REPETITIONS_SCHEMA, VIDEOS_SCHEMA, features_schema
 from .delta import sql_string
-from .store import PHASES_SCHEMA, REPETITIONS_SCHEMA, SkeletonStore, with_layout
+from .arrow import with_layout
+from .store import SkeletonStore
 
 VIEWS = ("videos", "frames", "joints", "features", "scores", "repetitions", "phases")
 _LIST_COLUMNS = ("x", "y", "z", "visibility")

@@ -27,7 +27,8 @@ from .batches import ImportReport, import_files
 from .landmarks import LandmarkFormatError, _as_frames
 from .records import Skeletons, VideoInfo
 from .source_file import read_source
-from .store import PhaseRows, SkeletonStore
+from .records import PhaseRows
+from .store import SkeletonStore
 
 LANDMARK_COLUMNS = 99  # 33 landmarks x (x, y, z); the source's derived angles come after
 EXTRACTOR = "repcount-pose"

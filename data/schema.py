@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
+from ..skeleton.vocabulary import STORED_PHASE_SCHEMES
+
 SCHEMA_VERSION = 2  # 1: one Parquet file per bucket; 2: Delta Lake tables
 VERSION_KEY = b"posegraph.schema_version"
 LAYOUT_KEY = b"posegraph.layout"
@@ -121,3 +123,49 @@ def scores_schema(layout_name: str, num_joints: int) -> pa.Schema:
         ],
         metadata={VERSION_KEY: str(SCHEMA_VERSION).encode(), LAYOUT_KEY: layout_name.encode()},
     )
+
+
+REPETITIONS_SCHEMA = pa.schema([
+    pa.field("video_id", pa.string(), nullable=False),
+    pa.field("repetition", pa.int32(), nullable=False),  # 1, 2, ... in order
+    pa.field("frame_index", pa.int32()),  # the video's frame of the repetition's turning point
+    pa.field("time_s", pa.float64()),
+    pa.field("method", pa.string()),  # the counter, e.g. pca-hysteresis/1
+    pa.field("counted_at", pa.timestamp("us", tz="UTC")),
+])
+
+
+# Hand-made phase labels (not derived: they name source frames, so they survive re-extraction).
+PHASE_SCHEMES = STORED_PHASE_SCHEMES  # repetitions: phase "repetition" per range
+
+
+PHASES_SCHEMA = pa.schema([
+    pa.field("video_id", pa.string(), nullable=False),
+    pa.field("scheme", pa.string(), nullable=False),
+    pa.field("first_frame", pa.int32(), nullable=False),  # source frame_index, inclusive
+    pa.field("last_frame", pa.int32(), nullable=False),
+    pa.field("phase", pa.string(), nullable=False),
+    pa.field("source", pa.string()),  # where the labels came from (a CSV file's name)
+    pa.field("imported_at", pa.timestamp("us", tz="UTC")),
+])
+
+
+# What :meth:`SkeletonStore.read_features` returns for a video without features.
+FEATURE_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=False),
+                                 pa.field("layout", pa.string(), nullable=False),
+                                 pa.field("frame_index", pa.int32(), nullable=False)])
+
+
+# What :meth:`SkeletonStore.read_repetitions` returns for a video without counted repetitions.
+REPETITION_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=False),
+                                    pa.field("layout", pa.string(), nullable=False),
+                                    pa.field("repetition", pa.int32(), nullable=False)])
+
+
+# What :meth:`SkeletonStore.read_scores` returns for a video without scores.
+SCORE_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=False),
+                               pa.field("layout", pa.string(), nullable=False),
+                               pa.field("reference", pa.string(), nullable=False),
+                               pa.field("method", pa.string(), nullable=False),
+                               pa.field("frame_index", pa.int32(), nullable=False)])
+

@@ -33,234 +33,35 @@ derived rows outlive the skeletons they came from; derived rows are only written
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path, PurePath
+from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from ..skeleton import get_layout
-from ..skeleton.vocabulary import STORED_PHASE_SCHEMES
 from .atomic import store_lock
-from .delta import DataFile, StoreTable, as_utc, plain_types, sql_list, sql_string, sql_timestamp
-from .errors import DamagedFileError, NotAStoreError, StoreVersionError, VideoNotFoundError
+from .delta import DataFile, StoreTable, as_utc, sql_list, sql_string, sql_timestamp
+from .errors import StoreVersionError, VideoNotFoundError
+from .arrow import (check_phase_rows, concat_tables, conform, frames_from_table, frames_table, may_hold, phases_table,
+                    read_data_file, variable_lists, videos_table, with_layout, with_partitions)
+from .derived import REPETITIONS, SCORES, DerivedTable, features_table_spec
 from .location import StoreLocation
-from .records import Skeletons, VideoFrames, VideoInfo
-from .schema import (FEATURE_KEYS, METADATA_COLUMNS, SCHEMA_VERSION, STATUSES, VIDEOS_SCHEMA,
-                     features_schema, frames_schema, scores_schema)
+from .marker import MARKER_NAME, open_marker
+from .records import (FeatureRows, PhaseRows, RepetitionRows, ScoreRows, Skeletons, VideoFrames, VideoInfo,
+                      completed_info)
+from .schema import (FEATURE_KEY_COLUMNS, METADATA_COLUMNS, PHASES_SCHEMA, REPETITION_KEY_COLUMNS, SCORE_KEY_COLUMNS,
+                     VIDEOS_SCHEMA, frames_schema)
 
-MARKER_NAME = "_posegraph_store.json"
-STORE_FORMAT = "posegraph-skeleton-store"
 TABLES = ("videos", "frames", "features", "scores", "repetitions", "phases")
 DERIVED = ("features", "scores", "repetitions")  # computed from a video's frames: dropped when it is written again
 PARTITIONS = {"videos": ("bucket",), "frames": ("layout", "bucket"), "features": ("layout", "bucket"),
               "scores": ("layout", "bucket"), "repetitions": ("layout", "bucket"), "phases": ("bucket",)}
-REPETITIONS_SCHEMA = pa.schema([
-    pa.field("video_id", pa.string(), nullable=False),
-    pa.field("repetition", pa.int32(), nullable=False),  # 1, 2, ... in order
-    pa.field("frame_index", pa.int32()),  # the video's frame of the repetition's turning point
-    pa.field("time_s", pa.float64()),
-    pa.field("method", pa.string()),  # the counter, e.g. pca-hysteresis/1
-    pa.field("counted_at", pa.timestamp("us", tz="UTC")),
-])
-# Hand-made phase labels (not derived: they name source frames, so they survive re-extraction).
-PHASE_SCHEMES = STORED_PHASE_SCHEMES  # repetitions: phase "repetition" per range
-PHASES_SCHEMA = pa.schema([
-    pa.field("video_id", pa.string(), nullable=False),
-    pa.field("scheme", pa.string(), nullable=False),
-    pa.field("first_frame", pa.int32(), nullable=False),  # source frame_index, inclusive
-    pa.field("last_frame", pa.int32(), nullable=False),
-    pa.field("phase", pa.string(), nullable=False),
-    pa.field("source", pa.string()),  # where the labels came from (a CSV file's name)
-    pa.field("imported_at", pa.timestamp("us", tz="UTC")),
-])
-
-
-def _row_groups_that_may_hold(file: pq.ParquetFile, video_id: str) -> list[int]:
-    """Row groups whose ``video_id`` statistics do not rule the video out (a file's rows are sorted)."""
-    column = file.schema_arrow.get_field_index("video_id")
-    groups = []
-    for index in range(file.metadata.num_row_groups):
-        statistics = file.metadata.row_group(index).column(column).statistics
-        if statistics is None or not statistics.has_min_max or statistics.min <= video_id <= statistics.max:
-            groups.append(index)
-    return groups
-
-
-def read_data_file(location: StoreLocation, path: PurePath, video_id: str | None = None,
-                   columns: list[str] | None = None) -> pa.Table:
-    """Read one data file of the store (only ``video_id``'s rows, when given), with plain Arrow types.
-
-    A damaged file is a :class:`DamagedFileError` naming it and the repair command.
-    """
-    try:
-        file = location.parquet_file(path)
-        if video_id is None:
-            return plain_types(file.read(columns=columns))
-        groups = _row_groups_that_may_hold(file, video_id)
-        names = None if columns is None else list(dict.fromkeys([*columns, "video_id"]))
-        table = plain_types(file.read_row_groups(groups, columns=names)) if groups else \
-            plain_types(file.schema_arrow.empty_table()).select(names or file.schema_arrow.names)
-        table = table.filter(pc.equal(table["video_id"], video_id))
-        return table if columns is None else table.select(columns)
-    except (OSError, pa.ArrowException, KeyError) as error:
-        raise DamagedFileError(
-            f"{path} is damaged or missing ({str(error).splitlines()[0][:160]}). Run "
-            f"`posegraph store check {location.root()} --repair` to take it out of the store and list the "
-            f"videos to extract again."
-        ) from None
-
-
-def _concat(tables: Sequence[pa.Table], empty_schema: pa.Schema) -> pa.Table:
-    """Concatenate with unified schemas, so a column added later stays visible."""
-    if not tables:
-        return empty_schema.empty_table()
-    return pa.concat_tables(tables, promote_options="permissive")
-
-
-def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """``table`` with exactly ``schema``'s columns: missing ones null, others dropped."""
-    columns = [table[field.name].cast(field.type) if field.name in table.column_names
-               else pa.nulls(table.num_rows, field.type) for field in schema]
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
-def _with_partitions(table: pa.Table, **values: str) -> pa.Table:
-    """Rows with their partition columns appended (what ``write_deltalake`` takes the folders from)."""
-    for name, value in values.items():
-        table = table.append_column(name, pa.array([value] * table.num_rows, type=pa.string()))
-    return table
-
-
-def _variable_lists(table: pa.Table) -> pa.Table:
-    """Fixed-size list columns as plain lists (Delta has no fixed-size list type)."""
-    fields = [pa.field(f.name, pa.list_(f.type.value_type), f.nullable) if pa.types.is_fixed_size_list(f.type)
-              else f for f in table.schema]
-    return table.cast(pa.schema(fields))
-
-
-def _may_hold(data_file: DataFile, video_id: str) -> bool:
-    """False when the file's statistics rule the video out."""
-    low, high = data_file.min_video_id, data_file.max_video_id
-    return low is None or high is None or low <= video_id <= high
-
-
-def with_layout(table: pa.Table, layout: str) -> pa.Table:
-    """A features (or scores) file's rows with their partition column put back (after ``video_id``)."""
-    return table.add_column(1, pa.field("layout", pa.string(), nullable=False),
-                            pa.array([layout] * table.num_rows, type=pa.string()))
-
-
-# What :meth:`SkeletonStore.read_features` returns for a video without features.
-FEATURE_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=False),
-                                 pa.field("layout", pa.string(), nullable=False),
-                                 pa.field("frame_index", pa.int32(), nullable=False)])
-
-
-# What :meth:`SkeletonStore.read_repetitions` returns for a video without counted repetitions.
-REPETITION_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=False),
-                                    pa.field("layout", pa.string(), nullable=False),
-                                    pa.field("repetition", pa.int32(), nullable=False)])
-
-
-# What :meth:`SkeletonStore.read_scores` returns for a video without scores.
-SCORE_KEY_COLUMNS = pa.schema([pa.field("video_id", pa.string(), nullable=False),
-                               pa.field("layout", pa.string(), nullable=False),
-                               pa.field("reference", pa.string(), nullable=False),
-                               pa.field("method", pa.string(), nullable=False),
-                               pa.field("frame_index", pa.int32(), nullable=False)])
-
-
-@dataclass(frozen=True)
-class FeatureRows:
-    """One video's per-frame features, as given to :meth:`SkeletonStore.write_features`.
-
-    Shapes:
-        frame_indices: ``(T,)`` int, the stored frames' ``frame_index``.
-        values: ``(T, F)`` float, columns in the order of the names passed along; NaN (or
-        inf) is written as null.
-
-    ``extracted_at`` is the ``videos`` row's value the features were computed from: if the
-    video has been written again since, the rows are not stored (they would be stale).
-    ``None`` skips that check (the row must still exist).
-    """
-
-    video_id: str
-    layout: str
-    frame_indices: np.ndarray
-    values: np.ndarray
-    extracted_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class RepetitionRows:
-    """One video's counted repetitions, as given to :meth:`SkeletonStore.write_repetitions`.
-
-    Shapes: ``frame_indices (R,)`` the video's frame of each repetition, ``times_s (R,)`` seconds.
-    """
-
-    video_id: str
-    layout: str
-    frame_indices: np.ndarray
-    times_s: np.ndarray
-    method: str
-    extracted_at: datetime | None = None
-    counted_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-
-
-@dataclass(frozen=True)
-class PhaseRows:
-    """One video's phase labels in one scheme, as given to :meth:`SkeletonStore.write_phases`.
-
-    ``ranges``: ``(first_frame, last_frame, phase)`` of source frame indices, inclusive. Writing
-    a video's labels of a scheme again replaces them.
-    """
-
-    video_id: str
-    scheme: str
-    ranges: list[tuple[int, int, str]]
-    source: str | None = None
-    imported_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-
-
-@dataclass(frozen=True)
-class ScoreRows:
-    """One video's form scores against one reference, as given to :meth:`SkeletonStore.write_scores`.
-
-    Shapes:
-        frame_indices: ``(T,)`` int, the scored frames' ``frame_index``.
-        joint_scores: ``(T, V)`` float, 0-100 per joint in the layout's joint order.
-        frame_scores, running_scores: ``(T,)`` float. timestamps: ``(T,)`` seconds or None.
-        NaN (no score) is written as null.
-
-    ``(video_id, layout, reference, method)`` keys the rows: writing them again replaces them.
-    ``extracted_at`` works as for :class:`FeatureRows`: scores of a video written again since
-    they were computed are not stored.
-    """
-
-    video_id: str
-    layout: str
-    reference: str
-    method: str
-    frame_indices: np.ndarray
-    joint_scores: np.ndarray
-    frame_scores: np.ndarray
-    running_scores: np.ndarray
-    timestamps: np.ndarray | None = None
-    exercise: str | None = None
-    reference_exercise: str | None = None
-    reference_sha: str | None = None
-    extracted_at: datetime | None = None
-    scored_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
 class SkeletonStore:
@@ -280,27 +81,7 @@ class SkeletonStore:
     def __init__(self, path: str | Path, create: bool = True, bucket_digits: int = 2) -> None:
         self.location = StoreLocation.of(path)
         self.root = self.location.root()  # the folder (a Path), or the URI of a store on object storage
-        marker = self.location.path(MARKER_NAME)
-        if isinstance(self.root, Path) and self.root.exists() and not self.root.is_dir():
-            raise NotAStoreError(f"{self.root} is a file, not a skeleton store. Point --store at a folder.")
-        if self.location.exists(marker):
-            self.bucket_digits = self._read_marker(marker)
-        elif found := self.location.names():
-            raise NotAStoreError(
-                f"{self.root} is not a posegraph skeleton store (no {MARKER_NAME}; found: "
-                f"{', '.join(found[:8])}). Point --store at an existing store, or at a new or empty folder "
-                f"to create one."
-            )
-        elif not create:
-            raise NotAStoreError(
-                f"no skeleton store at {self.root}. Create one with `posegraph extract`, "
-                f"`posegraph import kinetics` or `posegraph synth`."
-            )
-        else:
-            self.bucket_digits = bucket_digits
-            marker_content = {"format": STORE_FORMAT, "schema_version": SCHEMA_VERSION,
-                              "table_format": "delta", "bucket_digits": bucket_digits}
-            self.location.write_text(marker, json.dumps(marker_content, indent=2) + "\n")
+        self.bucket_digits = open_marker(self.location, self.root, create, bucket_digits)
         # videos files are tiny and every write reads its buckets' ones: a few per bucket, each
         # merged file small enough (256 KB, about a thousand rows) to be cheap to merge again
         self.tables = {name: StoreTable(self.location, name, PARTITIONS[name], merge_at=4,
@@ -314,28 +95,6 @@ class SkeletonStore:
         """The writers' lock: an ``flock`` on local disk; on object storage none (delta-rs's
         conditional commits keep concurrent writers apart, and a conflicting commit is retried)."""
         return store_lock(self.root) if self.location.is_local else contextlib.nullcontext()
-
-    def _read_marker(self, marker: PurePath) -> int:
-        try:
-            content = json.loads(self.location.read_text(marker))
-        except json.JSONDecodeError as error:
-            raise NotAStoreError(f"{marker} is not valid JSON ({error}); the store is damaged.") from None
-        if content.get("format") != STORE_FORMAT:
-            raise NotAStoreError(f"{marker} does not describe a posegraph skeleton store.")
-        version = content.get("schema_version")
-        if version == 1:
-            raise StoreVersionError(
-                f"the store at {self.root} has schema version 1 (one Parquet file per bucket), but this "
-                f"posegraph reads version {SCHEMA_VERSION} (Delta Lake tables). Copy it into the new format "
-                f"with `posegraph store migrate {self.root} NEW_STORE`, then use NEW_STORE."
-            )
-        if version != SCHEMA_VERSION:
-            raise StoreVersionError(
-                f"the store at {self.root} has schema version {version}, "
-                f"but this posegraph reads version {SCHEMA_VERSION}. Use the posegraph release "
-                f"that wrote it, or write to a new store (a new folder)."
-            )
-        return int(content["bucket_digits"])
 
     def _check_buckets(self) -> None:
         """The marker's bucket width must be the one the data was written with (else every
@@ -378,7 +137,7 @@ class SkeletonStore:
         """
         latest = {}
         for info, skeletons in items:
-            completed = self._complete_info(info, skeletons)
+            completed = completed_info(info, skeletons, self.bucket_digits)
             latest[completed.video_id, completed.layout] = (completed, skeletons)
         group = list(latest.values())
         if not group:
@@ -393,33 +152,6 @@ class SkeletonStore:
             for table in self.tables.values():
                 pins.enter_context(table.pinned())
             yield
-
-    def _complete_info(self, info: VideoInfo, skeletons: Skeletons | None) -> VideoInfo:
-        layout = get_layout(info.layout)
-        if info.status not in STATUSES:
-            raise ValueError(f"video {info.video_id}: status must be one of {STATUSES}, got {info.status!r}")
-        if not info.video_id or len(info.video_id) < self.bucket_digits:
-            raise ValueError(f"video id {info.video_id!r} is too short")
-        if skeletons is None:
-            return info
-        if skeletons.layout != info.layout or skeletons.joints.shape[2] != layout.num_joints:
-            raise ValueError(
-                f"video {info.video_id}: skeletons are {skeletons.layout} with "
-                f"{skeletons.joints.shape[2]} joints, the row says {info.layout} "
-                f"({layout.num_joints} joints)"
-            )
-        detected = skeletons.detected[0]
-        visibility = skeletons.joints[0, detected, :, 3]
-        timestamps = skeletons.timestamps
-        return info.replace(
-            frame_count=info.frame_count if info.frame_count is not None else int(len(detected)),
-            detection_rate=info.detection_rate if info.detection_rate is not None
-            else float(detected.mean()) if len(detected) else 0.0,
-            mean_visibility=info.mean_visibility if info.mean_visibility is not None
-            else float(np.nanmean(visibility)) if visibility.size else 0.0,
-            duration_s=info.duration_s if info.duration_s is not None
-            else float(timestamps[-1] - timestamps[0]) if len(timestamps) else 0.0,
-        )
 
     def _predicate(self, video_ids: Iterable[str], layout: str | None = None) -> str:
         video_ids = sorted(set(video_ids))
@@ -445,10 +177,10 @@ class SkeletonStore:
         for info, skeletons in group:
             ids_per_layout[info.layout].add(info.video_id)
             if skeletons is not None:
-                rows = _variable_lists(frames_table(info.video_id, skeletons))
+                rows = variable_lists(frames_table(info.video_id, skeletons))
                 rows = rows.append_column(pa.field("extracted_at", pa.timestamp("us", tz="UTC")),
                                           pa.array([info.extracted_at] * rows.num_rows, pa.timestamp("us", tz="UTC")))
-                new_frames[info.layout].append(_with_partitions(rows, layout=info.layout,
+                new_frames[info.layout].append(with_partitions(rows, layout=info.layout,
                                                                 bucket=self.bucket_of(info.video_id)))
         commit = self._commit_info("write videos", len(group))
         for layout, video_ids in sorted(ids_per_layout.items()):
@@ -529,13 +261,7 @@ class SkeletonStore:
         """
         if not len(names):
             raise ValueError("feature names must be unique, non-empty: write at least one feature column")
-        schema = features_schema(names)
-        stored = self._write_derived(
-            items, key=lambda rows: (rows.video_id, rows.layout),
-            check=lambda rows: _check_feature_rows(rows, len(schema) - len(FEATURE_KEYS)),
-            table_name="features", table_of=lambda rows: features_table(rows, schema),
-            predicate_of=lambda layout, layout_items: self._predicate((i.video_id for i in layout_items), layout))
-        return stored
+        return self._write_derived(items, features_table_spec(names))
 
     def write_scores(self, items: Iterable[ScoreRows]) -> list[ScoreRows]:
         """Store (or replace) videos' form scores, one commit per layout.
@@ -550,18 +276,7 @@ class SkeletonStore:
             references or methods of the same video are kept; writing the same items twice
             gives the same rows.
         """
-        def predicate_of(layout: str, layout_items: list[ScoreRows]) -> str:
-            keys = " OR ".join(
-                f"(video_id = {sql_string(i.video_id)} AND reference = {sql_string(i.reference)} "
-                f"AND method = {sql_string(i.method)})" for i in layout_items)
-            return f"{self._predicate((i.video_id for i in layout_items), layout)} AND ({keys})"
-
-        return self._write_derived(
-            items, key=lambda rows: (rows.video_id, rows.layout, rows.reference, rows.method),
-            check=_check_score_rows, table_name="scores",
-            table_of=lambda rows: _variable_lists(scores_table(
-                rows, scores_schema(rows.layout, get_layout(rows.layout).num_joints))),
-            predicate_of=predicate_of)
+        return self._write_derived(items, SCORES)
 
     def write_repetitions(self, items: Iterable[RepetitionRows]) -> list[RepetitionRows]:
         """Store (or replace) the counted repetitions of videos, one row per repetition.
@@ -569,22 +284,7 @@ class SkeletonStore:
         As for :meth:`write_features`, only for the current ``videos`` row (``extracted_at``);
         a video with no repetition is stored as no rows (and replaces earlier ones).
         """
-        def table_of(rows: RepetitionRows) -> pa.Table:
-            count = len(rows.frame_indices)
-            return pa.Table.from_arrays([
-                pa.array([rows.video_id] * count, pa.string()), pa.array(np.arange(1, count + 1, dtype=np.int32)),
-                pa.array(np.asarray(rows.frame_indices, dtype=np.int32)), pa.array(np.asarray(rows.times_s, dtype=np.float64)),
-                pa.array([rows.method] * count, pa.string()),
-                pa.array([rows.counted_at] * count, pa.timestamp("us", tz="UTC"))], schema=REPETITIONS_SCHEMA)
-
-        def check(rows: RepetitionRows) -> None:
-            if len(rows.frame_indices) != len(rows.times_s):
-                raise ValueError(f"video {rows.video_id}: {len(rows.frame_indices)} frames but {len(rows.times_s)} times")
-
-        return self._write_derived(
-            items, key=lambda rows: (rows.video_id, rows.layout), check=check, table_name="repetitions",
-            table_of=table_of,
-            predicate_of=lambda layout, layout_items: self._predicate((i.video_id for i in layout_items), layout))
+        return self._write_derived(items, REPETITIONS)
 
     def read_repetitions(self, video_id: str, layout: str | None = None) -> pa.Table:
         """One video's stored repetitions (``video_id, layout, repetition, frame_index, time_s, ...``)."""
@@ -615,7 +315,7 @@ class SkeletonStore:
                 return 0
             keys = " OR ".join(f"(video_id = {sql_string(info.video_id)} AND layout = {sql_string(info.layout)})"
                                for info in rows)
-            table = pa.concat_tables([_with_partitions(videos_table([info]), bucket=self.bucket_of(info.video_id))
+            table = pa.concat_tables([with_partitions(videos_table([info]), bucket=self.bucket_of(info.video_id))
                                       for info in rows])
             buckets = sql_list(self.bucket_of(info.video_id) for info in rows)
             self.tables["videos"].replace(table, f"bucket IN {buckets} AND ({keys})",
@@ -629,7 +329,7 @@ class SkeletonStore:
         """
         latest = {(rows.video_id, rows.scheme): rows for rows in items}
         for rows in latest.values():
-            _check_phase_rows(rows)
+            check_phase_rows(rows)
         if not latest:
             return []
         with self._writing():
@@ -638,7 +338,7 @@ class SkeletonStore:
             if unknown:
                 raise VideoNotFoundError(f"phase labels for {len(unknown)} video(s) not in the store at {self.root}: "
                                          f"{', '.join(unknown[:5])}")
-            tables = [_with_partitions(_phases_table(rows), bucket=self.bucket_of(rows.video_id))
+            tables = [with_partitions(phases_table(rows), bucket=self.bucket_of(rows.video_id))
                       for rows in latest.values()]
             keys = " OR ".join(f"(video_id = {sql_string(video)} AND scheme = {sql_string(scheme)})"
                                for video, scheme in sorted(latest))
@@ -650,18 +350,18 @@ class SkeletonStore:
     def read_phases(self, video_id: str, scheme: str | None = None) -> pa.Table:
         """One video's phase labels (all schemes, or ``scheme``'s), ordered by scheme and first frame."""
         tables = self._rows_of("phases", video_id)
-        table = _concat(tables, PHASES_SCHEMA).select(PHASES_SCHEMA.names) if tables else PHASES_SCHEMA.empty_table()
+        table = concat_tables(tables, PHASES_SCHEMA).select(PHASES_SCHEMA.names) if tables else PHASES_SCHEMA.empty_table()
         if scheme is not None:
             table = table.filter(pc.equal(table["scheme"], scheme))
         return table.sort_by([("scheme", "ascending"), ("first_frame", "ascending")])
 
-    def _write_derived(self, items: Iterable, key, check, table_name: str, table_of, predicate_of) -> list:
-        """The one write of derived tables (features, scores): the last item per ``key`` wins,
-        one commit per layout under the write lock, only items of the current ``videos`` row
-        are stored (see :meth:`_fresh`)."""
-        latest = {key(rows): rows for rows in items}
+    def _write_derived(self, items: Iterable, table: DerivedTable) -> list:
+        """The one write of derived tables (:mod:`.derived`: features, scores, repetitions): the
+        last item per key wins, one commit per layout under the write lock, only items of the
+        current ``videos`` row are stored (see :meth:`_fresh`)."""
+        latest = {table.key_of(rows): rows for rows in items}
         for rows in latest.values():
-            check(rows)
+            table.check(rows)
         if not latest:
             return []
         with self._writing():
@@ -669,31 +369,42 @@ class SkeletonStore:
             per_layout: dict[str, list] = defaultdict(list)
             for item in fresh:
                 per_layout[item.layout].append(item)
-            commit = self._commit_info(f"write {table_name}", len(fresh))
-            if table_name == "features" and fresh and self._feature_columns_change(table_of(fresh[0])):
-                self._rewrite_features(fresh, table_of, commit)
+            commit = self._commit_info(f"write {table.name}", len(fresh))
+            if table.name == "features" and fresh and self._feature_columns_change(table.table_of(fresh[0])):
+                self._rewrite_features(fresh, table.table_of, commit)
                 return fresh
             for layout, layout_items in sorted(per_layout.items()):
-                rows = pa.concat_tables([_with_partitions(table_of(item), layout=layout,
+                rows = pa.concat_tables([with_partitions(table.table_of(item), layout=layout,
                                                           bucket=self.bucket_of(item.video_id))
                                          for item in layout_items])
-                self.tables[table_name].replace(rows, predicate_of(layout, layout_items), commit)
+                self.tables[table.name].replace(rows, self._derived_predicate(table, layout, layout_items), commit)
         return fresh
+
+    def _derived_predicate(self, table: DerivedTable, layout: str, items: list) -> str:
+        """The stored rows a derived write replaces: the items' videos in ``layout``, narrowed to
+        the items' ``replaces`` values (scores: the same reference and method)."""
+        predicate = self._predicate((item.video_id for item in items), layout)
+        keys = table.replaced_keys(items)
+        if not keys:
+            return predicate
+        alternatives = " OR ".join("(" + " AND ".join(f"{column} = {sql_string(value)}" for column, value in key.items())
+                                   + ")" for key in keys)
+        return f"{predicate} AND ({alternatives})"
 
     # -- reading -----------------------------------------------------------------------
     def videos(self) -> pa.Table:
         """The ``videos`` table (every file of the current version, schemas unified)."""
         tables = [read_data_file(self.location, f.path) for f in self.files("videos")]
-        return _concat(tables, VIDEOS_SCHEMA).sort_by([("video_id", "ascending"), ("layout", "ascending")])
+        return concat_tables(tables, VIDEOS_SCHEMA).sort_by([("video_id", "ascending"), ("layout", "ascending")])
 
     def _rows_of(self, table: str, video_id: str, columns: list[str] | None = None, **partition: str) -> list[pa.Table]:
         """One video's rows of ``table`` from the files of its bucket that may hold it."""
-        files = [f for f in self.files(table, bucket=self.bucket_of(video_id), **partition) if _may_hold(f, video_id)]
+        files = [f for f in self.files(table, bucket=self.bucket_of(video_id), **partition) if may_hold(f, video_id)]
         return [read_data_file(self.location, f.path, video_id, columns=columns) for f in files]
 
     def video_rows(self, video_id: str) -> list[dict]:
         """The ``videos`` rows of one video (one per layout it was extracted into)."""
-        return _concat(self._rows_of("videos", video_id), VIDEOS_SCHEMA).to_pylist()
+        return concat_tables(self._rows_of("videos", video_id), VIDEOS_SCHEMA).to_pylist()
 
     def read_video(self, video_id: str, person: int = 0, layout: str | None = None) -> VideoFrames:
         """One person's frames of one video: ``joints (T, V, 4)`` plus masks.
@@ -739,7 +450,7 @@ class SkeletonStore:
         if table.num_rows == 0:
             return table
         joints = get_layout(table["layout"][0].as_py()).num_joints
-        return _conform(table, pa.schema([f if f.name != "joint_scores" else
+        return conform(table, pa.schema([f if f.name != "joint_scores" else
                                           pa.field("joint_scores", pa.list_(pa.float32(), joints))
                                           for f in table.schema]))
 
@@ -769,12 +480,12 @@ class SkeletonStore:
         replaced = {(item.video_id, item.layout) for item in fresh}
         tables = []
         for data_file in self.files("features"):
-            table = _conform(read_data_file(self.location, data_file.path), schema)
+            table = conform(read_data_file(self.location, data_file.path), schema)
             layout = data_file.partition["layout"]
             keep = pc.invert(pc.is_in(table["video_id"], pa.array(
                 sorted(video for video, row_layout in replaced if row_layout == layout), type=pa.string())))
-            tables.append(_with_partitions(table.filter(keep), layout=layout, bucket=data_file.partition["bucket"]))
-        tables += [_with_partitions(table_of(item), layout=item.layout, bucket=self.bucket_of(item.video_id))
+            tables.append(with_partitions(table.filter(keep), layout=layout, bucket=data_file.partition["bucket"]))
+        tables += [with_partitions(table_of(item), layout=item.layout, bucket=self.bucket_of(item.video_id))
                    for item in fresh]
         self.tables["features"].overwrite(pa.concat_tables(tables), commit)
 
@@ -787,158 +498,3 @@ def _later_than(info: VideoInfo, committed: datetime | None) -> VideoInfo:
     return info.replace(extracted_at=max(datetime.now(timezone.utc), as_utc(committed) + timedelta(microseconds=1)))
 
 
-def _fixed_lists(values: np.ndarray, size: int, value_type: pa.DataType) -> pa.Array:
-    flat = pa.array(np.ascontiguousarray(values).reshape(-1), type=value_type)
-    return pa.FixedSizeListArray.from_arrays(flat, size)
-
-
-def frames_table(video_id: str, skeletons: Skeletons) -> pa.Table:
-    """Rows of the ``frames`` table for one video: person 0 on every frame, others where seen."""
-    people, frame_count, joint_count, _ = skeletons.joints.shape
-    interpolated = (skeletons.interpolated if skeletons.interpolated is not None
-                    else np.zeros((people, frame_count, joint_count), dtype=bool))
-    present = np.zeros((people, frame_count), dtype=bool)
-    present[0] = True
-    if people > 1:
-        present[1:] = skeletons.detected[1:] | np.isfinite(skeletons.joints[1:, :, :, 0]).any(-1)
-    person_index, frame_position = np.nonzero(present)
-    joints = skeletons.joints[person_index, frame_position]
-    phase = (pa.array(np.asarray(skeletons.phase, dtype=object)[frame_position], type=pa.string())
-             if skeletons.phase is not None else pa.nulls(len(frame_position), pa.string()))
-    schema = frames_schema(skeletons.layout, joint_count)
-    return pa.table(
-        {
-            "video_id": pa.array([video_id] * len(frame_position), type=pa.string()),
-            "frame_index": pa.array(skeletons.frame_indices[frame_position].astype(np.int32)),
-            "timestamp_s": pa.array(skeletons.timestamps[frame_position].astype(np.float64)),
-            "person": pa.array(person_index.astype(np.int16)),
-            "x": _fixed_lists(joints[..., 0], joint_count, pa.float32()),
-            "y": _fixed_lists(joints[..., 1], joint_count, pa.float32()),
-            "z": _fixed_lists(joints[..., 2], joint_count, pa.float32()),
-            "visibility": _fixed_lists(joints[..., 3], joint_count, pa.float32()),
-            "detected": pa.array(skeletons.detected[person_index, frame_position]),
-            "interpolated": _fixed_lists(interpolated[person_index, frame_position], joint_count,
-                                         pa.bool_()),
-            "phase": phase,
-        },
-        schema=schema,
-    )
-
-
-def _check_feature_rows(rows: FeatureRows, feature_count: int) -> None:
-    frames = len(rows.frame_indices)
-    if np.shape(rows.values) != (frames, feature_count):
-        raise ValueError(f"video {rows.video_id}: features must be (frames, features) = "
-                         f"{(frames, feature_count)}, got {np.shape(rows.values)}")
-    if len(np.unique(rows.frame_indices)) != frames:
-        raise ValueError(f"video {rows.video_id}: frame indices repeat")
-
-
-def features_table(rows: FeatureRows, schema: pa.Schema) -> pa.Table:
-    """Rows of the ``features`` table for one video; NaN and inf become null."""
-    values = np.asarray(rows.values, dtype=np.float32)
-    missing = ~np.isfinite(values)
-    frames = len(rows.frame_indices)
-    columns = [pa.array([rows.video_id] * frames, type=pa.string()),
-               pa.array(np.asarray(rows.frame_indices).astype(np.int32))]
-    columns += [pa.array(values[:, index], mask=missing[:, index], type=pa.float32())
-                for index in range(values.shape[1])]
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
-def _check_score_rows(rows: ScoreRows) -> None:
-    frames, joints = len(rows.frame_indices), get_layout(rows.layout).num_joints
-    if not rows.reference or not rows.method:
-        raise ValueError(f"video {rows.video_id}: scores need a reference name and a method")
-    if np.shape(rows.joint_scores) != (frames, joints):
-        raise ValueError(f"video {rows.video_id}: joint scores must be (frames, joints) = "
-                         f"{(frames, joints)} for layout {rows.layout}, got {np.shape(rows.joint_scores)}")
-    for name in ("frame_scores", "running_scores", "timestamps"):
-        values = getattr(rows, name)
-        if values is not None and np.shape(values) != (frames,):
-            raise ValueError(f"video {rows.video_id}: {name} must be ({frames},), got {np.shape(values)}")
-    if len(np.unique(rows.frame_indices)) != frames:
-        raise ValueError(f"video {rows.video_id}: frame indices repeat")
-
-
-def _nullable(values: np.ndarray, value_type: pa.DataType | None = None) -> pa.Array:
-    """A float array (float32 unless told) with NaN and inf as null."""
-    values = np.asarray(values, dtype=np.float64)
-    return pa.array(values, mask=~np.isfinite(values), type=value_type or pa.float32())
-
-
-def scores_table(rows: ScoreRows, schema: pa.Schema) -> pa.Table:
-    """Rows of the ``scores`` table for one video and reference; NaN becomes null."""
-    frames, joints = len(rows.frame_indices), np.shape(rows.joint_scores)[1]
-    flat = np.asarray(rows.joint_scores, dtype=np.float64).reshape(-1)
-
-    def repeat(value: str | None) -> pa.Array:
-        return pa.array([value] * frames, type=pa.string())
-
-    timestamps = (_nullable(rows.timestamps, pa.float64()) if rows.timestamps is not None
-                  else pa.nulls(frames, pa.float64()))
-    return pa.Table.from_arrays([
-        repeat(rows.video_id), repeat(rows.reference), repeat(rows.method),
-        pa.array(np.asarray(rows.frame_indices).astype(np.int32)), timestamps,
-        repeat(rows.exercise), repeat(rows.reference_exercise), repeat(rows.reference_sha),
-        _nullable(rows.frame_scores), _nullable(rows.running_scores),
-        pa.FixedSizeListArray.from_arrays(_nullable(flat), joints),
-        pa.array([rows.scored_at] * frames, type=pa.timestamp("us", tz="UTC")),
-    ], schema=schema)
-
-
-def videos_table(infos: Sequence[VideoInfo]) -> pa.Table:
-    """Rows of the ``videos`` table."""
-    records = [asdict(info) for info in infos]
-    return pa.Table.from_pylist(records, schema=VIDEOS_SCHEMA)
-
-
-def _joint_matrix(table: pa.Table, column: str, joint_count: int) -> np.ndarray:
-    values = table[column].combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    return values.reshape(-1, joint_count)
-
-
-def frames_from_table(video_id: str, layout: str, joint_count: int, table: pa.Table,
-                      person: int) -> VideoFrames:
-    """Arrays of one person from a video's rows; frames where the person is absent are NaN."""
-    frame_indices = np.unique(table["frame_index"].to_numpy()).astype(np.int32)
-    position = {int(index): slot for slot, index in enumerate(frame_indices)}
-    frame_count = len(frame_indices)
-    timestamps = np.full(frame_count, np.nan)
-    all_slots = np.array([position[int(i)] for i in table["frame_index"].to_numpy()], dtype=int)
-    timestamps[all_slots] = table["timestamp_s"].to_numpy(zero_copy_only=False)
-    phase = np.full(frame_count, None, dtype=object)
-    phase[all_slots] = np.asarray(table["phase"].to_pylist(), dtype=object)
-
-    mine = table.filter(pc.equal(table["person"], person))
-    slots = np.array([position[int(i)] for i in mine["frame_index"].to_numpy()], dtype=int)
-    joints = np.full((frame_count, joint_count, 4), np.nan, dtype=np.float32)
-    for channel, column in enumerate(("x", "y", "z", "visibility")):
-        joints[slots, :, channel] = _joint_matrix(mine, column, joint_count)
-    detected = np.zeros(frame_count, dtype=bool)
-    detected[slots] = mine["detected"].to_numpy(zero_copy_only=False)
-    interpolated = np.zeros((frame_count, joint_count), dtype=bool)
-    interpolated[slots] = _joint_matrix(mine, "interpolated", joint_count)
-    return VideoFrames(video_id, layout, person, joints, detected, interpolated,
-                       timestamps, frame_indices, phase)
-
-
-def _check_phase_rows(rows: PhaseRows) -> None:
-    if rows.scheme not in PHASE_SCHEMES:
-        raise ValueError(f"video {rows.video_id}: unknown phase scheme {rows.scheme!r}; choose from "
-                         f"{', '.join(PHASE_SCHEMES)}")
-    for first, last, phase in rows.ranges:
-        if not 0 <= first <= last:
-            raise ValueError(f"video {rows.video_id}: frame range {first}-{last} is not a range of frames")
-        if not phase:
-            raise ValueError(f"video {rows.video_id}: frames {first}-{last} have no phase")
-
-
-def _phases_table(rows: PhaseRows) -> pa.Table:
-    count = len(rows.ranges)
-    firsts, lasts, phases = zip(*rows.ranges) if count else ((), (), ())
-    return pa.Table.from_arrays([
-        pa.array([rows.video_id] * count, pa.string()), pa.array([rows.scheme] * count, pa.string()),
-        pa.array(firsts, pa.int32()), pa.array(lasts, pa.int32()), pa.array(phases, pa.string()),
-        pa.array([rows.source] * count, pa.string()),
-        pa.array([rows.imported_at] * count, pa.timestamp("us", tz="UTC"))], schema=PHASES_SCHEMA)

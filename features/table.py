@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from posegraph.data.records import stored_frame_rate
-from posegraph.data.store import FeatureRows, SkeletonStore
+from posegraph.data.records import FeatureRows
+from posegraph.data.store import SkeletonStore
 from posegraph.skeleton.geometry import body_frame
 
 from .builder import build_features

@@ -1,4 +1,9 @@
-"""Prefect flows and the `posegraph` command line; the only package that imports Prefect."""
+"""Prefect flows and the `posegraph` command line; the only package that imports Prefect.
+
+Flows and tasks are thin: each wraps a plain function of the package that owns the work
+(``posegraph.data.corpus_extraction`` for extraction, ``posegraph.data.sources`` for reading a
+video, ``posegraph.gcn`` for models), so tests and benchmarks reach the work without Prefect.
+"""
 
 import os
 

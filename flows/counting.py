@@ -48,10 +48,11 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
     ``save`` writes them to the store's ``repetitions`` table (stored videos only); ``checkpoint``
     counts with a trained phase model instead of the label-free counter."""
     from posegraph.data import SkeletonStore
-    from posegraph.flows.scoring import read_video
+    from posegraph.data.sources import resolve_source
 
     store = SkeletonStore(store_path, create=False) if store_path else None
-    name, source, how_read = read_video(target, store, layout=None)
+    source = resolve_source(target, store)
+    name, how_read = (source.video_id if source.how_read == "stored" else str(target)), source.how_read
     exercise = exercise or source.label
     if live and checkpoint:
         raise ValueError("--live uses the label-free counter; leave out --checkpoint (or --live)")
@@ -79,44 +80,42 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
 def count_with_checkpoint(source, checkpoint: str | Path) -> RepetitionCount:
     """Count with a phase model (``posegraph train --set task=phases``): a phase per frame, decoded
     with the study's rule (an end counts only after a middle, or a second half after a first)."""
-    model, content = load_phase_model(checkpoint)
-    return count_with_model(model, content, source.joints, source.layout, source.timestamps, source.fps,
+    model, bundle = load_phase_model(checkpoint)
+    return count_with_model(model, bundle, source.joints, source.layout, source.timestamps, source.fps,
                             source.width, source.height)
 
 
 def load_phase_model(checkpoint: str | Path):
-    """The model and metadata of a phase checkpoint (a classifier's is refused, saying so)."""
-    from posegraph.gcn.config import config_from_dict
+    """The model and bundle of a phase checkpoint (a classifier's is refused, saying so)."""
     from posegraph.gcn.inference import load_classifier
 
-    model, content = load_classifier(checkpoint)
-    config = config_from_dict(content["config"])
+    model, bundle = load_classifier(checkpoint)
+    config = bundle.config
     if config.task != "phases":
         raise ValueError(f"{checkpoint} is an exercise classifier ({config.model}); --checkpoint takes a phase "
                          f"model, trained with `posegraph train --set task=phases`")
-    return model, content
+    return model, bundle
 
 
-def count_with_model(model, content: dict, joints: np.ndarray, layout: str, timestamps: np.ndarray, fps: float,
+def count_with_model(model, bundle, joints: np.ndarray, layout: str, timestamps: np.ndarray, fps: float,
                      width: int | None = None, height: int | None = None) -> RepetitionCount:
     """Count one person's skeleton ``(T, V, 4)`` with a loaded phase model (see :func:`load_phase_model`)."""
-    from posegraph.gcn.config import config_from_dict
     from posegraph.gcn.families import family_of
     from posegraph.gcn.preprocess import PeopleSequence
     from posegraph.scoring.phase_labels import count_from_phases
 
-    config = config_from_dict(content["config"])
+    config = bundle.config
     sequence = PeopleSequence(np.asarray(joints)[None], layout, np.asarray(timestamps), width, height)
-    names, probabilities, sources = family_of(config).frame_phases(model, config, content["layout"],
-                                                                   content["class_names"], sequence)
-    return count_from_phases(names, probabilities, content["class_names"], sources, len(joints), fps,
+    names, probabilities, sources = family_of(config).frame_phases(model, config, bundle.layout,
+                                                                   list(bundle.class_names), sequence)
+    return count_from_phases(names, probabilities, list(bundle.class_names), sources, len(joints), fps,
                              config.phase_scheme, f"phases-{config.model}/{config.phase_scheme}")
 
 
 def save_count(store_path: str | Path | None, source, result: RepetitionCount) -> str:
     """Write the count to the store's ``repetitions`` table; says what happened."""
     from posegraph.data import SkeletonStore
-    from posegraph.data.store import RepetitionRows
+    from posegraph.data.records import RepetitionRows
 
     if store_path is None or source.video_id is None:
         raise ValueError("--save writes to a store: count a video stored there (`posegraph extract` it first) "

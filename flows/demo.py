@@ -255,7 +255,7 @@ def count_demo(out: Path, store_path: Path, extracted, videos_folder: Path, sequ
                                  progress=False)
     print(f"  balanced frame accuracy (end / middle / within) on the unseen subject: "
           f"{trained['metrics']['balanced_accuracy']:.3f}")
-    model, content = load_phase_model(phase_dir / "best.pt")
+    model, bundle = load_phase_model(phase_dir / "best.pt")
 
     truth_by_path = {str(Path(s.exercise) / f"{s.subject}_take{s.take}.mp4"): s for s in sequences}
     print("\n== 11. repetitions of the rendered videos (posegraph count): true, label-free counter "
@@ -268,7 +268,7 @@ def count_demo(out: Path, store_path: Path, extracted, videos_folder: Path, sequ
         frames = extracted.read_video(row["video_id"])
         fps = row["sampled_fps"] or DEFAULT_FPS
         result = count_repetitions(frames.joints, row["layout"], fps)
-        by_phases = count_with_model(model, content, frames.joints, row["layout"], frames.timestamps, fps,
+        by_phases = count_with_model(model, bundle, frames.joints, row["layout"], frames.timestamps, fps,
                                      row["width"], row["height"])
         label_free_errors.append(abs(result.count - sequence.repetitions))
         trained_errors.append(abs(by_phases.count - sequence.repetitions))
@@ -323,14 +323,16 @@ def train_demo_model(store_path: Path, run_dir: Path, config=None) -> dict:
 def classify_file(video: Path, checkpoint: Path) -> None:
     """What ``posegraph classify`` prints for one file, with a checkpoint or a saved ensemble."""
     from posegraph.gcn.ensemble import is_ensemble_file, load_saved
-    from posegraph.gcn.inference import answer_sequence, extract_sequence, load_classifier
+    from posegraph.data.sources import file_source
+    from posegraph.gcn.inference import answer_sequence, load_classifier
+    from posegraph.gcn.preprocess import PeopleSequence
 
     if is_ensemble_file(checkpoint):
         ensemble, members = load_saved(checkpoint)
-        answer = members.answer(extract_sequence(video), ensemble.weights, top_k=3)
+        answer = members.answer(PeopleSequence.from_source(file_source(video)), ensemble.weights, top_k=3)
     else:
-        model, content = load_classifier(checkpoint)
-        answer = answer_sequence(model, content, extract_sequence(video), top_k=3)
+        model, bundle = load_classifier(checkpoint)
+        answer = answer_sequence(model, bundle, PeopleSequence.from_source(file_source(video)), top_k=3)
     print(f"  answer: {answer.answer}" + ("" if answer.threshold is None else
                                           f" (calibrated; 'none of these' below {answer.threshold:.0%})"))
     for name, probability in answer.ranking:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from posegraph.flows.extraction import ExtractionOptions, extract_corpus, task_runner
+from posegraph.data.corpus_extraction import ExtractionOptions
+from posegraph.flows.extraction import extract_corpus, task_runner
 
 
 def extraction_deployment(source: str, store: str, options: ExtractionOptions, cron: str,

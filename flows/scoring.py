@@ -68,7 +68,7 @@ def fit_reference(store_path: str | Path, exercise: str, out: str | Path, label:
                   split: str | None = None, options: dict[str, object] | None = None) -> FormReference:
     """Fit a reference on stored videos (ids may be unique prefixes) and save it to ``out``."""
     from posegraph.data import SkeletonStore
-    from posegraph.flows.visualize import resolve_video_id
+    from posegraph.data.sources import resolve_video_id
     from posegraph.scoring.sources import fit_from_store
 
     store = SkeletonStore(store_path, create=False)
@@ -96,7 +96,7 @@ class ScoreReport:
     """Everything ``posegraph score`` says about one video."""
 
     video: str  # the video id (stored) or the file path
-    source: object  # a posegraph.scoring.sources.ScoringInput
+    source: object  # a posegraph.skeleton.source.SkeletonSource
     how_read: str
     exercise: str
     exercise_source: str
@@ -151,31 +151,6 @@ def _last(values: np.ndarray) -> float:
     return float(finite[-1]) if len(finite) else float("nan")
 
 
-def read_video(target: str, store, layout: str | None):
-    """The video as ``(id or path, ScoringInput, how it was read)``: a file (the store's copy when it is
-    stored there in ``layout``, else BlazePose) or a stored id; ``layout=None`` takes any layout."""
-    from posegraph.scoring.sources import file_input, file_sha256, stored_input
-
-    path = Path(target)
-    if not path.is_file() and (path.suffix or "/" in target):  # ids are hex digits: this meant a file
-        raise FileNotFoundError(f"{target}: no such video file")
-    if path.is_file():
-        if store is not None:
-            digest = file_sha256(path)
-            if any(layout in (None, row["layout"]) for row in store.video_rows(digest)):
-                return str(path), stored_input(store, digest, layout), f"stored as {digest[:12]}"
-        if layout not in (None, "blazepose33"):
-            raise ValueError(f"the reference is for layout {layout}, but a video file is extracted with "
-                             f"BlazePose (blazepose33): score it with a blazepose33 reference")
-        return str(path), file_input(path), "BlazePose"
-    if store is None:
-        raise FileNotFoundError(f"{target}: no such video file; to score a stored video id, pass --store STORE")
-    from posegraph.flows.visualize import resolve_video_id
-
-    video_id = resolve_video_id(store, target)
-    return video_id, stored_input(store, video_id, layout), "stored"
-
-
 def decide_exercise(source, reference: FormReference, exercise: str | None = None,
                     checkpoint: str | Path | None = None) -> tuple[str, str]:
     """``(exercise, where it came from)``: --exercise, a classifier checkpoint, the store's label,
@@ -186,10 +161,9 @@ def decide_exercise(source, reference: FormReference, exercise: str | None = Non
         from posegraph.gcn.inference import classify_sequence, load_classifier
         from posegraph.gcn.preprocess import PeopleSequence
 
-        model, content = load_classifier(checkpoint)
-        sequence = PeopleSequence(source.joints[None], source.layout, source.timestamps, source.width,
-                                  source.height)
-        (name, probability), *_ = classify_sequence(model, content, sequence, top_k=1)
+        model, bundle = load_classifier(checkpoint)
+        sequence = PeopleSequence.from_source(source)
+        (name, probability), *_ = classify_sequence(model, bundle, sequence, top_k=1)
         return name, f"classified by {checkpoint}, {probability:.0%}"
     if source.label:
         return source.label, "the store's label"
@@ -205,6 +179,7 @@ def score_video(target: str, reference_path: str | Path, store_path: str | Path 
     no reference file, a reference of another layout, no such video, nobody detected.
     """
     from posegraph.data import SkeletonStore
+    from posegraph.data.sources import resolve_source
     from posegraph.scoring.sources import file_sha256, score_rows
 
     if out is not None and Path(out).suffix.lower() not in PICTURE_SUFFIXES:
@@ -212,7 +187,8 @@ def score_video(target: str, reference_path: str | Path, store_path: str | Path 
     reference_path = Path(reference_path)
     reference = load_reference(reference_path)
     store = SkeletonStore(store_path, create=False) if store_path else None
-    video, source, how_read = read_video(target, store, reference.layout)
+    source = resolve_source(target, store, reference.layout)
+    video, how_read = (source.video_id if source.how_read == "stored" else target), source.how_read
     if source.layout != reference.layout:
         raise ValueError(f"{reference_path} is a reference of layout {reference.layout}, but {video} is "
                          f"{source.layout}: fit a reference in {source.layout}")

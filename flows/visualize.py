@@ -7,26 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from posegraph.data import SkeletonStore, VideoNotFoundError
+from posegraph.data import SkeletonStore
 from posegraph.data.records import stored_frame_rate
+from posegraph.data.sources import resolve_video_id
 from posegraph.skeleton import get_layout
 from posegraph.skeleton.render import (SHEET_FRAMES, contact_sheet, overlay, scaled, score_colors, score_legend,
                                        source_frames, visibility_legend, write_images)
 
 DEFAULT_CANVAS = (640, 480)
-
-
-def resolve_video_id(store: SkeletonStore, prefix: str) -> str:
-    """A full video id from a unique prefix (ids are 64 hex digits; 8-12 are usually enough)."""
-    if len(prefix) == 64:
-        return prefix
-    ids = sorted({vid for vid in store.videos().column("video_id").to_pylist() if vid.startswith(prefix)})
-    if not ids:
-        raise VideoNotFoundError(f"no video id starts with {prefix!r} in the store at {store.root}")
-    if len(ids) > 1:
-        raise ValueError(f"{prefix!r} matches {len(ids)} videos ({', '.join(i[:12] for i in ids[:5])}, ...); "
-                         f"give more digits")
-    return ids[0]
 
 
 def missing_source(store: SkeletonStore, video_id: str) -> str | None:
@@ -85,7 +73,7 @@ def sheet_frames(frame_scores: np.ndarray, count: int = SHEET_FRAMES) -> np.ndar
 
 def render_scores(source, result, out: str | Path) -> Path:
     """Draw a :class:`~posegraph.scoring.FormScore` on its video's skeleton (``source``: a
-    :class:`~posegraph.scoring.sources.ScoringInput`) over the source frames (a blank canvas when
+    :class:`~posegraph.skeleton.source.SkeletonSource`) over the source frames (a blank canvas when
     the video is gone): ``.png`` a contact sheet of up to 8 frames, the worst one among them,
     captioned with time and frame score, plus a colour key; ``.mp4`` / ``.gif`` every frame,
     captioned with the frame and running scores. Joints are red (0) to green (100), grey unscored.

@@ -1,5 +1,11 @@
 """Models and training: ST-GCN and MS-G3D graph classifiers, the BiLSTM-attention sequence classifier,
-datasets, one training loop for every family, evaluation."""
+the repetition-phase model, datasets, one training loop for every family, evaluation.
+
+A trained model is one typed :class:`~.bundle.ModelBundle` (``checkpoint.load_checkpoint``), built
+for use by its family (``families``, ``phases``) in ``inference.load_classifier``. Training
+(``training``) and inference (``inference``) never import each other: both use ``corpus`` (which
+videos a run uses), ``device``, ``calibration`` and ``losses``.
+"""
 
 from .registry import MODELS, build_model
 

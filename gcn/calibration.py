@@ -15,7 +15,6 @@ from torch import nn
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
-from .heads import heads_of
 from .rejection import NONE_OF_THESE, Rejection, fit_rejection, minimum_videos
 
 
@@ -26,17 +25,16 @@ def calibrate_checkpoint(path: Path, model: nn.Module, family, val_set, train_vi
     ``train_videos`` (the training split, evaluated without augmentation) gives the class means of
     the distance rule; ``val_set`` the temperature and both thresholds.
     """
-    content = load_checkpoint(path)
+    bundle = load_checkpoint(path)
     model = copy.deepcopy(model)  # the caller's model keeps its own (last) weights
-    model.load_state_dict(content["state_dict"])
-    heads = heads_of(content)
+    model.load_state_dict(bundle.state_dict)
+    heads = bundle.heads
     logits, labels, embeddings = family.video_outputs(model, val_set, config, device, heads)
     _, train_labels, train_embeddings = family.video_outputs(model, train_videos, config, device, heads)
     rejection = fit_rejection(heads.exercise(logits), labels, embeddings=embeddings, train_embeddings=train_embeddings,
                               train_labels=train_labels)
-    metadata = {key: content[key] for key in ("model", "layout", "class_names", "config", "normalization",
-                                              "num_persons", "in_channels", "training_state", "extra")}
-    save_checkpoint(path, content["state_dict"], **metadata, rejection=rejection.to_dict())
+    metadata = {**bundle.metadata(), "rejection": rejection.to_dict()}
+    save_checkpoint(path, bundle.state_dict, **metadata)
     if not rejection.active:
         log(f"calibrated on {rejection.validation_videos} validation videos: temperature {rejection.temperature:.2f}; "
             f"'{NONE_OF_THESE}' is off for this checkpoint: its thresholds need at least {minimum_videos()} "

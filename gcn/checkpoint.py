@@ -10,8 +10,9 @@ import hashlib
 import json
 import os
 from pathlib import Path
-
 import torch
+
+from .bundle import ModelBundle
 
 FORMAT = "posegraph-gcn-checkpoint/2"  # /2: the checksum covers the metadata too
 WEIGHTS_ONLY_FORMAT = "posegraph-gcn-checkpoint/1"  # still read: its checksum covers the weights only
@@ -69,8 +70,15 @@ def checkpoint_file(path: str | Path) -> Path:
     return found
 
 
-def load_checkpoint(path: str | Path, expected_layout: str | None = None) -> dict:
-    """Read and verify a checkpoint; with ``expected_layout``, refuse one trained on another layout."""
+def load_checkpoint(path: str | Path, expected_layout: str | None = None) -> ModelBundle:
+    """Read and verify a checkpoint as a :class:`~.bundle.ModelBundle`; with ``expected_layout``,
+    refuse one trained on another layout."""
+    path = Path(path)
+    return ModelBundle.from_content(read_checkpoint_content(path, expected_layout), path)
+
+
+def read_checkpoint_content(path: str | Path, expected_layout: str | None = None) -> dict:
+    """The verified raw dictionary of a checkpoint file (:func:`load_checkpoint` wraps it)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path}: no such file")

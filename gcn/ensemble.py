@@ -26,7 +26,11 @@ import numpy as np
 import torch
 import yaml
 
+from posegraph.features.muscles import MuscleTable
+
+from .bundle import ModelBundle
 from .evaluation import MUSCLE_THRESHOLD, sigmoid, softmax
+from .heads import Heads
 
 if TYPE_CHECKING:
     from .inference import Answer
@@ -111,19 +115,17 @@ def check_weights(weights: list[float], members: int, source: str = "--weights")
 
 # --- matching members by name ---------------------------------------------------------------
 
-def agreed_names(contents: list[dict], paths: list[str]) -> tuple[tuple[str, ...], tuple[str, ...], dict | None]:
+def agreed_names(bundles: list, paths: list[str]) -> tuple[tuple[str, ...], tuple[str, ...], dict | None]:
     """The ensemble's class names and muscle groups: every member with an exercise head must know
     the same classes, every member with a muscle head the same groups (order may differ)."""
-    from .heads import heads_of
-
-    if len(contents) < 2:
+    if len(bundles) < 2:
         raise EnsembleError("an ensemble needs at least two checkpoints")
     class_names: tuple[str, ...] | None = None
     groups: tuple[str, ...] | None = None
     table, first_class, first_group = None, None, None
-    for content, path in zip(contents, paths):
-        heads = heads_of(content)
-        if content["config"].get("task") == "phases":
+    for bundle, path in zip(bundles, paths):
+        heads = bundle.heads
+        if bundle.config.task == "phases":
             raise EnsembleError(f"{path} predicts repetition phases; ensembles combine exercise classifiers")
         if heads.exercise_count:
             if class_names is None:
@@ -136,7 +138,7 @@ def agreed_names(contents: list[dict], paths: list[str]) -> tuple[tuple[str, ...
             elif set(heads.groups) != set(groups):
                 raise EnsembleError(_mismatch("muscle groups", first_group, groups, path, heads.groups))
     if class_names is None:  # muscles-only members: their training classes, for labels
-        class_names = tuple(sorted({name for content in contents for name in content["class_names"]}))
+        class_names = tuple(sorted({name for bundle in bundles for name in bundle.class_names}))
     return class_names, groups or (), table
 
 
@@ -148,13 +150,10 @@ def _mismatch(what: str, first: str, first_names, other: str, other_names) -> st
             f"combine models trained on the same {what} (--set labels=[...] when training)")
 
 
-def aligned(content: dict, logits: np.ndarray, class_names: tuple[str, ...],
+def aligned(heads, logits: np.ndarray, class_names: tuple[str, ...],
             groups: tuple[str, ...]) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """A member's ``(N, outputs)`` logits as ``(exercise (N, K) | None, muscles (N, G) | None)``
-    in the ensemble's class and group order."""
-    from .heads import heads_of
-
-    heads = heads_of(content)
+    """A member's ``(N, outputs)`` logits (from a model with ``heads``) as ``(exercise (N, K) | None,
+    muscles (N, G) | None)`` in the ensemble's class and group order."""
     exercise = None
     if heads.exercise_count:
         position = {name: index for index, name in enumerate(heads.class_names)}
@@ -239,32 +238,37 @@ class LoadedMembers:
 
     paths: list[str]
     models: list[torch.nn.Module]
-    contents: list[dict]
+    bundles: list[ModelBundle]
     class_names: tuple[str, ...]
     muscle_groups: tuple[str, ...]
     muscle_table: dict | None
 
-    def content(self) -> dict:
-        """A checkpoint-like description of the ensemble's outputs (class names, heads)."""
-        mode = "none" if not self.muscle_groups else (
-            "joint" if any(c["config"].get("muscles", "none") != "only" for c in self.contents) else "only")
-        heads = {"mode": mode, "table": self.muscle_table} if self.muscle_groups else {}
-        return {"class_names": list(self.class_names), "extra": {"heads": heads}, "model": "ensemble",
-                "num_persons": max(int(c["num_persons"] or 1) for c in self.contents)}
+    @property
+    def heads(self) -> Heads:
+        """The ensemble's outputs: its class names and, when the members have them, muscle groups."""
+        if not self.muscle_groups:
+            return Heads(tuple(self.class_names))
+        mode = "joint" if any(bundle.config.muscles != "only" for bundle in self.bundles) else "only"
+        return Heads(tuple(self.class_names), mode, MuscleTable.from_dict(self.muscle_table))
+
+    @property
+    def num_persons(self) -> int:
+        """The most people any member reads."""
+        return max(int(bundle.num_persons or 1) for bundle in self.bundles)
 
     def video_logits(self, sequence, weights: tuple[float, ...]) -> np.ndarray:
         """``(outputs,)`` logits of one video: exercise columns then muscle columns, each the weighted average."""
         from .inference import video_logits
 
-        parts = [aligned(content, video_logits(model, content, sequence), self.class_names, self.muscle_groups)
-                 for model, content in zip(self.models, self.contents)]
+        parts = [aligned(bundle.heads, video_logits(model, bundle, sequence), self.class_names, self.muscle_groups)
+                 for model, bundle in zip(self.models, self.bundles)]
         return joined(parts, weights)
 
     def answer(self, sequence, weights: tuple[float, ...], top_k: int = 5) -> Answer:
         """The ensemble's answer for one sequence (no rejection: ensembles are not calibrated)."""
         from .inference import answer_from_logits
 
-        return answer_from_logits(self.content(), self.video_logits(sequence, weights), top_k)
+        return answer_from_logits(self.heads, self.video_logits(sequence, weights), top_k)
 
 
 def joined(parts: list[tuple[np.ndarray | None, np.ndarray | None]], weights) -> np.ndarray:
@@ -280,9 +284,9 @@ def load_members(paths: list[str | Path], device: str = "auto") -> LoadedMembers
 
     resolved = [str(checkpoint_file(path)) for path in paths]
     loaded = [load_classifier(path, device) for path in resolved]
-    models, contents = [model for model, _ in loaded], [content for _, content in loaded]
-    class_names, groups, table = agreed_names(contents, resolved)
-    return LoadedMembers(resolved, models, contents, class_names, groups, table)
+    models, bundles = [model for model, _ in loaded], [bundle for _, bundle in loaded]
+    class_names, groups, table = agreed_names(bundles, resolved)
+    return LoadedMembers(resolved, models, bundles, class_names, groups, table)
 
 
 def member_outputs(members: LoadedMembers, store, split: str) -> tuple[list, np.ndarray, np.ndarray | None, str]:
@@ -298,20 +302,16 @@ def member_outputs(members: LoadedMembers, store, split: str) -> tuple[list, np.
 def items_outputs(members: LoadedMembers, store, items: list) -> tuple[list, np.ndarray, np.ndarray | None]:
     """Every member's aligned logits on ``items`` (labels counted in the ensemble's class order),
     the labels ``(N,)`` and the muscle targets ``(N, G)`` (None without a muscle head)."""
-    from posegraph.features.muscles import MuscleTable
 
-    from .config import config_from_dict
     from .families import family_of
-    from .heads import heads_of
 
     parts, labels = [], np.array([item.label for item in items])
-    for model, content in zip(members.models, members.contents):
-        config = config_from_dict(content["config"])
-        family = family_of(config)
-        dataset = family.eval_set(store, items, content["layout"], config, content.get("extra", {}))
-        logits, _ = family.video_logits(model, dataset, config, next(model.parameters()).device,
-                                        heads=heads_of(content))
-        parts.append(aligned(content, logits, members.class_names, members.muscle_groups))
+    for model, bundle in zip(members.models, members.bundles):
+        family = family_of(bundle.config)
+        dataset = family.eval_set(store, items, bundle.layout, bundle.config, bundle.extra)
+        logits, _ = family.video_logits(model, dataset, bundle.config, next(model.parameters()).device,
+                                        heads=bundle.heads)
+        parts.append(aligned(bundle.heads, logits, members.class_names, members.muscle_groups))
     targets = MuscleTable.from_dict(members.muscle_table).membership(list(members.class_names))[labels] \
         if members.muscle_groups else None
     return parts, labels, targets

@@ -14,6 +14,7 @@ beyond the weights (the BiLSTM's feature scaler and windowing).
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -29,6 +30,9 @@ from .evaluation import softmax
 from .heads import Heads, MuscleLoss
 from .preprocess import PeopleSequence, prepare, to_channels
 from .registry import build_model
+
+if TYPE_CHECKING:
+    from .bundle import ModelBundle
 
 GRAPH_IN_CHANNELS = 3
 
@@ -72,9 +76,11 @@ class GraphFamily(ClassifierFamily):
 
     name = "graph"
 
-    def build(self, config: TrainConfig, layout: str, class_count: int, extra: dict | None = None) -> nn.Module:
-        return build_model(config.model, layout, class_count, GRAPH_IN_CHANNELS, config.num_persons,
-                           **config.model_options())
+    def build(self, config: TrainConfig, layout: str, class_count: int, in_channels: int | None = None,
+              num_persons: int | None = None) -> nn.Module:
+        """The model; ``in_channels`` and ``num_persons`` as a checkpoint records them (else the config's)."""
+        return build_model(config.model, layout, class_count, in_channels or GRAPH_IN_CHANNELS,
+                           num_persons or config.num_persons, **config.model_options())
 
     def datasets(self, store: SkeletonStore, train_items: list[VideoItem], val_items: list[VideoItem],
                  layout: str, config: TrainConfig) -> tuple[Dataset, Dataset, dict]:
@@ -130,10 +136,12 @@ class SequenceFamily(ClassifierFamily):
 
     name = "sequence"
 
-    def build(self, config: TrainConfig, layout: str, class_count: int, extra: dict | None = None) -> nn.Module:
+    def build(self, config: TrainConfig, layout: str, class_count: int, in_channels: int | None = None,
+              num_persons: int | None = None) -> nn.Module:
+        """The BiLSTM over ``in_channels`` features per frame (a checkpoint's, else this release's 83)."""
         from posegraph.features import FEATURE_NAMES
 
-        return build_model(config.model, layout, class_count, len(FEATURE_NAMES))
+        return build_model(config.model, layout, class_count, in_channels or len(FEATURE_NAMES))
 
     def datasets(self, store: SkeletonStore, train_items: list[VideoItem], val_items: list[VideoItem],
                  layout: str, config: TrainConfig) -> tuple[Dataset, Dataset, dict]:
@@ -214,7 +222,8 @@ class SequenceFamily(ClassifierFamily):
         return self.vote(logits, heads, config.min_window_confidence)
 
 
-def frames_that_mattered(model: nn.Module, content: dict, sequence: PeopleSequence) -> tuple[np.ndarray, np.ndarray]:
+def frames_that_mattered(model: nn.Module, bundle: "ModelBundle",
+                         sequence: PeopleSequence) -> tuple[np.ndarray, np.ndarray]:
     """The BiLSTM's attention spread over the video: ``(times_s (T,), importance (T,))`` at the
     model's frame rate, importance summing to 1.
 
@@ -222,16 +231,15 @@ def frames_that_mattered(model: nn.Module, content: dict, sequence: PeopleSequen
     added to the frames it sampled, weighted by the window's confidence.
     """
     from .bilstm import frame_importance
-    from .config import config_from_dict
     from .feature_windows import sequence_features
     from .sequence import FeatureScaler, window_starts, windows
 
-    config = config_from_dict(content["config"])
+    config = bundle.config
     if config.family != "sequence":
         raise ValueError(f"{config.model} has no attention over frames; only bilstm checkpoints do")
-    features = sequence_features(sequence, content["layout"], config.frames_per_second)
+    features = sequence_features(sequence, bundle.layout, config.frames_per_second)
     starts = window_starts(len(features), config.window_frames, config.frame_step, config.window_overlap)
-    scaled = FeatureScaler.from_dict(content["extra"]["scaler"]).transform(
+    scaled = FeatureScaler.from_dict(bundle.extra["scaler"]).transform(
         windows(features, starts, config.window_frames, config.frame_step))
     with torch.no_grad():
         logits, attention = model(torch.from_numpy(scaled).to(next(model.parameters()).device), return_attention=True)

@@ -11,32 +11,30 @@ import torch
 
 from posegraph.data import SkeletonStore
 
+from .bundle import ModelBundle
 from .checkpoint import load_checkpoint
-from .config import config_from_dict
 from .evaluation import (MUSCLE_THRESHOLD, classification_metrics, count_metrics, muscle_metrics, sigmoid, softmax,
                          write_report)
-from .heads import Heads, heads_of
+from .heads import Heads
 from .dataset import VideoItem
 from .families import family_of, head_inputs
 from .preprocess import PeopleSequence
-from .registry import build_model
 from .rejection import NONE_OF_THESE, Rejection
 from .corpus import select_corpus
 from .device import pick_device
 
 
-def load_classifier(path: str | Path, device: str = "auto") -> tuple[torch.nn.Module, dict]:
-    """The model of a checkpoint, in eval mode, and the checkpoint's metadata."""
-    content = load_checkpoint(path)
-    config = config_from_dict(content["config"])
-    if config.family == "phase":  # a graph backbone with the temporal head
-        model = family_of(config).build(config, content["layout"], len(content["class_names"]))
-    else:
-        model = build_model(content["model"], content["layout"], heads_of(content).width,
-                            content["in_channels"], content["num_persons"], **config.model_options())
-    model.load_state_dict(content["state_dict"], strict=True)
+def load_classifier(path: str | Path, device: str = "auto") -> tuple[torch.nn.Module, ModelBundle]:
+    """The model of a checkpoint, in eval mode, and its :class:`~.bundle.ModelBundle`.
+
+    Every family (graph, sequence, phase) is built by its own ``build``, as training built it.
+    """
+    bundle = load_checkpoint(path)
+    model = family_of(bundle.config).build(bundle.config, bundle.layout, bundle.heads.width, bundle.in_channels,
+                                           bundle.num_persons)
+    model.load_state_dict(bundle.state_dict, strict=True)
     model.to(pick_device(device)).eval()
-    return model, content
+    return model, bundle
 
 
 def evaluation_items(store: SkeletonStore, class_names: list[str], split: str, layout: str | None = None,
@@ -72,14 +70,14 @@ def evaluation_items(store: SkeletonStore, class_names: list[str], split: str, l
     return items, note
 
 
-def _training_split(store: SkeletonStore, config, family, content: dict, split: str) -> tuple[list | None, str]:
+def _training_split(store: SkeletonStore, config, family, bundle: ModelBundle, split: str) -> tuple[list | None, str]:
     """The split as training made it, when this is a store the checkpoint was trained on (same
     classes): a store without recorded splits is split the same way again, never evaluated whole."""
     try:
         corpus = select_corpus(store, config)
     except ValueError:
         return None, ""
-    if family.class_names(corpus, config) != content["class_names"]:
+    if family.class_names(corpus, config) != list(bundle.class_names):
         return None, ""
     items = corpus.splits[split] or corpus.splits["val"]
     used = split if corpus.splits[split] else "val"
@@ -92,18 +90,18 @@ def evaluate_run(run_dir: str | Path, store_path: str | Path, split: str = "test
     Classes are matched by name (:func:`evaluation_items`); ``metrics["evaluated_on"]`` says what was used.
     """
     run_dir = Path(run_dir)
-    model, content = load_classifier(run_dir / checkpoint)
-    config = config_from_dict(content["config"])
+    model, bundle = load_classifier(run_dir / checkpoint)
+    config = bundle.config
     store = SkeletonStore(store_path, create=False)
     family = family_of(config)
-    items, note = _training_split(store, config, family, content, split)
+    items, note = _training_split(store, config, family, bundle, split)
     if items is None:  # another store, or other classes: videos of the split, classes matched by name
-        items, note = evaluation_items(store, content["class_names"], split, by_label=family.name != "phase")
-    heads = heads_of(content)
+        items, note = evaluation_items(store, bundle.class_names, split, by_label=family.name != "phase")
+    heads = bundle.heads
     device = next(model.parameters()).device
-    dataset = family.eval_set(store, items, content["layout"], config, content.get("extra", {}))
+    dataset = family.eval_set(store, items, bundle.layout, config, bundle.extra)
     logits, labels = family.video_logits(model, dataset, config, device, heads=heads)
-    metrics = classification_metrics(heads.exercise(logits), labels, content["class_names"]) \
+    metrics = classification_metrics(heads.exercise(logits), labels, bundle.class_names) \
         if heads.exercise_count else {"samples": int(len(labels))}
     metrics["evaluated_on"] = note
     if family.name == "phase":  # what a person checks first: how many, not which frames
@@ -111,7 +109,7 @@ def evaluate_run(run_dir: str | Path, store_path: str | Path, split: str = "test
         metrics["counting"] = count_metrics(family.video_counts(logits, labels, dataset, config), labels_of)
     if heads.groups:
         metrics["muscles"] = muscle_metrics(heads.muscles(logits), heads.membership()[labels], heads.groups)
-        unseen = unseen_exercise_metrics(model, content, heads, store, family, config, device)
+        unseen = unseen_exercise_metrics(model, bundle, heads, store, family, config, device)
         if unseen is not None:
             metrics["muscles_unseen_exercises"] = unseen
     history_file = run_dir / "history.json"
@@ -119,12 +117,12 @@ def evaluate_run(run_dir: str | Path, store_path: str | Path, split: str = "test
     return metrics, write_report(metrics, history, run_dir, split)
 
 
-def unseen_exercise_metrics(model: torch.nn.Module, content: dict, heads: Heads, store: SkeletonStore,
+def unseen_exercise_metrics(model: torch.nn.Module, bundle: ModelBundle, heads: Heads, store: SkeletonStore,
                             family, config, device: torch.device) -> dict | None:
     """Muscle metrics on the store's videos of exercises the model never trained on but its muscle
     table lists: all of their videos, whatever their split (no video of them was seen in training);
     ``None`` when there are none. This is what predicting muscles rather than exercises is for."""
-    layout = _stored_layout(store, content)
+    layout = _stored_layout(store, bundle)
     rows = [row for row in store.videos().to_pylist() if row["status"] == "ok" and row["label"]
             and row["label"] not in heads.class_names and row["layout"] == layout]
     names = sorted({row["label"] for row in rows if heads.table.groups_of(row["label"]) is not None})
@@ -133,16 +131,16 @@ def unseen_exercise_metrics(model: torch.nn.Module, content: dict, heads: Heads,
     index = {name: position for position, name in enumerate(names)}
     items = [VideoItem(row["video_id"], row["layout"], index[row["label"]], row["width"], row["height"])
              for row in rows if row["label"] in index]
-    dataset = family.eval_set(store, items, content["layout"], config, content.get("extra", {}))
+    dataset = family.eval_set(store, items, bundle.layout, config, bundle.extra)
     logits, labels = family.video_logits(model, dataset, config, device, heads=heads)
     metrics = muscle_metrics(heads.muscles(logits), heads.membership(names)[labels], heads.groups)
     metrics["exercises"] = names
     return metrics
 
 
-def _stored_layout(store: SkeletonStore, content: dict) -> str:
+def _stored_layout(store: SkeletonStore, bundle: ModelBundle) -> str:
     layouts = store.layouts()
-    return content["layout"] if content["layout"] in layouts or not layouts else layouts[0]
+    return bundle.layout if bundle.layout in layouts or not layouts else layouts[0]
 
 
 def calibrate_run(run_dir: str | Path, store_path: str | Path, checkpoint: str = "best.pt") -> Rejection:
@@ -150,45 +148,47 @@ def calibrate_run(run_dir: str | Path, store_path: str | Path, checkpoint: str =
     from .calibration import calibrate_checkpoint
 
     path = Path(run_dir) / checkpoint
-    model, content = load_classifier(path)
-    config = config_from_dict(content["config"])
+    model, bundle = load_classifier(path)
+    config = bundle.config
     if not family_of(config).calibrates:
         raise ValueError(f"{path} predicts repetition phases; only exercise classifiers are calibrated")
     store = SkeletonStore(store_path, create=False)
     corpus = select_corpus(store, config)
-    if corpus.class_names != content["class_names"]:
-        raise ValueError(f"the store's classes {corpus.class_names} differ from the checkpoint's {content['class_names']}")
+    if corpus.class_names != list(bundle.class_names):
+        raise ValueError(f"the store's classes {corpus.class_names} differ from the checkpoint's {bundle.class_names}")
     family = family_of(config)
-    extra = content.get("extra", {})
-    val_set = family.eval_set(store, corpus.splits["val"], content["layout"], config, extra)
-    train_videos = family.eval_set(store, corpus.splits["train"], content["layout"], config, extra)
+    extra = bundle.extra
+    val_set = family.eval_set(store, corpus.splits["val"], bundle.layout, config, extra)
+    train_videos = family.eval_set(store, corpus.splits["train"], bundle.layout, config, extra)
     return calibrate_checkpoint(path, model, family, val_set, train_videos, config, next(model.parameters()).device)
 
 
-def video_logits(model: torch.nn.Module, content: dict, sequence: PeopleSequence) -> np.ndarray:
+def video_logits(model: torch.nn.Module, bundle: ModelBundle, sequence: PeopleSequence) -> np.ndarray:
     """``(outputs,)`` logits of one video's people, whatever the model family (see :mod:`.heads`)."""
-    config = config_from_dict(content["config"])
-    return family_of(config).classify(model, config, content["layout"], content.get("extra", {}), sequence,
-                                      heads=heads_of(content))
+    config = bundle.config
+    return family_of(config).classify(model, config, bundle.layout, bundle.extra, sequence,
+                                      heads=bundle.heads)
 
 
-def class_probabilities(model: torch.nn.Module, content: dict, sequence: PeopleSequence) -> np.ndarray:
+def class_probabilities(model: torch.nn.Module, bundle: ModelBundle, sequence: PeopleSequence) -> np.ndarray:
     """``(classes,)`` exercise probabilities of one video's people, whatever the model family."""
-    heads = heads_of(content)
+    heads = bundle.heads
     if not heads.exercise_count:
         raise ValueError("this checkpoint predicts muscle groups only (muscles=only), not exercises")
-    return softmax(heads.exercise(video_logits(model, content, sequence))[None])[0]
+    return softmax(heads.exercise(video_logits(model, bundle, sequence))[None])[0]
 
 
-def rank(content: dict, probabilities: np.ndarray, top_k: int = 5) -> list[tuple[str, float]]:
+def rank(class_names: tuple[str, ...] | list[str], probabilities: np.ndarray,
+         top_k: int = 5) -> list[tuple[str, float]]:
+    """The ``top_k`` ``(class, probability)`` pairs, most probable first. Shapes: ``probabilities (K,)``."""
     order = np.argsort(-probabilities)[:top_k]
-    return [(content["class_names"][i], float(probabilities[i])) for i in order]
+    return [(class_names[i], float(probabilities[i])) for i in order]
 
 
-def classify_sequence(model: torch.nn.Module, content: dict, sequence: PeopleSequence,
+def classify_sequence(model: torch.nn.Module, bundle: ModelBundle, sequence: PeopleSequence,
                       top_k: int = 5) -> list[tuple[str, float]]:
     """Top-k ``(class, probability)`` for one video's people."""
-    return rank(content, class_probabilities(model, content, sequence), top_k)
+    return rank(bundle.class_names, class_probabilities(model, bundle, sequence), top_k)
 
 
 @dataclass(frozen=True)
@@ -213,39 +213,30 @@ def muscle_ranking(heads: Heads, logits: np.ndarray) -> list[tuple[str, float]]:
     return sorted(zip(heads.groups, map(float, probabilities)), key=lambda pair: -pair[1])
 
 
-def answer_from_logits(content: dict, logits: np.ndarray, top_k: int = 5, rejection: Rejection | None = None,
+def answer_from_logits(heads: Heads, logits: np.ndarray, top_k: int = 5, rejection: Rejection | None = None,
                        embedding: np.ndarray | None = None) -> Answer:
-    """The answer for one video's logits ``(outputs,)``; with ``rejection`` (and the head's input
-    ``embedding`` when it has a distance rule), "none of these" when far from every class."""
-    heads = heads_of(content)
+    """The answer for one video's logits ``(outputs,)`` from a model (or ensemble) with ``heads``;
+    with ``rejection`` (and the head's input ``embedding`` when it has a distance rule), "none of
+    these" when far from every class."""
     muscles = muscle_ranking(heads, logits) if heads.groups else []
     if not heads.exercise_count:
         return Answer("", False, [], None, muscles)
     probabilities = softmax(heads.exercise(logits)[None])[0]
     if rejection is None:
-        ranking = rank(content, probabilities, top_k)
+        ranking = rank(heads.class_names, probabilities, top_k)
         return Answer(ranking[0][0], False, ranking, None, muscles)
     calibrated = rejection.probabilities(np.log(np.clip(probabilities, 1e-12, None)))[0]
-    ranking = rank(content, calibrated, top_k)
+    ranking = rank(heads.class_names, calibrated, top_k)
     rejected = bool(rejection.rejects(calibrated, embedding)[0])
     threshold = rejection.threshold if rejection.active else None
     return Answer(NONE_OF_THESE if rejected else ranking[0][0], rejected, ranking, threshold, muscles)
 
 
-def answer_sequence(model: torch.nn.Module, content: dict, sequence: PeopleSequence, top_k: int = 5,
+def answer_sequence(model: torch.nn.Module, bundle: ModelBundle, sequence: PeopleSequence, top_k: int = 5,
                     reject: bool = True) -> Answer:
     """Classify one video; with ``reject`` and a calibrated checkpoint, "none of these" when far from every class."""
     with head_inputs(model) as captured:
-        logits = video_logits(model, content, sequence)
-    rejection = Rejection.from_dict(content["rejection"]) if reject and content.get("rejection") else None
+        logits = video_logits(model, bundle, sequence)
+    rejection = bundle.rejection if reject else None
     embedding = torch.cat(captured).mean(dim=0, keepdim=True).numpy()  # the mean over crops or windows
-    return answer_from_logits(content, logits, top_k, rejection, embedding)
-
-
-def extract_sequence(video: str | Path) -> PeopleSequence:
-    """BlazePose skeleton of a video file, cleaned, with its clock and frame size."""
-    from posegraph.skeleton.extraction import extract_cleaned
-
-    result, joints = extract_cleaned(video)
-    return PeopleSequence(joints[None], result.layout, result.timestamps,
-                          result.properties.width, result.properties.height)
+    return answer_from_logits(bundle.heads, logits, top_k, rejection, embedding)

@@ -178,8 +178,11 @@ class PhaseFamily:
     def class_names(self, corpus, config: TrainConfig) -> list[str]:
         return list(PHASE_NAMES[config.phase_scheme])
 
-    def build(self, config: TrainConfig, layout: str, class_count: int, extra: dict | None = None) -> nn.Module:
-        backbone = build_model(config.model, layout, 1, 3, config.num_persons, **config.model_options())
+    def build(self, config: TrainConfig, layout: str, class_count: int, in_channels: int | None = None,
+              num_persons: int | None = None) -> nn.Module:
+        """A graph backbone (x, y, confidence channels) with the temporal head over ``class_count`` phases."""
+        backbone = build_model(config.model, layout, 1, 3, num_persons or config.num_persons,
+                               **config.model_options())
         return PhaseNet(backbone, class_count)
 
     @staticmethod

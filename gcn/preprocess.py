@@ -16,6 +16,7 @@ import numpy as np
 
 from posegraph.skeleton import convert
 from posegraph.skeleton.geometry import METHOD, body_frame, resample
+from posegraph.skeleton.source import SkeletonSource
 from posegraph.skeleton.vocabulary import DEFAULT_FPS
 
 CHANNELS = ("x", "y", "confidence")
@@ -46,6 +47,11 @@ class PeopleSequence:
     timestamps: np.ndarray
     width: int | None = None
     height: int | None = None
+
+    @classmethod
+    def from_source(cls, source: SkeletonSource) -> "PeopleSequence":
+        """The people of a :class:`~posegraph.skeleton.source.SkeletonSource`, as the models read them."""
+        return cls(source.people, source.layout, source.timestamps, source.width, source.height)
 
 
 def prepare(sequence: PeopleSequence, model_layout: str, frames_per_second: float | None = DEFAULT_FPS) -> np.ndarray:

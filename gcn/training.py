@@ -34,9 +34,10 @@ from torch.utils.data import DataLoader, DistributedSampler
 from posegraph.data import SkeletonStore
 from posegraph.data.atomic import replace_text
 
+from .bundle import ModelBundle
 from .calibration import calibrate_checkpoint
 from .checkpoint import load_checkpoint, save_checkpoint, weights_checksum
-from .config import TrainConfig, config_from_dict, save_config
+from .config import TrainConfig, save_config
 from .corpus import select_corpus
 from .device import autocast_dtype, pick_device
 from .families import family_of
@@ -130,7 +131,7 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
         device = torch.device("cuda", world.rank % torch.cuda.device_count())
     state = _load_resume_state(run_dir) if resume else None
     if state is not None:
-        config = config_from_dict(state["config"])
+        config = state.config
     seed_everything(config.seed)
     store = SkeletonStore(store_path, create=False)
     corpus = select_corpus(store, config)
@@ -141,7 +142,7 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     model = family.build(config, layout, heads.width)
     if config.init and state is None:
         initial = load_checkpoint(config.init, expected_layout=layout)
-        fresh = load_initial_weights(model, initial["state_dict"])
+        fresh = load_initial_weights(model, initial.state_dict)
         log(f"initialised from {config.init}" + (f" (new: {', '.join(fresh)})" if fresh else ""))
     trainable = apply_finetune(model, config.finetune)
     model.to(device)
@@ -149,8 +150,8 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     history: list[dict] = []
     start_epoch, stopper = 0, EarlyStopping(config.patience)
     if state is not None:
-        model.load_state_dict(state["state_dict"])
-        training = state["training_state"]
+        model.load_state_dict(state.state_dict)
+        training = state.training_state
         optimizer.load_state_dict(training["optimizer"])
         history = training["history"]
         start_epoch = training["epoch"] + 1
@@ -172,8 +173,8 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     loss_function = family.loss(config, [item.label for item in corpus.splits["train"]], class_names,
                                 heads).to(device)
     plateau = PlateauSchedule(config.plateau_factor, config.plateau_patience, config.min_learning_rate)
-    if state is not None and "plateau" in state["training_state"]:
-        plateau.load_state_dict(state["training_state"]["plateau"])
+    if state is not None and "plateau" in state.training_state:
+        plateau.load_state_dict(state.training_state["plateau"])
     if world.main:
         log(f"training {config.model}{' phases' if family.name == 'phase' else ''} on {layout}: {len(class_names)} classes"
             + (f" and {len(heads.groups)} muscle groups ({heads.mode})" if heads.groups else "") + ", "
@@ -300,7 +301,7 @@ def _write_rank_fingerprint(model: nn.Module, run_dir: Path, rank: int) -> None:
     (run_dir / f"weights-rank{rank}.sha256").write_text(weights_checksum(model.state_dict()))
 
 
-def _load_resume_state(run_dir: Path) -> dict:
+def _load_resume_state(run_dir: Path) -> ModelBundle:
     last = run_dir / "last.pt"
     if not last.exists():
         raise FileNotFoundError(f"cannot resume: {last} does not exist (was the run started in {run_dir}?)")

@@ -4,8 +4,8 @@
   given ids, or else those labelled with the exercise (or ``label``), in one layout;
 - :func:`fit_from_store` fits a :class:`FormReference` on them (person 0, each video's frame
   size for aspect-correct units, the ids recorded in the reference);
-- :func:`stored_input` / :func:`file_input` give one video to score, from the store or from a
-  file through BlazePose (cleaned like the extraction flow's defaults);
+- the video to score comes from :func:`posegraph.data.sources.resolve_source` (a
+  :class:`~posegraph.skeleton.source.SkeletonSource`, like every other command's input);
 - :func:`score_rows` turns a :class:`FormScore` into the store's ``scores`` rows.
 
 Plain functions over the store and numpy; nothing here imports torch or Prefect.
@@ -14,93 +14,16 @@ Plain functions over the store and numpy; nothing here imports torch or Prefect.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
-
-import numpy as np
 
 from posegraph.data import SkeletonStore, VideoNotFoundError
 from posegraph.data.ingest import content_hash
-from posegraph.data.records import DEFAULT_FPS, stored_frame_rate
-from posegraph.data.store import ScoreRows
+from posegraph.data.sources import stored_source
+from posegraph.data.records import ScoreRows
+from posegraph.skeleton.source import SkeletonSource
 
 from .reference import FormReference
 from .result import FormScore
 
-
-
-@dataclass(frozen=True, repr=False)
-class ScoringInput:
-    """One person (person 0) of one video, with what scoring and drawing need.
-
-    Shapes: ``joints (T, V, 4)`` x, y (fractions of the frame), z, visibility, NaN where not
-    seen; ``timestamps (T,)`` seconds; ``frame_indices (T,)`` the video's frame numbers.
-    ``video_id`` is set when the skeleton came from a store (its scores can be stored there).
-    """
-
-    joints: np.ndarray
-    layout: str
-    timestamps: np.ndarray
-    frame_indices: np.ndarray
-    width: int | None
-    height: int | None
-    source_path: str | None
-    fps: float = DEFAULT_FPS
-    video_id: str | None = None
-    label: str | None = None
-    extracted_at: datetime | None = None
-
-    def __repr__(self) -> str:
-        return (f"ScoringInput(video_id={self.video_id!r}, source_path={self.source_path!r}, "
-                f"layout={self.layout!r}, frames={len(self.joints)})")
-
-    @property
-    def frame_size(self) -> tuple[int, int] | None:
-        return (self.width, self.height) if self.width and self.height else None
-
-    @property
-    def has_person(self) -> bool:
-        return bool(np.isfinite(self.joints[..., :2]).all(axis=-1).any())
-
-
-def stored_input(store: SkeletonStore, video_id: str, layout: str | None = None) -> ScoringInput:
-    """Person 0 of a stored video (full id), in ``layout`` (needed when it is stored in several).
-
-    Raises ``VideoNotFoundError`` when the video is not stored (in that layout), naming the
-    layouts it is stored in.
-    """
-    rows = store.video_rows(video_id)
-    if not rows:
-        raise VideoNotFoundError(f"video {video_id!r} is not in the store at {store.root}")
-    matching = [row for row in rows if layout in (None, row["layout"])]
-    if not matching:
-        stored = ", ".join(sorted(row["layout"] for row in rows))
-        raise ValueError(f"video {video_id[:12]} is stored in layout(s) {stored}, not in {layout}: "
-                         f"score it with a reference fitted in one of those layouts")
-    if len(matching) > 1:
-        raise ValueError(f"video {video_id[:12]} is stored in layouts "
-                         f"{sorted(row['layout'] for row in matching)}; pick one")
-    row = matching[0]
-    frames = store.read_video(video_id, person=0, layout=row["layout"])
-    return ScoringInput(frames.joints, row["layout"], frames.timestamps, frames.frame_indices,
-                        row["width"], row["height"], row["source_path"], stored_frame_rate(row),
-                        video_id, row["label"], row["extracted_at"])
-
-
-def file_input(path: str | Path, target_fps: float | None = DEFAULT_FPS) -> ScoringInput:
-    """BlazePose skeleton of a video file (sampled at ``target_fps``), cleaned with the extraction
-    defaults (visibility threshold, short gaps interpolated).
-
-    Raises ``ValueError`` when nobody is detected in any frame.
-    """
-    from posegraph.skeleton.extraction import extract_cleaned
-
-    result, joints = extract_cleaned(path, target_fps)
-    rates = [rate for rate in (target_fps, result.properties.frames_per_second) if rate]
-    fps = min(rates) if rates else DEFAULT_FPS  # sampling never adds frames
-    return ScoringInput(joints, result.layout, result.timestamps, result.frame_indices,
-                        result.properties.width, result.properties.height, str(path), float(fps))
 
 
 file_sha256 = content_hash  # a video's id in a store (``posegraph extract``), a reference file's hash
@@ -152,13 +75,13 @@ def fit_from_store(store: SkeletonStore, exercise: str, label: str | None = None
         >>> reference.save("squat.json")
     """
     rows = reference_videos(store, exercise, label, video_ids, layout, split)
-    inputs = [stored_input(store, row["video_id"], row["layout"]) for row in rows]
+    inputs = [stored_source(store, row["video_id"], row["layout"]) for row in rows]
     return FormReference.fit([source.joints for source in inputs], layout=rows[0]["layout"],
                              exercise=exercise, frame_sizes=[source.frame_size for source in inputs],
                              video_ids=[row["video_id"] for row in rows], **options)
 
 
-def score_rows(source: ScoringInput, result: FormScore, reference: FormReference, reference_name: str,
+def score_rows(source: SkeletonSource, result: FormScore, reference: FormReference, reference_name: str,
                reference_sha: str | None = None, exercise: str | None = None) -> ScoreRows:
     """The ``scores`` rows of one stored video's :class:`FormScore` (``source.video_id`` is needed)."""
     if source.video_id is None:

@@ -9,7 +9,7 @@ from .common import open_store as _store
 
 
 def _extraction_options(arguments: argparse.Namespace):
-    from posegraph.flows.extraction import ExtractionOptions
+    from posegraph.data.corpus_extraction import ExtractionOptions
 
     if arguments.extractor == "hrnet" and not arguments.weights:
         raise ValueError("--extractor hrnet needs --weights FILE: the HRNet-W32 checkpoint "

@@ -62,9 +62,8 @@ def command_train(arguments: argparse.Namespace) -> int:
 
     if arguments.resume:
         from posegraph.gcn.checkpoint import load_checkpoint
-        from posegraph.gcn.config import config_from_dict
 
-        config = config_from_dict(load_checkpoint(Path(arguments.resume) / "last.pt")["config"])
+        config = load_checkpoint(Path(arguments.resume) / "last.pt").config
         run_dir = arguments.resume
     else:
         from posegraph.gcn.checkpoint import checkpoint_file
@@ -124,50 +123,43 @@ def command_classify(arguments: argparse.Namespace) -> int:
 
     if is_ensemble_file(arguments.checkpoint):
         return _classify_with_ensemble(arguments)
-    model, content = load_classifier(arguments.checkpoint)
-    if not arguments.json and arguments.reject and content.get("class_names") and not content.get("rejection") \
-            and content["config"].get("muscles", "none") != "only":
+    model, bundle = load_classifier(arguments.checkpoint)
+    if not arguments.json and arguments.reject and bundle.class_names and bundle.rejection is None \
+            and bundle.config.muscles != "only":
         print(f"note: {arguments.checkpoint} has no calibrated rejection (trained before it existed), so every "
               "video gets one of its classes; `posegraph calibrate RUN_DIR --store STORE` adds it")
     for video in arguments.video:
-        _classify_one(video, model, content, arguments)
+        _classify_one(video, model, bundle, arguments)
     return 0
 
 
-def _classify_one(video: str, model, content: dict, arguments: argparse.Namespace) -> None:
+def _classify_one(video: str, model, bundle, arguments: argparse.Namespace) -> None:
     from posegraph.gcn.inference import answer_sequence
 
-    sequence = _load_video(video, arguments, content["num_persons"])
-    answer = answer_sequence(model, content, sequence, arguments.top_k, reject=arguments.reject)
-    _show_answer(video, content["model"], answer, _frames_that_mattered(model, content, sequence), arguments)
+    sequence = _load_video(video, arguments, bundle.num_persons)
+    answer = answer_sequence(model, bundle, sequence, arguments.top_k, reject=arguments.reject)
+    _show_answer(video, bundle.model, answer, _frames_that_mattered(model, bundle, sequence), arguments)
 
 
 def _load_video(video: str, arguments: argparse.Namespace, persons: int):
-    """A video file's BlazePose skeleton, or a stored video's (by id or id prefix)."""
-    from posegraph.gcn.inference import extract_sequence
+    """A video file's BlazePose skeleton, a stored video's (by id or id prefix) or a landmarks file's,
+    as the models read it (its first ``persons`` people)."""
+    from posegraph.data.sources import resolve_source
+    from posegraph.gcn.preprocess import PeopleSequence
 
-    target = Path(video)
-    if target.is_file():
-        return extract_sequence(target)
-    if not arguments.store:
-        raise ValueError(f"{target} is not a file; to classify a stored video id, pass --store STORE")
-    from posegraph.flows.visualize import resolve_video_id
-    from posegraph.gcn.dataset import load_sequence
-
-    store = _store(arguments.store)
-    return load_sequence(store, resolve_video_id(store, video), persons=persons)
+    store = _store(arguments.store) if arguments.store else None
+    return PeopleSequence.from_source(resolve_source(video, store, persons=persons))
 
 
 def _classify_with_ensemble(arguments: argparse.Namespace) -> int:
     from posegraph.gcn.ensemble import load_saved
 
     ensemble, members = load_saved(arguments.checkpoint)
-    content = members.content()
     if not arguments.json:
         print(f"ensemble of {len(members.paths)} models, weights {', '.join(f'{w:.2f}' for w in ensemble.weights)} "
               "(no calibrated 'none of these' for ensembles: every video gets one of the classes)")
     for video in arguments.video:
-        sequence = _load_video(video, arguments, content["num_persons"])
+        sequence = _load_video(video, arguments, members.num_persons)
         _show_answer(video, "ensemble", members.answer(sequence, ensemble.weights, arguments.top_k), None, arguments)
     return 0
 
@@ -204,14 +196,13 @@ def _show_answer(video: str, model_name: str, answer, attention, arguments: argp
         print("frames that mattered most (BiLSTM attention): " + ", ".join(f"{t:.2f} s" for t in top))
 
 
-def _frames_that_mattered(model, content: dict, sequence):
+def _frames_that_mattered(model, bundle, sequence):
     """The BiLSTM's attention over the video's frames; ``None`` for graph models."""
-    from posegraph.gcn.config import config_from_dict
     from posegraph.gcn.families import frames_that_mattered
 
-    if config_from_dict(content["config"]).family != "sequence":
+    if bundle.family != "sequence":
         return None
-    return frames_that_mattered(model, content, sequence)
+    return frames_that_mattered(model, bundle, sequence)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

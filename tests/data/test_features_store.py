@@ -5,7 +5,7 @@ import pytest
 
 from posegraph.data.query import describe_views, run_query
 from posegraph.data.schema import features_schema
-from posegraph.data.store import FeatureRows
+from posegraph.data.records import FeatureRows
 from tests.conftest import make_video, uncommit, video_id
 
 NAMES = ("knee_angle", "hand_speed", "visibility_body")

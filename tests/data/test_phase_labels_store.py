@@ -3,7 +3,7 @@ import pytest
 from posegraph.data import VideoNotFoundError
 from posegraph.data.phase_csv import import_phases, scheme_of
 from posegraph.data.query import run_query
-from posegraph.data.store import PhaseRows
+from posegraph.data.records import PhaseRows
 from posegraph.flows.cli import main
 from tests.conftest import make_video, video_id
 

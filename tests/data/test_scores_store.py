@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from posegraph.data.query import describe_views, run_query
-from posegraph.data.store import ScoreRows
+from posegraph.data.records import ScoreRows
 from tests.conftest import make_video, uncommit, video_id
 
 

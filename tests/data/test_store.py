@@ -18,7 +18,7 @@ from posegraph.data import (NotAStoreError, SkeletonStore, StoreError, StoreVers
 from posegraph.data.migrate import migrate
 from posegraph.data.query import describe_views, run_query
 from posegraph.data.schema import VIDEOS_SCHEMA
-from posegraph.data.store import frames_table, videos_table
+from posegraph.data.arrow import frames_table, videos_table
 from posegraph.data.upkeep import history, vacuum
 from tests.conftest import make_video, uncommit, video_id
 

@@ -13,7 +13,7 @@ import pytest
 from posegraph.data import SkeletonStore
 from posegraph.data.ingest import VideoJob, discover_videos
 from posegraph.flows.cli import main
-from posegraph.flows.extraction import ExtractionOptions, extract_one
+from posegraph.data.corpus_extraction import ExtractionOptions, extract_one
 from tests.conftest import damage
 
 REPOSITORY = Path(__file__).resolve().parents[2]

@@ -3,15 +3,11 @@
 from pathlib import Path
 
 import pytest
+from posegraph.data import corpus_extraction
+from posegraph.data.corpus_extraction import ExtractionOptions, longest_first, warm_up_worker, work_estimate
 from posegraph.data.ingest import VideoJob
 from posegraph.flows import extraction, workers
-from posegraph.flows.extraction import (
-    ExtractionOptions,
-    longest_first,
-    task_runner,
-    warm_up_worker,
-    work_estimate,
-)
+from posegraph.flows.extraction import task_runner
 
 
 def test_longest_first_orders_by_estimate_and_keeps_ties_in_order():
@@ -27,8 +23,8 @@ def test_work_estimate_reads_the_container(short_clips, broken_videos, tmp_path)
     at_16 = work_estimate(str(clip), 16.0)
     every_frame = work_estimate(str(clip), None)
     assert 0 < at_16 < every_frame  # fewer sampled frames, same decoding
-    assert at_16 == pytest.approx(32 * extraction.SECONDS_PER_SAMPLED_FRAME
-                                  + 60 * 340 * 256 / 1e6 * extraction.SECONDS_PER_DECODED_MEGAPIXEL, rel=0.1)
+    assert at_16 == pytest.approx(32 * corpus_extraction.SECONDS_PER_SAMPLED_FRAME
+                                  + 60 * 340 * 256 / 1e6 * corpus_extraction.SECONDS_PER_DECODED_MEGAPIXEL, rel=0.1)
     # Unreadable files cost nothing (they fail at once) and so go last.
     assert work_estimate(str(broken_videos["empty"]), 16.0) == 0.0
     assert work_estimate(str(broken_videos["notes"]), 16.0) == 0.0
@@ -48,8 +44,8 @@ def test_a_worker_warms_up_once_per_process_and_options(monkeypatch):
         built.append(options)
         return Fake()
 
-    monkeypatch.setattr(extraction, "_extractor", fake_extractor)
-    monkeypatch.setattr(extraction, "_warmed", set())
+    monkeypatch.setattr(corpus_extraction, "extractor_for", fake_extractor)
+    monkeypatch.setattr(corpus_extraction, "_warmed", set())
     assert warm_up_worker(ExtractionOptions()) is True
     assert warm_up_worker(ExtractionOptions()) is False  # every later video: nothing
     assert (len(built), len(warmed)) == (1, 1)

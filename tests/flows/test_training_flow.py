@@ -35,8 +35,8 @@ def test_train_evaluate_and_classify_commands(model, synthetic_store, tmp_path, 
     assert answer["answer"] == ("none of these" if answer["rejected"] else answer["predictions"][0]["class"])
     from posegraph.gcn.checkpoint import load_checkpoint
 
-    rejection = load_checkpoint(run / "best.pt")["rejection"]
-    assert rejection["temperature"] > 0 and rejection["validation_videos"] == 12 and rejection["threshold"] == 0.0
+    rejection = load_checkpoint(run / "best.pt").rejection
+    assert rejection.temperature > 0 and rejection.validation_videos == 12 and rejection.threshold == 0.0
     assert main(["classify", row["video_id"][:16], "--store", str(synthetic_store.root),
                  "--checkpoint", str(run / "best.pt"), "--json", "--no-reject"]) == 0
     forced = json.loads(capsys.readouterr().out)

@@ -23,10 +23,10 @@ def test_train_with_amp_evaluate_and_classify_on_cuda(model, synthetic_store, tm
     assert result.epochs_run == 2 and (run / "best.pt").exists()
     metrics, _ = evaluate_run(run, synthetic_store.root, "test")
     assert metrics["samples"] == 12
-    classifier, content = load_classifier(run / "best.pt", device="cuda")
+    classifier, bundle = load_classifier(run / "best.pt", device="cuda")
     assert next(classifier.parameters()).is_cuda
     video = next(row for row in synthetic_store.videos().to_pylist() if row["split"] == "test")
-    answer = answer_sequence(classifier, content, load_sequence(synthetic_store, video["video_id"]))
+    answer = answer_sequence(classifier, bundle, load_sequence(synthetic_store, video["video_id"]))
     assert answer.ranking and 0.0 <= answer.ranking[0][1] <= 1.0
 
 

@@ -63,8 +63,9 @@ def test_combine_rescales_over_members_that_have_the_part_and_checks_weights():
 
 
 def test_columns_are_matched_by_name():
-    content = {"class_names": ["b", "a"], "extra": {}, "config": {}}
-    exercise, muscles = aligned(content, np.array([[2.0, 1.0]]), ("a", "b"), ())
+    from posegraph.gcn.heads import Heads
+
+    exercise, muscles = aligned(Heads(("b", "a")), np.array([[2.0, 1.0]]), ("a", "b"), ())
     assert exercise.tolist() == [[1.0, 2.0]] and muscles is None
 
 

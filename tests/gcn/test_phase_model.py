@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from posegraph.data import SkeletonStore
-from posegraph.data.store import PhaseRows
+from posegraph.data.records import PhaseRows
 from posegraph.data.synthetic import generate_corpus, store_records
 from posegraph.gcn.config import load_config
 from posegraph.gcn.phases import PhaseDataset, PhaseFamily, PhaseNet, model_frame_sources, stored_phases
@@ -116,10 +116,11 @@ def test_a_phase_checkpoint_evaluates_by_frame_and_refuses_to_classify(small_sto
     _print_counting(counting)  # what `posegraph evaluate` prints for a phase run
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("counts: MAE ") and len(printed) == 1 + len(counting["per_exercise"])
-    model, content = load_classifier(tmp_path / "run" / "best.pt")
+    model, bundle = load_classifier(tmp_path / "run" / "best.pt")
+    assert bundle.family == "phase" and bundle.class_names == ("end", "middle", "within")
     sequence = PeopleSequence(np.zeros((1, 20, 33, 4), np.float32), "blazepose33", np.arange(20) / 16.0)
     with pytest.raises(ValueError, match="predicts repetition phases"):
-        class_probabilities(model, content, sequence)
+        class_probabilities(model, bundle, sequence)
     with pytest.raises(ValueError, match="only exercise classifiers are calibrated"):
         calibrate_run(tmp_path / "run", small_store.root)
     classifier = load_config(None, ["epochs=1", "batch_size=4"])

@@ -65,27 +65,27 @@ def test_a_short_run_clearly_beats_chance_on_held_out_subjects(bilstm_run, synth
 
 def test_checkpoint_carries_the_scaler_fitted_on_training_windows_and_the_frame_rate(bilstm_run, synthetic_store):
     run, _ = bilstm_run
-    content = load_checkpoint(run / "best.pt")
-    assert content["model"] == "bilstm" and content["in_channels"] == 83
-    assert content["normalization"]["frames_per_second"] == 16.0
+    bundle = load_checkpoint(run / "best.pt")
+    assert bundle.model == "bilstm" and bundle.in_channels == 83 and bundle.family == "sequence"
+    assert bundle.normalization["frames_per_second"] == 16.0
     rows = [r for r in synthetic_store.videos().to_pylist() if r["split"] == "train"]
-    index = {name: i for i, name in enumerate(content["class_names"])}
+    index = {name: i for i, name in enumerate(bundle.class_names)}
     items = [VideoItem(r["video_id"], r["layout"], index[r["label"]], r["width"], r["height"]) for r in rows]
     training = FeatureWindows(synthetic_store, items, "blazepose33", 16.0)
-    np.testing.assert_allclose(content["extra"]["scaler"]["mean"], training.fit_scaler().mean, rtol=1e-5, atol=1e-6)
-    assert "plateau" in load_checkpoint(run / "last.pt")["training_state"]
+    np.testing.assert_allclose(bundle.extra["scaler"]["mean"], training.fit_scaler().mean, rtol=1e-5, atol=1e-6)
+    assert "plateau" in load_checkpoint(run / "last.pt").training_state
 
 
 def test_classify_a_stored_video_with_attention(bilstm_run, synthetic_store):
     from posegraph.gcn.families import frames_that_mattered
 
     run, _ = bilstm_run
-    model, content = load_classifier(run / "best.pt")
+    model, bundle = load_classifier(run / "best.pt")
     row = next(r for r in synthetic_store.videos().to_pylist() if r["split"] == "test")
     sequence = load_sequence(synthetic_store, row["video_id"])
-    ranking = classify_sequence(model, content, sequence, top_k=6)
+    ranking = classify_sequence(model, bundle, sequence, top_k=6)
     assert len(ranking) == 6 and sum(p for _, p in ranking) == pytest.approx(1.0, abs=1e-5)
-    times, weights = frames_that_mattered(model, content, sequence)
+    times, weights = frames_that_mattered(model, bundle, sequence)
     assert len(times) == len(weights) and weights.sum() == pytest.approx(1.0) and (weights >= 0).all()
 
 
@@ -112,7 +112,7 @@ def test_resume_continues_exactly(synthetic_store, tmp_path):
     assert [r["epoch"] for r in second] == [1, 2, 3]
     for a, b in zip(first, second):
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-5)
-    same, other = (load_checkpoint(run / "last.pt")["state_dict"] for run in (straight, resumed))
+    same, other = (load_checkpoint(run / "last.pt").state_dict for run in (straight, resumed))
     for key in same:
         torch.testing.assert_close(same[key], other[key])
 

@@ -78,8 +78,8 @@ def test_resume_after_kill_continues_exactly(synthetic_store, tmp_path):
     for a, b in zip(straight_history, resumed_history):
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-5)
         assert a["val_accuracy"] == b["val_accuracy"]
-    same = load_checkpoint(uninterrupted / "last.pt")["state_dict"]
-    resumed = load_checkpoint(killed / "last.pt")["state_dict"]
+    same = load_checkpoint(uninterrupted / "last.pt").state_dict
+    resumed = load_checkpoint(killed / "last.pt").state_dict
     for key in same:
         torch.testing.assert_close(same[key], resumed[key], rtol=1e-4, atol=1e-5)
 
@@ -126,8 +126,24 @@ def test_checkpoint_of_another_layout_is_refused_naming_both(tmp_path):
                     config={}, normalization={}, num_persons=1, in_channels=3)
     with pytest.raises(CheckpointError, match="trained on layout 'openpose18' but the model uses layout 'blazepose33'"):
         load_checkpoint(path, expected_layout="blazepose33")
-    content = load_checkpoint(path, expected_layout="openpose18")
-    assert content["class_names"] == list("abcd") and content["checksum"] == content_checksum(content)
+    bundle = load_checkpoint(path, expected_layout="openpose18")
+    assert bundle.class_names == tuple("abcd") and bundle.layout == "openpose18"
+    assert bundle.checksum == content_checksum(torch.load(path, weights_only=True))
+
+
+def test_a_checkpoint_written_before_the_bundle_loads_as_one(tmp_path):
+    # format /1 (checksum over the weights only, no extra or rejection keys), as earlier releases wrote it
+    from posegraph.gcn.checkpoint import WEIGHTS_ONLY_FORMAT
+    from posegraph.gcn.inference import load_classifier
+
+    state = {key: value.detach().cpu() for key, value in build_model("stgcn", "coco17", 2).state_dict().items()}
+    torch.save({"format": WEIGHTS_ONLY_FORMAT, "model": "stgcn", "layout": "coco17", "class_names": ["a", "b"],
+                "config": {}, "normalization": {}, "num_persons": 1, "in_channels": 3, "state_dict": state,
+                "checksum": weights_checksum(state), "training_state": {}}, tmp_path / "old.pt")
+    model, bundle = load_classifier(tmp_path / "old.pt", device="cpu")
+    assert bundle.class_names == ("a", "b") and bundle.family == "graph" and bundle.rejection is None
+    assert bundle.extra == {} and bundle.heads.exercise_count == 2 and bundle.path == tmp_path / "old.pt"
+    assert all(torch.equal(model.state_dict()[key], value) for key, value in state.items())
 
 
 def test_damaged_and_unsafe_checkpoints_are_refused(tmp_path):
@@ -173,8 +189,8 @@ def test_finetune_from_an_openpose18_checkpoint(synthetic_store, tmp_path):
     tuned = tmp_path / "tuned"
     train(load_config(None, QUICK + ["epochs=1", "layout=openpose18", f"init={pretrained / 'best.pt'}",
                                      "finetune=head"]), synthetic_store.root, tuned, progress=False, log=lambda _: None)
-    before = load_checkpoint(pretrained / "best.pt")["state_dict"]
-    after = load_checkpoint(tuned / "last.pt")["state_dict"]
+    before = load_checkpoint(pretrained / "best.pt").state_dict
+    after = load_checkpoint(tuned / "last.pt").state_dict
     assert torch.equal(before["st_gcn_networks.3.gcn.conv.weight"], after["st_gcn_networks.3.gcn.conv.weight"])
     assert not torch.equal(before["fcn.weight"], after["fcn.weight"])
 
@@ -196,7 +212,7 @@ def test_two_process_ddp_training_stays_in_step(synthetic_store, tmp_path):
     rank0 = (run / "weights-rank0.sha256").read_text()
     assert rank0 == (run / "weights-rank1.sha256").read_text()
     assert len(json.loads((run / "history.json").read_text())) == 2
-    assert weights_checksum(load_checkpoint(run / "last.pt")["state_dict"]) == rank0
+    assert weights_checksum(load_checkpoint(run / "last.pt").state_dict) == rank0
 
 
 @pytest.mark.slow
@@ -205,8 +221,8 @@ def test_msg3d_trains_with_mixed_precision(synthetic_store, tmp_path):
     train(config, synthetic_store.root, tmp_path / "amp", progress=False, log=lambda _: None)
     history = json.loads((tmp_path / "amp" / "history.json").read_text())
     assert np.isfinite(history[0]["train_loss"])
-    content = load_checkpoint(tmp_path / "amp" / "best.pt", expected_layout="blazepose33")
-    assert content["model"] == "msg3d" and content["config"]["amp"] is True
+    bundle = load_checkpoint(tmp_path / "amp" / "best.pt", expected_layout="blazepose33")
+    assert bundle.model == "msg3d" and bundle.config.amp is True
 
 
 def test_compile_falls_back_to_eager_with_a_message(monkeypatch):

@@ -75,13 +75,13 @@ def test_real_clips_are_counted_within_one_repetition():
     Measured: MAE 0.29, every clip within one repetition (benchmarks/README.md); the thresholds
     leave room for MediaPipe differences between machines.
     """
-    from posegraph.scoring.sources import file_input
+    from posegraph.data.sources import file_source
 
     with open(REPS / "counts.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     errors = []
     for row in rows:
-        source = file_input(SHARED / "testdata" / row["video"], target_fps=None)
+        source = file_source(SHARED / "testdata" / row["video"], target_fps=None)
         errors.append(abs(count_repetitions(source.joints, "blazepose33", source.fps).count - int(row["count"])))
     assert len(errors) >= 20
     assert np.mean(errors) <= 0.5 and np.mean(np.asarray(errors) <= 1) >= 0.9, errors

@@ -1,0 +1,71 @@
+"""One video's skeleton as every command reads it, whatever it came from.
+
+A video file (through BlazePose), a video in a skeleton store (by id or id prefix) or a landmarks
+file all become one :class:`SkeletonSource`; :func:`posegraph.data.sources.resolve_source` is the
+one resolver that makes it. Classify, score, count, render and the analysis read this type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from .vocabulary import DEFAULT_FPS
+
+ORIGINS = ("file", "store", "landmarks")
+
+
+@dataclass(frozen=True, repr=False)
+class SkeletonSource:
+    """Person 0 of one video (and the next people, when asked for), with what every use needs.
+
+    Shapes: ``joints (T, V, 4)`` x, y (fractions of the frame), z, visibility, NaN where the
+    person was not seen; ``others (M - 1, T, V, 4)`` the next people (None: only person 0 was
+    read); ``timestamps (T,)`` seconds; ``frame_indices (T,)`` the video's frame numbers.
+    ``origin`` is ``file``, ``store`` or ``landmarks``; ``how_read`` says it in words ("BlazePose",
+    "stored", "stored as 3fa2c1..."). ``video_id`` is set when the skeleton came from a store.
+    """
+
+    joints: np.ndarray
+    layout: str
+    timestamps: np.ndarray
+    frame_indices: np.ndarray
+    width: int | None
+    height: int | None
+    source_path: str | None
+    fps: float = DEFAULT_FPS
+    origin: str = "file"
+    how_read: str = ""
+    video_id: str | None = None
+    label: str | None = None
+    extracted_at: datetime | None = None
+    others: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return (f"SkeletonSource(origin={self.origin!r}, video_id={self.video_id!r}, "
+                f"source_path={self.source_path!r}, layout={self.layout!r}, frames={len(self.joints)})")
+
+    @property
+    def people(self) -> np.ndarray:
+        """``(M, T, V, 4)``: person 0, then the others read."""
+        return self.joints[None] if self.others is None else np.concatenate([self.joints[None], self.others])
+
+    @property
+    def seen(self) -> np.ndarray:
+        """``(T,)`` bool: frames where person 0 has at least one joint."""
+        return np.isfinite(self.joints[..., :2]).all(axis=-1).any(axis=-1)
+
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        return (self.width, self.height) if self.width and self.height else None
+
+    @property
+    def has_person(self) -> bool:
+        return bool(self.seen.any())
+
+    @property
+    def name(self) -> str:
+        """What to call it in messages: the stored id or the file."""
+        return self.video_id if self.origin == "store" and self.video_id else (self.source_path or "(skeleton)")

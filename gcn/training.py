@@ -38,7 +38,7 @@ from .bundle import ModelBundle
 from .calibration import calibrate_checkpoint
 from .checkpoint import load_checkpoint, save_checkpoint, weights_checksum
 from .config import TrainConfig, save_config
-from .corpus import select_corpus
+from .corpus import Corpus, select_corpus
 from .device import autocast_dtype, pick_device
 from .families import family_of
 from .finetune import apply_finetune, freeze_frozen_batchnorm, load_initial_weights
@@ -121,10 +121,60 @@ class TrainResult:
     stopped_early: bool
 
 
+@dataclass
+class _Run:
+    """Everything one training run holds between its steps (see :func:`train`)."""
+
+    config: TrainConfig
+    run_dir: Path
+    device: torch.device
+    world: Distributed
+    store: SkeletonStore
+    corpus: Corpus
+    layout: str
+    family: object
+    heads: Heads
+    model: nn.Module
+    wrapped: nn.Module
+    runner: nn.Module
+    optimizer: torch.optim.Optimizer
+    train_set: object
+    val_set: object
+    metadata: dict
+    autocast_type: torch.dtype
+    scaler: torch.amp.GradScaler
+    loss_function: nn.Module
+    plateau: PlateauSchedule
+    stopper: EarlyStopping
+    history: list[dict]
+    start_epoch: int
+
+
 def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resume: bool = False,
           progress: bool = True, log: Callable[[str], None] = print) -> TrainResult:
-    """Train (or resume training) a classifier of any family on the store; see the module docstring."""
-    run_dir = Path(run_dir)
+    """Train (or resume training) a classifier of any family on the store; see the module docstring.
+
+    Three steps: :func:`_set_up` (corpus, model, optimizer, datasets, a resumed run's state),
+    then per epoch :func:`_train_epoch` and :func:`_end_epoch` (validate, checkpoint, stop early),
+    and :func:`_finish` (calibrate the best checkpoint)."""
+    run = _set_up(config, Path(run_dir), resume, store_path, log)
+    stopped_early = False
+    epoch = run.start_epoch - 1
+    for epoch in range(run.start_epoch, run.config.epochs):
+        record = _train_epoch(run, epoch, progress)
+        if _end_epoch(run, record, epoch, log):
+            stopped_early = True
+            if run.world.main:
+                log(f"early stop: no better validation accuracy for {run.config.patience} epochs")
+            break
+    _finish(run, log)
+    return TrainResult(run.run_dir, run.stopper.best_epoch, run.stopper.best_accuracy, epoch + 1, stopped_early)
+
+
+def _set_up(config: TrainConfig, run_dir: Path, resume: bool, store_path: str | Path,
+            log: Callable[[str], None]) -> _Run:
+    """The run before its first epoch: device and processes, corpus, model (initialised, resumed),
+    optimizer, datasets, loss, schedules; the run folder and its config written."""
     device = pick_device(config.device)
     world = init_distributed(device)
     if world.enabled and device.type == "cuda":
@@ -181,78 +231,92 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
             f"{len(corpus.splits['train'])} train / {len(corpus.splits['val'])} val videos "
             f"({len(train_set)} training samples), {len(trainable)} trainable tensors, "
             f"device {device}{f', {world.world_size} processes' if world.enabled else ''}")
-    stopped_early = False
-    epoch = start_epoch - 1
-    for epoch in range(start_epoch, config.epochs):
-        torch.manual_seed(config.seed * 100_003 + epoch)  # dropout etc.: a function of the epoch only
-        train_set.set_epoch(epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = _learning_rate(config, epoch, group["lr"])
-        sampler = DistributedSampler(train_set, world.world_size, world.rank, shuffle=True, seed=config.seed) \
-            if world.enabled else None
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-        order = torch.Generator().manual_seed(config.seed * 7919 + epoch)
-        loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
-                            generator=order, num_workers=config.num_workers, drop_last=len(train_set) > config.batch_size,
-                            pin_memory=device.type == "cuda", collate_fn=getattr(train_set, "collate", None))
-        wrapped.train()
-        freeze_frozen_batchnorm(model)
-        total_loss, correct, seen = 0.0, 0, 0
-        bar = _bar(loader, epoch, config.epochs, progress and world.main)
-        for data, target in bar:
-            data, target = data.to(device, non_blocking=True), target.to(device, non_blocking=True)
-            optimizer.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=autocast_type, enabled=config.amp):
-                logits = runner(data)
-                loss = loss_function(logits.float(), target)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            total_loss += float(loss.detach()) * len(target)
-            correct += heads.correct(logits.detach(), target)
-            seen += len(target)
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}")
-        record = {"epoch": epoch + 1, "train_loss": total_loss / max(seen, 1), "train_accuracy": correct / max(seen, 1),
-                  "lr": float(optimizer.param_groups[0]["lr"])}
-        if world.enabled:  # DDP syncs gradients; batch-norm statistics are made equal here
-            for buffer in model.buffers():
-                dist.broadcast(buffer, src=0)
-        stop = torch.zeros(1)
-        if world.main:
-            record["val_loss"], record["val_accuracy"] = validate(family, model, val_set, config, device, loss_function,
-                                                                  heads)
-            history.append(record)
-            if config.lr_schedule == "plateau":
-                for group in optimizer.param_groups:
-                    group["lr"] = plateau.step(record["val_loss"], group["lr"])
-            improved = stopper.step(record["val_accuracy"], epoch + 1)
-            if improved:
-                save_checkpoint(run_dir / "best.pt", model.state_dict(), **metadata)
-            training_state = {"optimizer": optimizer.state_dict(), "history": history, "epoch": epoch,
-                              **stopper.state_dict(),
-                              "plateau": plateau.state_dict()}
-            save_checkpoint(run_dir / "last.pt", model.state_dict(), training_state=training_state, **metadata)
-            replace_text(run_dir / "history.json", json.dumps(history, indent=1))  # read while training runs
-            log(f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.3f} acc "
-                f"{record['train_accuracy']:.3f} | val loss {record['val_loss']:.3f} acc {record['val_accuracy']:.3f}"
-                + (" (best)" if improved else ""))
-            stop[0] = float(stopper.should_stop)
-        if world.enabled:
-            dist.broadcast(stop, src=0)
-        if stop.item():
-            stopped_early = True
-            if world.main:
-                log(f"early stop: no better validation accuracy for {config.patience} epochs")
-            break
-    if world.main and (run_dir / "best.pt").exists() and family.calibrates and heads.exercise_count:
-        train_videos = family.eval_set(store, corpus.splits["train"], layout, config, metadata["extra"])
-        calibrate_checkpoint(run_dir / "best.pt", model, family, val_set, train_videos, config, device, log)
+    return _Run(config, run_dir, device, world, store, corpus, layout, family, heads, model, wrapped, runner,
+                optimizer, train_set, val_set, metadata, autocast_type, scaler, loss_function, plateau, stopper,
+                history, start_epoch)
+
+
+def _train_epoch(run: _Run, epoch: int, progress: bool) -> dict:
+    """One pass over the training set; the epoch's record (train loss, accuracy, learning rate)."""
+    config, world, device, optimizer = run.config, run.world, run.device, run.optimizer
+    torch.manual_seed(config.seed * 100_003 + epoch)  # dropout etc.: a function of the epoch only
+    run.train_set.set_epoch(epoch)
+    for group in optimizer.param_groups:
+        group["lr"] = _learning_rate(config, epoch, group["lr"])
+    sampler = DistributedSampler(run.train_set, world.world_size, world.rank, shuffle=True, seed=config.seed) \
+        if world.enabled else None
+    if sampler is not None:
+        sampler.set_epoch(epoch)
+    order = torch.Generator().manual_seed(config.seed * 7919 + epoch)
+    loader = DataLoader(run.train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
+                        generator=order, num_workers=config.num_workers,
+                        drop_last=len(run.train_set) > config.batch_size, pin_memory=device.type == "cuda",
+                        collate_fn=getattr(run.train_set, "collate", None))
+    run.wrapped.train()
+    freeze_frozen_batchnorm(run.model)
+    total_loss, correct, seen = 0.0, 0, 0
+    bar = _bar(loader, epoch, config.epochs, progress and world.main)
+    for data, target in bar:
+        data, target = data.to(device, non_blocking=True), target.to(device, non_blocking=True)
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(device.type, dtype=run.autocast_type, enabled=config.amp):
+            logits = run.runner(data)
+            loss = run.loss_function(logits.float(), target)
+        run.scaler.scale(loss).backward()
+        run.scaler.step(optimizer)
+        run.scaler.update()
+        total_loss += float(loss.detach()) * len(target)
+        correct += run.heads.correct(logits.detach(), target)
+        seen += len(target)
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}")
+    return {"epoch": epoch + 1, "train_loss": total_loss / max(seen, 1), "train_accuracy": correct / max(seen, 1),
+            "lr": float(optimizer.param_groups[0]["lr"])}
+
+
+def _end_epoch(run: _Run, record: dict, epoch: int, log: Callable[[str], None]) -> bool:
+    """Validate, step the schedules, write ``best.pt`` (when better), ``last.pt`` and the history;
+    whether to stop early (every process gets the main one's answer)."""
+    config, world, optimizer = run.config, run.world, run.optimizer
+    if world.enabled:  # DDP syncs gradients; batch-norm statistics are made equal here
+        for buffer in run.model.buffers():
+            dist.broadcast(buffer, src=0)
+    stop = torch.zeros(1)
+    if world.main:
+        record["val_loss"], record["val_accuracy"] = validate(run.family, run.model, run.val_set, config, run.device,
+                                                              run.loss_function, run.heads)
+        run.history.append(record)
+        if config.lr_schedule == "plateau":
+            for group in optimizer.param_groups:
+                group["lr"] = run.plateau.step(record["val_loss"], group["lr"])
+        improved = run.stopper.step(record["val_accuracy"], epoch + 1)
+        if improved:
+            save_checkpoint(run.run_dir / "best.pt", run.model.state_dict(), **run.metadata)
+        training_state = {"optimizer": optimizer.state_dict(), "history": run.history, "epoch": epoch,
+                          **run.stopper.state_dict(), "plateau": run.plateau.state_dict()}
+        save_checkpoint(run.run_dir / "last.pt", run.model.state_dict(), training_state=training_state,
+                        **run.metadata)
+        replace_text(run.run_dir / "history.json", json.dumps(run.history, indent=1))  # read while training runs
+        log(f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.3f} acc "
+            f"{record['train_accuracy']:.3f} | val loss {record['val_loss']:.3f} acc {record['val_accuracy']:.3f}"
+            + (" (best)" if improved else ""))
+        stop[0] = float(run.stopper.should_stop)
     if world.enabled:
-        _write_rank_fingerprint(model, run_dir, world.rank)
+        dist.broadcast(stop, src=0)
+    return bool(stop.item())
+
+
+def _finish(run: _Run, log: Callable[[str], None]) -> None:
+    """After the last epoch: calibrate the best checkpoint's "none of these"; processes meet."""
+    world, family = run.world, run.family
+    if world.main and (run.run_dir / "best.pt").exists() and family.calibrates and run.heads.exercise_count:
+        train_videos = family.eval_set(run.store, run.corpus.splits["train"], run.layout, run.config,
+                                       run.metadata["extra"])
+        calibrate_checkpoint(run.run_dir / "best.pt", run.model, family, run.val_set, train_videos, run.config,
+                             run.device, log)
+    if world.enabled:
+        _write_rank_fingerprint(run.model, run.run_dir, world.rank)
         dist.barrier()
-    return TrainResult(run_dir, stopper.best_epoch, stopper.best_accuracy, epoch + 1, stopped_early)
 
 
 def compiled_or_eager(model: nn.Module, enabled: bool, log: Callable[[str], None] = print,

@@ -1,141 +1,103 @@
-"""Commands that fill a store without videos: dataset imports and synthetic data."""
+"""``posegraph store ...``: looking after a store (data engineers): compact, vacuum, history,
+check and repair, migrate from the version-1 format."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
+import json
 
-from .common import open_store as _store
-
-
-def _run_import(arguments: argparse.Namespace, files: list[Path], run) -> int:
-    """A progress bar over ``files``, problems named as they come, a summary; exit 1 if any failed."""
-    from tqdm import tqdm
-
-    store = _store(arguments.store, create=True)
-    with tqdm(total=len(files), unit="file", desc="import", disable=arguments.quiet) as bar:
-        def on_file(path: Path, problem: str | None) -> None:
-            bar.update()
-            if problem:
-                tqdm.write(f"skipped {path}: {problem}", file=sys.stderr)
-
-        report = run(store, on_file)
-    print(f"imported {len(report.imported)} videos into {store.root}; "
-          f"{len(report.failed)} malformed file(s) skipped and recorded as failed")
-    return 1 if report.failed else 0
+from .common import open_store
 
 
-def command_import_kinetics(arguments: argparse.Namespace) -> int:
-    from posegraph.data.kinetics import import_kinetics, kinetics_files
+def command_compact(arguments: argparse.Namespace) -> int:
+    from posegraph.data.upkeep import compact
 
-    return _run_import(arguments, kinetics_files(Path(arguments.source)), lambda store, on_file: import_kinetics(
-        arguments.source, store, split=arguments.split, fps=arguments.fps, max_people=arguments.max_people,
-        on_file=on_file))
-
-
-def command_import_penn_action(arguments: argparse.Namespace) -> int:
-    from posegraph.data.penn_action import import_penn_action, penn_action_files
-
-    if not 0 <= arguments.val_fraction < 1:
-        raise ValueError(f"--val-fraction must be in [0, 1), got {arguments.val_fraction}")
-    return _run_import(arguments, penn_action_files(Path(arguments.source)), lambda store, on_file: import_penn_action(
-        arguments.source, store, val_fraction=arguments.val_fraction, seed=arguments.seed, fps=arguments.fps,
-        on_file=on_file))
+    for table, metrics in compact(open_store(arguments.store)).items():
+        print(f"{table:<9} {metrics.get('numFilesRemoved', 0):>6} files merged into {metrics.get('numFilesAdded', 0)}")
+    return 0
 
 
-def command_import_landmarks(arguments: argparse.Namespace) -> int:
-    from posegraph.data.landmarks import import_landmarks, landmark_files
+def command_vacuum(arguments: argparse.Namespace) -> int:
+    from posegraph.data.upkeep import vacuum
 
-    return _run_import(arguments, landmark_files(Path(arguments.source)), lambda store, on_file: import_landmarks(
-        arguments.source, store, layout=arguments.layout, fps=arguments.fps, label=arguments.label,
-        split=arguments.split, on_file=on_file))
-
-
-def command_import_repcount(arguments: argparse.Namespace) -> int:
-    from posegraph.data.repcount import import_repcount, read_counts
-
-    videos, refused = read_counts(arguments.source)
-    for where, why in refused:
-        print(f"skipped {where}: {why}", file=sys.stderr)
-    return _run_import(arguments, [video.path for video in videos], lambda store, on_file: import_repcount(
-        arguments.source, store, fps=arguments.fps, on_file=on_file))
+    removed = vacuum(open_store(arguments.store), arguments.retention_hours, arguments.dry_run)
+    verb = "would remove" if arguments.dry_run else "removed"
+    for table, files in removed.items():
+        print(f"{table:<9} {verb} {len(files)} unreferenced file(s) older than {arguments.retention_hours:g} h")
+    return 0
 
 
-def command_import_phases(arguments: argparse.Namespace) -> int:
-    from posegraph.data.phase_csv import import_phases
+def command_history(arguments: argparse.Namespace) -> int:
+    from posegraph.data.upkeep import history
 
-    store = _store(arguments.store)
-    report = import_phases(store, [Path(path) for path in arguments.csv], arguments.scheme)
-    for problem in report.problems:
-        print(f"skipped: {problem}", file=sys.stderr)
-    schemes = sorted({scheme for _, scheme in report.stored})
-    print(f"stored phase labels of {len({video for video, _ in report.stored})} videos "
-          f"({', '.join(schemes) or 'no scheme'}) into {store.root}; {len(report.problems)} problem(s) in "
-          f"{report.rows} rows")
-    return 1 if report.problems else 0
+    commits = history(open_store(arguments.store), arguments.limit)
+    if arguments.json:
+        print(json.dumps([commit.__dict__ | {"time": commit.time.isoformat()} for commit in commits], indent=1))
+        return 0
+    print(f"{'time (UTC)':<20} {'table':<9} {'version':>7}  {'operation':<28} {'videos':>6} {'rows':>8}  writer")
+    for commit in commits:
+        print(f"{commit.time:%Y-%m-%d %H:%M:%S} {commit.table:<9} {commit.version:>7}  {commit.operation[:28]:<28} "
+              f"{commit.videos if commit.videos is not None else '':>6} "
+              f"{commit.rows_added if commit.rows_added is not None else '':>8}  {commit.writer or ''}")
+    return 0
 
 
-def command_synth(arguments: argparse.Namespace) -> int:
-    from posegraph.flows.synthesis import synthesize_corpus
+def command_check(arguments: argparse.Namespace) -> int:
+    from posegraph.data.upkeep import check
 
-    synthesize_corpus(arguments.store, arguments.subjects, arguments.takes, arguments.seed)
+    report = check(open_store(arguments.store), repair=arguments.repair)
+    print(f"checked {report.files_checked} data file(s): {len(report.damaged)} damaged")
+    for damaged in report.damaged:
+        print(f"  damaged: {damaged.path} ({damaged.table}): {damaged.problem}")
+    if report.re_extract:
+        print(f"videos to extract again ({len(report.re_extract)}; `posegraph extract` over their corpus "
+              f"redoes exactly these):" if report.repaired else
+              f"videos held by the damaged files ({len(report.re_extract)}):")
+        for row in report.re_extract:
+            print(f"  {row['source_path'] or row['video_id']}  ({row['why']})")
+    if report.rebuild:
+        print(f"derived rows lost ({len(report.rebuild)} videos): rebuild with `posegraph features build` "
+              f"or `posegraph score`")
+    if report.damaged and not report.repaired:
+        print(f"run `posegraph store check {arguments.store} --repair` to take the damaged files out of the store")
+        return 1
+    if report.repaired:
+        print(f"repaired: the damaged files were moved to {arguments.store}/_damaged/ and removed from the tables")
+    return 0
+
+
+def command_migrate(arguments: argparse.Namespace) -> int:
+    from posegraph.data.migrate import migrate
+
+    copied = migrate(arguments.old, arguments.new)
+    print(f"copied {copied['videos']} videos rows, {copied['frames']} frames rows, {copied['features']} features "
+          f"rows and {copied['scores']} scores rows into {arguments.new}; {arguments.old} was left as it was")
     return 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    importer = commands.add_parser("import", help="import skeletons from other datasets")
-    sources = importer.add_subparsers(dest="source_kind", required=True, metavar="KIND")
-    kinetics = sources.add_parser("kinetics", help="Kinetics-Skeleton JSON files (openpose18)")
-    kinetics.add_argument("source", help="folder of .json files (searched recursively) or one file")
-    kinetics.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
-    kinetics.add_argument("--split", help="split to record, e.g. train or val")
-    kinetics.add_argument("--fps", type=float, default=30.0, help="frame rate of the files (default 30)")
-    kinetics.add_argument("--max-people", type=int, default=2, help="most confident people kept")
-    kinetics.add_argument("--quiet", action="store_true", help="no progress bar")
-    kinetics.set_defaults(run=command_import_kinetics)
-
-    penn = sources.add_parser("penn-action", help="Penn Action label files (.mat, 13 annotated joints: penn13)")
-    penn.add_argument("source", help="folder of .mat files (searched recursively) or one file")
-    penn.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
-    penn.add_argument("--val-fraction", type=float, default=0.1,
-                      help="share of each action's clips in a seeded validation split (default 0.1)")
-    penn.add_argument("--seed", type=int, default=0, help="seed of the validation split")
-    penn.add_argument("--fps", type=float, default=30.0, help="frame rate of the clips (not stated; default 30)")
-    penn.add_argument("--quiet", action="store_true", help="no progress bar")
-    penn.set_defaults(run=command_import_penn_action)
-
-    landmarks = sources.add_parser(
-        "landmarks", help="landmarks extracted elsewhere: .npy (T, V, C), MediaPipe-style JSON, CSV (a row per frame)")
-    landmarks.add_argument("source", help="a landmark file, or a folder of them (searched recursively)")
-    landmarks.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
-    landmarks.add_argument("--layout", default="blazepose33", help="the files' skeleton layout (default blazepose33)")
-    landmarks.add_argument("--fps", type=float, default=30.0, help="frame rate of the files (default 30)")
-    landmarks.add_argument("--label", help="the label of every file (default: its folder's name)")
-    landmarks.add_argument("--split", help="split to record, e.g. train")
-    landmarks.add_argument("--quiet", action="store_true", help="no progress bar")
-    landmarks.set_defaults(run=command_import_landmarks)
-
-    repcount = sources.add_parser(
-        "repcount", help="RepCount-A pose files (counts.csv + poses/<name>.npy) with each repetition's start and "
-                         "end as phase labels, to train the phase counter on real boundaries")
-    repcount.add_argument("source", help="a folder holding counts.csv and poses/")
-    repcount.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
-    repcount.add_argument("--fps", type=float, default=30.0, help="frame rate of the pose rows (default 30)")
-    repcount.add_argument("--quiet", action="store_true", help="no progress bar")
-    repcount.set_defaults(run=command_import_repcount)
-
-    phases = sources.add_parser(
-        "phases", help="phase labels from CSV (video,first_frame,last_frame,phase[,scheme]) into the phases table")
-    phases.add_argument("csv", nargs="+", help="one or more CSV files")
-    phases.add_argument("--store", required=True, help="the store that holds the videos")
-    phases.add_argument("--scheme", choices=("repetitions", "end", "middle_end", "halves"),
-                        help="the scheme of every row (default: a scheme column, else read off the phases)")
-    phases.set_defaults(run=command_import_phases)
-
-    synth = commands.add_parser("synth", help="generate a labelled synthetic corpus (Prefect flow)")
-    synth.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
-    synth.add_argument("--subjects", type=int, default=6, help="synthetic subjects (default 6)")
-    synth.add_argument("--takes", type=int, default=2, help="sequences per subject and exercise")
-    synth.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same corpus")
-    synth.set_defaults(run=command_synth)
+    group = commands.add_parser("store", help="look after a store: compact, vacuum, history, check, migrate")
+    actions = group.add_subparsers(dest="store_command", required=True, metavar="ACTION")
+    compact = actions.add_parser("compact", help="merge small data files (also done every few hundred commits)")
+    compact.add_argument("store", help="skeleton store folder")
+    compact.set_defaults(run=command_compact)
+    vacuum = actions.add_parser("vacuum", help="delete files no recent table version refers to")
+    vacuum.add_argument("store", help="skeleton store folder")
+    vacuum.add_argument("--retention-hours", type=float, default=168.0,
+                        help="keep files that versions younger than this refer to (default 168: a week)")
+    vacuum.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    vacuum.set_defaults(run=command_vacuum)
+    history = actions.add_parser("history", help="the commits of every table, newest first: who wrote what")
+    history.add_argument("store", help="skeleton store folder")
+    history.add_argument("--limit", type=int, default=50, help="commits per table, newest first (default 50)")
+    history.add_argument("--json", action="store_true", help="one JSON object per commit")
+    history.set_defaults(run=command_history)
+    check = actions.add_parser("check", help="read every data file; --repair takes damaged ones out")
+    check.add_argument("store", help="skeleton store folder")
+    check.add_argument("--repair", action="store_true",
+                       help="move damaged files to STORE/_damaged/, remove them from the tables, list videos to redo")
+    check.set_defaults(run=command_check)
+    migrate = actions.add_parser("migrate", help="copy a schema-version-1 store into the current format")
+    migrate.add_argument("old", help="the version-1 store (only read)")
+    migrate.add_argument("new", help="a new, empty folder for the version-2 store")
+    migrate.set_defaults(run=command_migrate)

@@ -1,4 +1,5 @@
-"""Commands for coaches and app developers: fit a form reference, score a video against it."""
+"""``posegraph count``, ``posegraph scoring fit`` and ``posegraph score`` (coaches and app developers):
+count repetitions, fit a form reference, score a video against it."""
 
 from __future__ import annotations
 

@@ -116,7 +116,7 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     from posegraph.features.table import build_feature_table
     from posegraph.flows.extraction import run_extraction, summary_text
     from posegraph.flows.synthesis import synthesize_corpus
-    from posegraph.flows.visualize import render_stored_video
+    from posegraph.data.rendering import render_stored_video
     from posegraph.gcn.config import load_config
     from posegraph.gcn.evaluation import HEADLINE_METRICS
 
@@ -187,7 +187,8 @@ def score_demo(out: Path, store_path: Path, extracted_path: Path, sequences) -> 
     """
     from posegraph.data import SkeletonStore
     from posegraph.data.synthetic import generate_sequence, make_subjects, render_corpus
-    from posegraph.flows.scoring import fit_reference, fit_summary, score_video
+    from posegraph.flows.video_commands import score_video
+    from posegraph.scoring.score_report import fit_reference, fit_summary
 
     subjects = sorted({sequence.subject for sequence in sequences})
     held_out = subjects[-1]
@@ -242,7 +243,9 @@ PHASE_DEMO_SETTINGS = ["task=phases", "epochs=6"]  # a short run: enough to coun
 def count_demo(out: Path, store_path: Path, extracted, videos_folder: Path, sequences) -> None:
     """Steps 10-11: the label-free counter, then a trained phase counter (ST-GCN with the temporal head,
     trained on the synthetic store), on every rendered video and on one real clip when present."""
-    from posegraph.flows.counting import count_video, count_with_model, load_phase_model, plot_count
+    from posegraph.flows.video_commands import count_video
+    from posegraph.gcn.phase_counting import count_with_model, load_phase_model
+    from posegraph.scoring.count_report import plot_count
     from posegraph.gcn.config import load_config
     from posegraph.scoring import count_repetitions
 

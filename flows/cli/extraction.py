@@ -57,7 +57,7 @@ def command_serve(arguments: argparse.Namespace) -> int:
 
 
 def command_render(arguments: argparse.Namespace) -> int:
-    from posegraph.flows.visualize import missing_source, render_stored_video
+    from posegraph.data.rendering import missing_source, render_stored_video
 
     store = _store(arguments.store)
     missing = missing_source(store, arguments.video_id)

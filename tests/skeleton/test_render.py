@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from posegraph.data.synthetic import generate_sequence, make_subjects, render_corpus
-from posegraph.flows.visualize import render_stored_video, resolve_video_id
+from posegraph.data.rendering import render_stored_video
+from posegraph.data.sources import resolve_video_id
 from posegraph.skeleton import build_extractor, get_layout
 from posegraph.skeleton.metrics import pck
 from posegraph.skeleton.render import draw_skeleton, visibility_color
@@ -88,7 +89,7 @@ def test_render_cuts_scales_and_labels(store, tmp_path, monkeypatch):
     assert part.stat().st_size < whole.stat().st_size / 4
     with Image.open(render_stored_video(store, "ef", tmp_path / "few.gif", max_frames=5)) as gif:
         assert gif.n_frames == 5
-    from posegraph.flows import visualize
+    from posegraph.data import rendering as visualize
 
     captured = []
     real_overlay = visualize.overlay

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from posegraph.flows.visualize import sheet_frames
+from posegraph.scoring.score_render import sheet_frames
 from posegraph.skeleton import get_layout
 from posegraph.skeleton.render import UNSCORED_COLOR, draw_skeleton, score_colors
 

@@ -1,15 +1,7 @@
-"""Form scoring from the command line and the demo: fit a reference from a store, score a video.
-
-Plain functions (no Prefect: scoring one video takes well under a second once its skeleton is
-there, less than starting a Prefect server would). The work is in :mod:`posegraph.scoring`;
-this module wires it to the store, BlazePose, a classifier checkpoint and the pictures:
-
-- :func:`fit_reference`: ``posegraph scoring fit``;
-- :func:`score_video`: ``posegraph score``. The video is a file (a file already extracted into
-  ``--store``, found by its content hash, is read from the store instead of running BlazePose
-  again) or a stored video id or unique prefix. The exercise comes from ``--exercise``, else a
-  classifier checkpoint, else the store's label, else it is assumed to be the reference's, and
-  the report says which. Scores of a stored video are written to the store's ``scores`` table.
+"""Form scoring for one video and one corpus, as the command line says it: fit a reference from a
+store (``posegraph scoring fit``), read a saved one, and the report of one video's scores
+(``posegraph score``). The work is :class:`~posegraph.scoring.FormReference`; this module names,
+loads and reports it.
 """
 
 from __future__ import annotations
@@ -20,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from posegraph.scoring import FitOptions, FormReference, FormScore
+from .reference import FitOptions, FormReference
+from .result import FormScore
+
 
 PICTURE_SUFFIXES = (".png", ".mp4", ".gif")
 
@@ -149,72 +143,3 @@ def _score(value: float) -> str:
 def _last(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(finite[-1]) if len(finite) else float("nan")
-
-
-def decide_exercise(source, reference: FormReference, exercise: str | None = None,
-                    checkpoint: str | Path | None = None) -> tuple[str, str]:
-    """``(exercise, where it came from)``: --exercise, a classifier checkpoint, the store's label,
-    or else the reference's exercise (assumed)."""
-    if exercise:
-        return exercise, "from --exercise"
-    if checkpoint:
-        from posegraph.gcn.inference import classify_sequence, load_classifier
-        from posegraph.gcn.preprocess import PeopleSequence
-
-        model, bundle = load_classifier(checkpoint)
-        sequence = PeopleSequence.from_source(source)
-        (name, probability), *_ = classify_sequence(model, bundle, sequence, top_k=1)
-        return name, f"classified by {checkpoint}, {probability:.0%}"
-    if source.label:
-        return source.label, "the store's label"
-    return reference.exercise, "assumed to be the reference's; pass --exercise or --checkpoint"
-
-
-def score_video(target: str, reference_path: str | Path, store_path: str | Path | None = None,
-                exercise: str | None = None, checkpoint: str | Path | None = None, method: str = "phase",
-                out: str | Path | None = None, name: str | None = None) -> ScoreReport:
-    """Score one video (a file, or a stored id or prefix) against a saved reference (module docstring).
-
-    Raises ``FileNotFoundError`` / ``ValueError`` / ``StoreError`` with a message for people:
-    no reference file, a reference of another layout, no such video, nobody detected.
-    """
-    from posegraph.data import SkeletonStore
-    from posegraph.data.sources import resolve_source
-    from posegraph.scoring.sources import file_sha256, score_rows
-
-    if out is not None and Path(out).suffix.lower() not in PICTURE_SUFFIXES:
-        raise ValueError(f"--out {out}: choose a picture (.png) or a video (.mp4, .gif)")
-    reference_path = Path(reference_path)
-    reference = load_reference(reference_path)
-    store = SkeletonStore(store_path, create=False) if store_path else None
-    source = resolve_source(target, store, reference.layout)
-    video, how_read = (source.video_id if source.how_read == "stored" else target), source.how_read
-    if source.layout != reference.layout:
-        raise ValueError(f"{reference_path} is a reference of layout {reference.layout}, but {video} is "
-                         f"{source.layout}: fit a reference in {source.layout}")
-    if not source.has_person:
-        raise ValueError(f"{video}: no person detected in any frame; nothing to score")
-    found, how = decide_exercise(source, reference, exercise, checkpoint)
-    result = reference.score(source.joints, source.frame_size, method=method, timestamps=source.timestamps)
-    if not np.isfinite(result.mean_score):
-        raise ValueError(f"{video}: no frame shows enough of a body (both hips and a torso) to score")
-    report = ScoreReport(video, source, how_read, found, how, reference_path, reference, result)
-    if found != reference.exercise:
-        report.warnings.append(
-            f"warning: the video's exercise is {found!r} ({how}), but {reference_path} is a "
-            f"{reference.exercise!r} reference: the scores say how close this is to good "
-            f"{reference.exercise} form, not to good {found} form")
-    if store is not None and source.video_id is not None:
-        rows = score_rows(source, result, reference, name or reference_name(reference_path),
-                          file_sha256(reference_path), found)
-        report.stored_frames = len(rows.frame_indices) if store.write_scores([rows]) else 0
-        if not report.stored_frames:
-            report.store_note = "not stored: the video was written again while it was scored; score it again"
-    elif store is not None:
-        report.store_note = (f"not stored: {video} is not in the store at {store.root} (its content hash "
-                             f"is not a stored video id); `posegraph extract` it first to keep its scores")
-    if out is not None:
-        from posegraph.flows.visualize import render_scores
-
-        report.picture = render_scores(source, result, out)
-    return report

@@ -1,13 +1,19 @@
-"""``posegraph count``: repetitions of a video file or a stored video, printed, plotted, or live."""
+"""What ``posegraph count`` says about one video: the count, each repetition and set, a plot, the
+store's ``repetitions`` rows; and the label-free count of a :class:`~posegraph.skeleton.source.SkeletonSource`
+(offline, or live: each repetition reported as it settles).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from posegraph.scoring.counting import OnlineRepetitionCounter, RepetitionCount, count_repetitions
+from posegraph.skeleton.source import SkeletonSource
+
+from .counting import OnlineRepetitionCounter, RepetitionCount, count_repetitions
 
 
 @dataclass
@@ -41,21 +47,10 @@ class CountReport:
         return "\n".join(lines)
 
 
-def count_video(target: str, store_path: str | Path | None = None, exercise: str | None = None,
-                out: str | Path | None = None, live: bool = False, on_repetition=print,
-                save: bool = False, checkpoint: str | Path | None = None) -> CountReport:
-    """Count one video's repetitions (see the module docstring); ``live`` reports them as they settle;
-    ``save`` writes them to the store's ``repetitions`` table (stored videos only); ``checkpoint``
-    counts with a trained phase model instead of the label-free counter."""
-    from posegraph.data import SkeletonStore
-    from posegraph.data.sources import resolve_source
-
-    store = SkeletonStore(store_path, create=False) if store_path else None
-    source = resolve_source(target, store)
-    name, how_read = (source.video_id if source.how_read == "stored" else str(target)), source.how_read
-    exercise = exercise or source.label
-    if live and checkpoint:
-        raise ValueError("--live uses the label-free counter; leave out --checkpoint (or --live)")
+def count_source(source: SkeletonSource, exercise: str | None = None, live: bool = False,
+                 on_repetition: Callable[[str], None] = print) -> RepetitionCount:
+    """The label-free count of ``source``; with ``live``, each repetition is also said (``on_repetition``)
+    as the online counter settles it, frame by frame, and the final count is the offline one."""
     if live:
         online = OnlineRepetitionCounter(source.layout, source.fps, exercise)
         for index, frame in enumerate(source.joints):
@@ -65,54 +60,16 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
         for repetition in online.finish():
             on_repetition(f"repetition {online.count} at {source.timestamps[repetition]:.2f} s "
                           f"(frame {int(source.frame_indices[repetition])}; at the end)")
-    result = count_with_checkpoint(source, checkpoint) if checkpoint else \
-        count_repetitions(source.joints, source.layout, source.fps, exercise)
-    rendered = result.to_dict(source.frame_indices, source.timestamps)  # the stored video's frame numbers and times
-    repetitions, sets = rendered["repetitions"], rendered["sets"]
-    report = CountReport(name, how_read, result, repetitions, exercise, sets=sets)
-    if out is not None:
-        report.picture = plot_count(result, source.timestamps, Path(out), name)
-    if save:
-        report.saved = save_count(store_path, source, result)
-    return report
+    return count_repetitions(source.joints, source.layout, source.fps, exercise)
 
 
-def count_with_checkpoint(source, checkpoint: str | Path) -> RepetitionCount:
-    """Count with a phase model (``posegraph train --set task=phases``): a phase per frame, decoded
-    with the study's rule (an end counts only after a middle, or a second half after a first)."""
-    model, bundle = load_phase_model(checkpoint)
-    return count_with_model(model, bundle, source.joints, source.layout, source.timestamps, source.fps,
-                            source.width, source.height)
+def report_of(source: SkeletonSource, result: RepetitionCount, name: str, exercise: str | None) -> CountReport:
+    """The report of a count of ``source`` (repetitions and sets in the video's frame numbers and times)."""
+    rendered = result.to_dict(source.frame_indices, source.timestamps)
+    return CountReport(name, source.how_read, result, rendered["repetitions"], exercise, sets=rendered["sets"])
 
 
-def load_phase_model(checkpoint: str | Path):
-    """The model and bundle of a phase checkpoint (a classifier's is refused, saying so)."""
-    from posegraph.gcn.inference import load_classifier
-
-    model, bundle = load_classifier(checkpoint)
-    config = bundle.config
-    if config.task != "phases":
-        raise ValueError(f"{checkpoint} is an exercise classifier ({config.model}); --checkpoint takes a phase "
-                         f"model, trained with `posegraph train --set task=phases`")
-    return model, bundle
-
-
-def count_with_model(model, bundle, joints: np.ndarray, layout: str, timestamps: np.ndarray, fps: float,
-                     width: int | None = None, height: int | None = None) -> RepetitionCount:
-    """Count one person's skeleton ``(T, V, 4)`` with a loaded phase model (see :func:`load_phase_model`)."""
-    from posegraph.gcn.families import family_of
-    from posegraph.gcn.preprocess import PeopleSequence
-    from posegraph.scoring.phase_labels import count_from_phases
-
-    config = bundle.config
-    sequence = PeopleSequence(np.asarray(joints)[None], layout, np.asarray(timestamps), width, height)
-    names, probabilities, sources = family_of(config).frame_phases(model, config, bundle.layout,
-                                                                   list(bundle.class_names), sequence)
-    return count_from_phases(names, probabilities, list(bundle.class_names), sources, len(joints), fps,
-                             config.phase_scheme, f"phases-{config.model}/{config.phase_scheme}")
-
-
-def save_count(store_path: str | Path | None, source, result: RepetitionCount) -> str:
+def save_count(store_path: str | Path | None, source: SkeletonSource, result: RepetitionCount) -> str:
     """Write the count to the store's ``repetitions`` table; says what happened."""
     from posegraph.data import SkeletonStore
     from posegraph.data.records import RepetitionRows

@@ -22,15 +22,16 @@ from posegraph.scoring.score_report import PICTURE_SUFFIXES, ScoreReport, load_r
 
 def count_video(target: str, store_path: str | Path | None = None, exercise: str | None = None,
                 out: str | Path | None = None, live: bool = False, on_repetition=print,
-                save: bool = False, checkpoint: str | Path | None = None) -> CountReport:
+                save: bool = False, checkpoint: str | Path | None = None,
+                landmarks_fps: float = 30.0) -> CountReport:
     """Count one video's repetitions; ``live`` reports them as they settle; ``save`` writes them to
     the store's ``repetitions`` table (stored videos only); ``checkpoint`` counts with a trained
-    phase model instead of the label-free counter."""
+    phase model instead of the label-free counter; ``landmarks_fps``: a landmarks file's frame rate."""
     from posegraph.data import SkeletonStore
     from posegraph.data.sources import resolve_source
 
     store = SkeletonStore(store_path, create=False) if store_path else None
-    source = resolve_source(target, store)
+    source = resolve_source(target, store, landmarks_fps=landmarks_fps)
     name = source.video_id if source.how_read == "stored" else str(target)
     exercise = exercise or source.label
     if live and checkpoint:

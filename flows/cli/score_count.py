@@ -43,7 +43,7 @@ def command_count(arguments: argparse.Namespace) -> int:
 
     report = count_video(arguments.video, arguments.store, arguments.exercise, arguments.out, arguments.live,
                          on_repetition=lambda line: print(line, flush=True), save=arguments.save,
-                         checkpoint=arguments.checkpoint)
+                         checkpoint=arguments.checkpoint, landmarks_fps=arguments.fps)
     print(json.dumps(report.to_dict()) if arguments.json else report.text())
     return 0
 
@@ -54,7 +54,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Label-free counter: finds where the movement repeats (the sets: lead-in, rests and "
                     "lead-out add nothing), then counts each repetition with its start and end. A video file is extracted with BlazePose first (or read "
                     "from --store when it is stored there).")
-    count.add_argument("video", help="a video file, or a stored video id (or unique prefix) with --store")
+    count.add_argument("video", help="a video file, a landmarks file (.npy, .json, .csv, as `posegraph import "
+                                     "landmarks` reads them), or a stored video id (or unique prefix) with --store")
+    count.add_argument("--fps", type=float, default=30.0,
+                       help="frames per second of a landmarks file (it has no clock; default 30)")
     count.add_argument("--store", help="skeleton store to read a stored video from")
     count.add_argument("--exercise", help="the exercise, as a hint (the counter works without it)")
     count.add_argument("--json", action="store_true", help='print {"count": N, "repetitions": [{..., "start_s", "end_s"}], "sets": [...], ...}')
@@ -91,7 +94,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Scores a video file (BlazePose first) or a stored video id. With --store, a stored "
                     "video's scores go into the store's scores table (replacing earlier ones of the "
                     "same reference name and method).")
-    score.add_argument("video", help="a video file, or a stored video id (or unique prefix) with --store")
+    score.add_argument("video", help="a video file, a landmarks file (.npy, .json, .csv; 30 fps), or a stored "
+                                     "video id (or unique prefix) with --store")
     score.add_argument("--reference", required=True, help="a reference file from `posegraph scoring fit`")
     score.add_argument("--store", help="skeleton store: where a video id is read from and scores are written")
     which = score.add_mutually_exclusive_group()

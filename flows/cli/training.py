@@ -236,7 +236,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     classify = commands.add_parser("classify", help="top-k exercise classes of video files or stored video ids, "
                                                     "or 'none of these'")
-    classify.add_argument("video", nargs="+", help="video files (extracted with BlazePose first) or video ids (prefixes)")
+    classify.add_argument("video", nargs="+", help="video files (extracted with BlazePose first), landmarks files (.npy, .json, "
+                          ".csv; 30 fps) or video ids (prefixes, with --store)")
     classify.add_argument("--checkpoint", required=True, help="a classifier checkpoint (RUN/best.pt) or a saved "
                                                               "ensemble (ENSEMBLE.yaml from posegraph ensemble --out)")
     classify.add_argument("--store", help="the store holding the video id")

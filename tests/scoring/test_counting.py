@@ -218,3 +218,20 @@ def test_a_set_paused_mid_way_counts_every_repetition():
     still = np.repeat(joints[middle:middle + 1], 90, axis=0) + np.random.default_rng(4).normal(
         0, 0.003, (90,) + joints.shape[1:]).astype(np.float32)
     assert count_repetitions(np.concatenate([joints[:middle], still, joints[middle:]]), fps=30.0).count == 4
+
+
+def test_count_command_reads_a_landmarks_file_at_its_frame_rate(tmp_path, capsys):
+    import json
+
+    from posegraph.flows.cli import main
+
+    joints = synthetic("squat", 5)  # (T, 33, 4) at 30 fps
+    rows = np.nan_to_num(joints[..., :3]).reshape(len(joints), 99)  # RepCount's rows: x, y, z per landmark
+    np.save(tmp_path / "squat.npy", rows)
+    assert main(["count", str(tmp_path / "squat.npy"), "--json", "--fps", "30"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["count"] == 5 and report["read"] == "landmarks file" and report["fps"] == 30.0
+    last = report["repetitions"][-1]
+    assert last["time_s"] == pytest.approx(last["frame_index"] / 30.0, abs=1e-3)  # rounded to ms
+    assert main(["count", str(tmp_path / "squat.npy"), "--json", "--fps", "15"]) == 0  # the same frames, half the rate
+    assert json.loads(capsys.readouterr().out)["fps"] == 15.0

@@ -14,6 +14,12 @@ Modules, one rule each: ``normalise`` (body frame), ``outliers`` (frames left ou
 ``count_repetitions(joints, layout, fps, exercise)`` counts repetitions without training or labels
 (``counting``, finding the sets first with ``periodicity``); it returns a :class:`RepetitionCount`
 with each repetition's turning point, start and end, and the :class:`RepetitionSet` found.
+
+What the command line says about one video: ``count_report`` (the count of a
+:class:`~posegraph.skeleton.source.SkeletonSource`, live or offline, its plot and store rows),
+``score_report`` (fitting, naming and loading references; a video's score report) and
+``score_render`` (scores drawn on the skeleton). ``sources`` picks a reference's stored videos
+and turns a score into the store's rows; ``phase_labels`` derives per-frame repetition phases.
 """
 
 from .artifact import ReferenceFileError

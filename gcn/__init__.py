@@ -1,7 +1,9 @@
 """Models and training: ST-GCN and MS-G3D graph classifiers, the BiLSTM-attention sequence classifier,
 the repetition-phase model, datasets, one training loop for every family, evaluation.
 
-A trained model is one typed :class:`~.bundle.ModelBundle` (``checkpoint.load_checkpoint``), built
+Every model and family is described once, in ``model_table`` (its config keys, defaults and
+builder); ``families`` says how each family trains, evaluates and applies its models. A trained
+model is one typed :class:`~.bundle.ModelBundle` (``checkpoint.load_checkpoint``), built
 for use by its family (``families``, ``phases``) in ``inference.load_classifier``. Training
 (``training``) and inference (``inference``) never import each other: both use ``corpus`` (which
 videos a run uses), ``device``, ``calibration`` and ``losses``.

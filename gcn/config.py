@@ -19,45 +19,11 @@ import yaml
 
 from posegraph.skeleton.vocabulary import DEFAULT_FPS, PHASE_SCHEMES
 
-MODEL_FAMILIES = {"stgcn": "graph", "msg3d": "graph", "bilstm": "sequence"}
+from .model_table import FAMILY_DEFAULTS, MODEL_FAMILIES, MODEL_KEYS  # noqa: F401  (re-exported)
 
-# Keys that only some models understand (every other key is generic).
-MODEL_KEYS: dict[str, tuple[str, ...]] = {
-    "num_persons": ("stgcn", "msg3d"), "clip_frames": ("stgcn", "msg3d"), "dropout": ("stgcn", "msg3d"),
-    "flip": ("stgcn", "msg3d"), "test_crops": ("stgcn", "msg3d"),
-    "partition": ("stgcn",), "edge_importance": ("stgcn",),
-    "gcn_scales": ("msg3d",), "g3d_scales": ("msg3d",),
-    "window_frames": ("bilstm",), "frame_step": ("bilstm",), "window_overlap": ("bilstm",),
-    "min_window_confidence": ("bilstm",),
-    "phase_scheme": ("stgcn", "msg3d"), "within_weight": ("stgcn", "msg3d"),
-}
 TASKS = ("classify", "phases")
 MUSCLE_MODES = ("none", "joint", "only")
 
-# Defaults that differ by family. Graph models: the recipe measured on Penn Action (real,
-# human-annotated poses; benchmarks/README.md): SGD with Nesterov momentum, a learning rate of 0.1
-# per 64 samples scaled to the batch (:data:`GRAPH_LEARNING_RATE_PER_SAMPLE`), 5 warm-up epochs then
-# cosine decay, weight decay 5e-4, label smoothing 0.1, 3-second crops (48 frames at 16 fps) mirrored
-# left-right half of the time, and 5 evenly spaced crops averaged at test time (pyskl's recipe, with
-# crops suited to short clips). The BiLSTM follows its source study (Adam 1e-3, batch 32, focal loss
-# with balanced class weights, learning rate halved after 8 epochs without a better validation loss,
-# patience 15).
-FAMILY_DEFAULTS: dict[str, dict[str, object]] = {
-    "graph": dict(epochs=30, batch_size=16, eval_batch_size=80, optimizer="sgd", weight_decay=5e-4,
-                  patience=15, lr_schedule="cosine", warmup_epochs=5, loss="cross_entropy",
-                  label_smoothing=0.1, class_weights="none", num_persons=1, clip_frames=48, flip=True,
-                  test_crops=5, dropout=0.0, partition="spatial", edge_importance=True),
-    "sequence": dict(epochs=100, batch_size=32, eval_batch_size=64, optimizer="adam", learning_rate=1e-3,
-                     weight_decay=0.0, patience=15, lr_schedule="plateau", warmup_epochs=0, loss="focal",
-                     label_smoothing=0.0, class_weights="balanced", window_frames=20, frame_step=2,
-                     window_overlap=0.7, min_window_confidence=0.3),
-    # Graph models with the temporal head (task=phases): whole videos (crops of up to 20 s)
-    # concatenated along time, Adam, the background phase weighted by within_weight.
-    "phase": dict(epochs=30, batch_size=8, eval_batch_size=8, optimizer="adam", learning_rate=1e-3,
-                  weight_decay=1e-4, patience=10, lr_schedule="cosine", warmup_epochs=2, loss="cross_entropy",
-                  label_smoothing=0.0, class_weights="none", num_persons=1, clip_frames=320, flip=True,
-                  test_crops=1, dropout=0.0, partition="spatial", edge_importance=True),
-}
 # The linear scaling rule: graph models default to 0.1 per 64 samples (the ST-GCN reference's rate).
 GRAPH_LEARNING_RATE_PER_SAMPLE = 0.1 / 64
 

@@ -1,12 +1,12 @@
-"""Building models by name."""
+"""Building models by name (the builders are rows of :data:`.model_table.MODEL_TABLE`)."""
 
 from __future__ import annotations
 
 from torch import nn
 
-MODELS = ("stgcn", "msg3d", "bilstm")
-# Reference scale counts per layout (MS-G3D configs); other layouts use the openpose ones.
-MSG3D_SCALES = {"ntu25": (13, 6), "openpose18": (8, 8)}
+from .model_table import MODELS, model_spec
+
+__all__ = ["MODELS", "build_model"]
 
 
 def build_model(name: str, layout: str, num_classes: int, in_channels: int = 3, num_persons: int = 1,
@@ -21,18 +21,4 @@ def build_model(name: str, layout: str, num_classes: int, in_channels: int = 3, 
         >>> model = build_model("stgcn", "blazepose33", num_classes=6)
         >>> logits = model(torch.randn(8, 3, 90, 33, 1))   # (8, 6)
     """
-    if name == "stgcn":
-        from .stgcn import STGCN
-
-        return STGCN(layout, num_classes, in_channels, num_persons, **options)
-    if name == "msg3d":
-        from .msg3d import MSG3D
-
-        gcn_scales, g3d_scales = MSG3D_SCALES.get(layout, (8, 8))
-        options = {"gcn_scales": gcn_scales, "g3d_scales": g3d_scales, **options}
-        return MSG3D(layout, num_classes, in_channels, num_persons, **options)
-    if name == "bilstm":
-        from .bilstm import BiLSTMAttention
-
-        return BiLSTMAttention(in_channels, num_classes, **options)
-    raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+    return model_spec(name).build(layout, num_classes, in_channels, num_persons, **options)

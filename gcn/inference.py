@@ -12,7 +12,7 @@ import torch
 from posegraph.data import SkeletonStore
 
 from .bundle import ModelBundle
-from .checkpoint import load_checkpoint
+from .checkpoint import checkpoint_file, load_checkpoint
 from .evaluation import (MUSCLE_THRESHOLD, classification_metrics, count_metrics, muscle_metrics, sigmoid, softmax,
                          write_report)
 from .heads import Heads
@@ -25,11 +25,12 @@ from .device import pick_device
 
 
 def load_classifier(path: str | Path, device: str = "auto") -> tuple[torch.nn.Module, ModelBundle]:
-    """The model of a checkpoint, in eval mode, and its :class:`~.bundle.ModelBundle`.
+    """The model of a checkpoint (a file, or a run folder meaning its ``best.pt``), in eval mode,
+    and its :class:`~.bundle.ModelBundle`.
 
     Every family (graph, sequence, phase) is built by its own ``build``, as training built it.
     """
-    bundle = load_checkpoint(path)
+    bundle = load_checkpoint(checkpoint_file(path))
     model = family_of(bundle.config).build(bundle.config, bundle.layout, bundle.heads.width, bundle.in_channels,
                                            bundle.num_persons)
     model.load_state_dict(bundle.state_dict, strict=True)

@@ -238,8 +238,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                                                     "or 'none of these'")
     classify.add_argument("video", nargs="+", help="video files (extracted with BlazePose first), landmarks files (.npy, .json, "
                           ".csv; 30 fps) or video ids (prefixes, with --store)")
-    classify.add_argument("--checkpoint", required=True, help="a classifier checkpoint (RUN/best.pt) or a saved "
-                                                              "ensemble (ENSEMBLE.yaml from posegraph ensemble --out)")
+    classify.add_argument("--checkpoint", required=True,
+                          help="a classifier checkpoint (RUN/best.pt, or the run folder RUN) or a saved ensemble "
+                               "(ENSEMBLE.yaml from posegraph ensemble --out)")
     classify.add_argument("--store", help="the store holding the video id")
     classify.add_argument("--top-k", type=int, default=5, help="how many classes to list (default 5)")
     classify.add_argument("--json", action="store_true", help="one JSON object per video")

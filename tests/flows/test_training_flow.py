@@ -42,6 +42,9 @@ def test_train_evaluate_and_classify_commands(model, synthetic_store, tmp_path, 
     forced = json.loads(capsys.readouterr().out)
     assert forced["rejected"] is False and forced["threshold"] is None
     assert forced["answer"] == forced["predictions"][0]["class"]
+    assert main(["classify", row["video_id"][:16], "--store", str(synthetic_store.root),
+                 "--checkpoint", str(run), "--json", "--no-reject"]) == 0  # the run folder, as train --init takes
+    assert json.loads(capsys.readouterr().out)["answer"] == forced["answer"]
 
     assert main(["evaluate", str(run), "--store", str(synthetic_store.root), "--split", "val"]) == 0
     assert (run / "metrics-val.json").exists()

@@ -81,6 +81,7 @@ def test_classify_a_stored_video_with_attention(bilstm_run, synthetic_store):
 
     run, _ = bilstm_run
     model, bundle = load_classifier(run / "best.pt")
+    assert load_classifier(run)[1].checksum == bundle.checksum  # a run folder means its best.pt
     row = next(r for r in synthetic_store.videos().to_pylist() if r["split"] == "test")
     sequence = load_sequence(synthetic_store, row["video_id"])
     ranking = classify_sequence(model, bundle, sequence, top_k=6)

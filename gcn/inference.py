@@ -16,6 +16,7 @@ from .checkpoint import checkpoint_file, load_checkpoint
 from .evaluation import (MUSCLE_THRESHOLD, classification_metrics, count_metrics, muscle_metrics, sigmoid, softmax,
                          write_report)
 from .heads import Heads
+from .input_guard import guard_constant_inputs
 from .dataset import VideoItem
 from .families import family_of, head_inputs
 from .preprocess import PeopleSequence
@@ -34,6 +35,7 @@ def load_classifier(path: str | Path, device: str = "auto") -> tuple[torch.nn.Mo
     model = family_of(bundle.config).build(bundle.config, bundle.layout, bundle.heads.width, bundle.in_channels,
                                            bundle.num_persons)
     model.load_state_dict(bundle.state_dict, strict=True)
+    guard_constant_inputs(model)  # joints never seen in training read as not there, whatever the source
     model.to(pick_device(device)).eval()
     return model, bundle
 

@@ -21,7 +21,9 @@ from ..skeleton.vocabulary import DEFAULT_FPS
 from .errors import VideoNotFoundError
 from .ingest import content_hash
 from .landmarks import SUFFIXES as LANDMARK_SUFFIXES
+from .landmarks import LandmarkFormatError, read_landmarks
 from .records import stored_frame_rate
+from .repcount import read_poses
 from .store import SkeletonStore
 
 LANDMARKS_FPS = 30.0  # a landmarks file has no clock: frames per second unless told (RepCount's videos: ~30)
@@ -90,9 +92,6 @@ def landmarks_source(path: str | Path, layout: str = "blazepose33", fps: float =
 
     Raises ``ValueError`` naming the file and the shapes it takes when it is neither.
     """
-    from .landmarks import LandmarkFormatError, read_landmarks
-    from .repcount import read_poses
-
     path = Path(path)
     if not fps or fps <= 0:
         raise ValueError(f"{path}: frames per second must be positive, got {fps}")

@@ -30,12 +30,12 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
     from posegraph.data import SkeletonStore
     from posegraph.data.sources import resolve_source
 
+    if live and checkpoint:  # before the video is read: extracting it can take a while
+        raise ValueError("--live uses the label-free counter; leave out --checkpoint (or --live)")
     store = SkeletonStore(store_path, create=False) if store_path else None
     source = resolve_source(target, store, landmarks_fps=landmarks_fps)
-    name = source.video_id if source.how_read == "stored" else str(target)
+    name = _shown_name(source, target)
     exercise = exercise or source.label
-    if live and checkpoint:
-        raise ValueError("--live uses the label-free counter; leave out --checkpoint (or --live)")
     if checkpoint:
         from posegraph.gcn.phase_counting import count_with_checkpoint
 
@@ -48,6 +48,11 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
     if save:
         report.saved = save_count(store_path, source, result)
     return report
+
+
+def _shown_name(source, target: str | Path) -> str:
+    """What the reports call the video: its id when it was given as one, else the path as given."""
+    return source.video_id if source.how_read == "stored" else str(target)
 
 
 def decide_exercise(source, reference: FormReference, exercise: str | None = None,
@@ -87,7 +92,7 @@ def score_video(target: str, reference_path: str | Path, store_path: str | Path 
     reference = load_reference(reference_path)
     store = SkeletonStore(store_path, create=False) if store_path else None
     source = resolve_source(target, store, reference.layout)
-    video, how_read = (source.video_id if source.how_read == "stored" else target), source.how_read
+    video, how_read = _shown_name(source, target), source.how_read
     if source.layout != reference.layout:
         raise ValueError(f"{reference_path} is a reference of layout {reference.layout}, but {video} is "
                          f"{source.layout}: fit a reference in {source.layout}")

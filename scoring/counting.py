@@ -134,7 +134,12 @@ def _principal_signal(trajectories: np.ndarray, fps: float) -> np.ndarray:
     drift_frames = int(DRIFT_WINDOW_S * fps) | 1
     if frames > drift_frames:
         trajectories = trajectories - median_filter(trajectories, size=(drift_frames, 1), mode="nearest")
-    centred = trajectories - trajectories.mean(axis=0)
+    return _first_component(trajectories)
+
+
+def _first_component(values: np.ndarray) -> np.ndarray:
+    """The centred values projected on their first principal direction. Shapes: ``(T, D)`` -> ``(T,)``."""
+    centred = values - values.mean(axis=0)
     _, _, directions = np.linalg.svd(centred, full_matrices=False)
     return centred @ directions[0]
 
@@ -249,11 +254,10 @@ def _periodic_share(trajectories: np.ndarray, signal: np.ndarray, run: Repeating
     component): a bounce inside one large movement repeats but is not a set. A single synthetic
     jumping jack (the hips bounce twice while the arms sweep once) scores 0.01; RepCount's sets all
     0.04 or more, and dropping runs under 0.05 changes none of its 75 counts."""
-    part = trajectories[run.start:run.end] - trajectories[run.start:run.end].mean(axis=0)
+    part = trajectories[run.start:run.end]
     if len(part) < 2 or part.shape[1] == 0:
         return 0.0
-    _, _, directions = np.linalg.svd(part, full_matrices=False)
-    return _swing(signal[run.start:run.end]) / max(_swing(part @ directions[0]), 1e-9)
+    return _swing(signal[run.start:run.end]) / max(_swing(_first_component(part)), 1e-9)
 
 
 def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: float = 30.0,

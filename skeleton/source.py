@@ -64,8 +64,3 @@ class SkeletonSource:
     @property
     def has_person(self) -> bool:
         return bool(self.seen.any())
-
-    @property
-    def name(self) -> str:
-        """What to call it in messages: the stored id or the file."""
-        return self.video_id if self.origin == "store" and self.video_id else (self.source_path or "(skeleton)")

@@ -20,6 +20,7 @@ import yaml
 from posegraph.skeleton.vocabulary import DEFAULT_FPS, PHASE_SCHEMES
 
 from .model_table import FAMILY_DEFAULTS, MODEL_FAMILIES, MODEL_KEYS  # noqa: F401  (re-exported)
+from .preprocess import JOINT_CONFIDENCE
 
 TASKS = ("classify", "phases")
 MUSCLE_MODES = ("none", "joint", "only")
@@ -54,6 +55,8 @@ class TrainConfig:
     focal_alpha: float | None = None  # focal loss alpha (one value for every class)
     class_weights: str | None = None  # none | balanced (inverse class frequency in the training split)
     augment: bool = True
+    vary_source: bool = True  # with augment: bones, view, speed, missed frames, dropped joints, jitter (source_variation)
+    joint_confidence: str = "presence"  # presence (1 for every joint with coordinates) | score (the source's visibility)
     patience: int | None = None  # early stopping: epochs without a better validation accuracy
     seed: int = 0
     device: str = "auto"  # auto picks CUDA when present
@@ -209,12 +212,20 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         raise ValueError(f"phase_scheme={resolved['phase_scheme']!r}: choose from {', '.join(PHASE_SCHEMES)}")
     if resolved.get("compile_mode", "default") not in COMPILE_MODES:
         raise ValueError(f"compile_mode={resolved['compile_mode']!r}: choose from {', '.join(COMPILE_MODES)}")
+    if resolved.get("joint_confidence", "presence") not in JOINT_CONFIDENCE:
+        raise ValueError(f"joint_confidence={resolved['joint_confidence']!r}: choose from {', '.join(JOINT_CONFIDENCE)}")
     return resolve(TrainConfig(**resolved))
 
 
+# What a run saved before a key existed did: its weights were trained (and are applied) that way.
+BEFORE_KEY_EXISTED = {"joint_confidence": "score", "vary_source": False}
+
+
 def config_from_dict(content: dict) -> TrainConfig:
-    """A config as saved in a run directory or checkpoint (older ones may lack newer keys)."""
+    """A config as saved in a run directory or checkpoint (older ones may lack newer keys: they
+    read as the runs before the key behaved, :data:`BEFORE_KEY_EXISTED`)."""
     known = {field.name for field in fields(TrainConfig)}
+    content = {**BEFORE_KEY_EXISTED, **content}
     return resolve(TrainConfig(**{key: value for key, value in content.items() if key in known}))
 
 

@@ -24,6 +24,7 @@ from posegraph.skeleton import get_layout
 
 from .augment import camera_motion, evenly_spaced_crops, mirror, random_crop
 from .preprocess import DEFAULT_FPS, PeopleSequence, prepare, to_channels
+from .source_variation import vary_channels
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,17 @@ class SkeletonDataset(Dataset):
         frames_per_second: sequences are resampled to this rate by their timestamps.
         flip: mirror training crops left-right with probability 1/2 (when ``augment``).
         test_crops: crops per video for evaluation.
+        confidence: the joints' confidence as the model reads it (``presence`` or ``score``, :func:`.preprocess.prepare`).
+        vary: with ``train`` and ``augment``, vary each training sample's source first
+            (:func:`.source_variation.vary_channels`, its own random draws).
     """
 
     def __init__(self, store: SkeletonStore, items: list[VideoItem], model_layout: str, num_persons: int = 1,
                  train: bool = False, clip_frames: int = 48, seed: int = 0, augment: bool = True,
-                 frames_per_second: float = DEFAULT_FPS, flip: bool = True, test_crops: int = 5) -> None:
+                 frames_per_second: float = DEFAULT_FPS, flip: bool = True, test_crops: int = 5,
+                 confidence: str = "presence", vary: bool = False) -> None:
         self.store = store
+        self.confidence, self.vary = confidence, vary
         self.items = items
         self.model_layout = model_layout
         self.num_persons = num_persons
@@ -92,7 +98,8 @@ class SkeletonDataset(Dataset):
         if index not in self._cache:
             item = self.items[index]
             sequence = load_sequence(self.store, item.video_id, item.layout, self.num_persons)
-            self._cache[index] = to_channels(prepare(sequence, self.model_layout, self.frames_per_second))
+            self._cache[index] = to_channels(prepare(sequence, self.model_layout, self.frames_per_second,
+                                                     self.confidence))
         return self._cache[index]
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
@@ -100,6 +107,8 @@ class SkeletonDataset(Dataset):
         if not self.train:
             return torch.from_numpy(evenly_spaced_crops(data, self.clip_frames, self.test_crops)), self.items[index].label
         random = np.random.default_rng([self.seed, self.epoch, index])
+        if self.augment and self.vary:
+            data = vary_channels(data, self.model_layout, np.random.default_rng([self.seed, self.epoch, index, 1]))
         data = random_crop(data, self.clip_frames, random)
         heads = random.random() < 0.5  # drawn whatever the settings: the other draws stay the same
         if self.augment and self.flip and heads:

@@ -13,10 +13,19 @@ A saved ensemble is plain YAML (members, weights, how the weights were chosen)::
     chosen_by: searched on split val of demo_output/store (exercise accuracy, then log loss)
     class_names: [biceps_curl, ...]
     muscle_groups: [abs, ...]
+    rejection: {temperature: 0.8, threshold: 0.41, coverage: 0.95, ...}   # calibrated "none of these"
+
+**"None of these"** (:func:`fit_ensemble_rejection`): the ensemble's averaged logits get their own
+temperature and probability threshold, fitted on the validation videos that chose the weights
+(:func:`posegraph.gcn.rejection.fit_rejection`, 95% of them answered); and a video every member
+with a distance rule finds far from all of its classes (each member's calibrated Mahalanobis
+rule) is unfamiliar to the ensemble too. Unanimity, because one member's embedding may be far
+for a reason the others do not share (a BiLSTM's features against a graph model's joints).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +61,7 @@ class Ensemble:
     muscle_groups: tuple[str, ...] = ()
     chosen_by: str = "given"
     muscle_table: dict | None = field(default=None, hash=False, compare=False)
+    rejection: dict | None = field(default=None, hash=False, compare=False)  # Rejection.to_dict()
 
     def to_dict(self, relative_to: Path | None = None) -> dict:
         def shown(path: str) -> str:
@@ -67,6 +77,8 @@ class Ensemble:
                    "class_names": list(self.class_names), "muscle_groups": list(self.muscle_groups)}
         if self.muscle_table:
             content["muscle_table"] = self.muscle_table
+        if self.rejection:
+            content["rejection"] = self.rejection
         return content
 
 
@@ -100,7 +112,7 @@ def load_ensemble(path: str | Path) -> Ensemble:
     members = tuple(str(member if Path(member).is_absolute() else path.parent / member) for member in content["members"])
     weights = check_weights([float(weight) for weight in content["weights"]], len(members), source=str(path))
     return Ensemble(members, weights, tuple(content["class_names"]), tuple(content.get("muscle_groups") or ()),
-                    str(content.get("chosen_by", "given")), content.get("muscle_table"))
+                    str(content.get("chosen_by", "given")), content.get("muscle_table"), content.get("rejection"))
 
 
 def check_weights(weights: list[float], members: int, source: str = "--weights") -> tuple[float, ...]:
@@ -230,6 +242,20 @@ def search_weights(exercise_parts: list[np.ndarray | None], muscle_parts: list[n
     return tuple(best["weights"]), scored
 
 
+def fit_ensemble_rejection(exercise_parts: list[np.ndarray | None], labels: np.ndarray,
+                           weights: tuple[float, ...]) -> dict | None:
+    """The ensemble's calibrated "none of these" from its members' validation logits (module
+    docstring), as plain data; None when no member has an exercise head.
+
+    Shapes: parts ``(N, K)`` per member (``None`` without an exercise head), labels ``(N,)``."""
+    from .rejection import fit_rejection
+
+    exercise = combine(exercise_parts, weights)
+    if exercise is None or not len(labels):
+        return None
+    return fit_rejection(exercise, labels).to_dict()
+
+
 # --- applying an ensemble -------------------------------------------------------------------
 
 @dataclass
@@ -258,17 +284,38 @@ class LoadedMembers:
 
     def video_logits(self, sequence, weights: tuple[float, ...]) -> np.ndarray:
         """``(outputs,)`` logits of one video: exercise columns then muscle columns, each the weighted average."""
+        return self._outputs(sequence, weights)[0]
+
+    def _outputs(self, sequence, weights: tuple[float, ...]) -> tuple[np.ndarray, bool]:
+        """The logits of :meth:`video_logits`, and whether every member with a distance rule finds
+        the video far from all of its classes."""
+        from .families import head_inputs
         from .inference import video_logits
 
-        parts = [aligned(bundle.heads, video_logits(model, bundle, sequence), self.class_names, self.muscle_groups)
-                 for model, bundle in zip(self.models, self.bundles)]
-        return joined(parts, weights)
+        parts, verdicts = [], []
+        for model, bundle in zip(self.models, self.bundles):
+            with head_inputs(model) as captured:
+                logits = video_logits(model, bundle, sequence)
+            parts.append(aligned(bundle.heads, logits, self.class_names, self.muscle_groups))
+            rule = bundle.rejection
+            if rule is not None and rule.distance is not None and captured:
+                embedding = torch.cat(captured).mean(dim=0, keepdim=True).numpy()
+                verdicts.append(bool(rule.distance(embedding)[0] > rule.distance_threshold))
+        return joined(parts, weights), bool(verdicts) and all(verdicts)
 
-    def answer(self, sequence, weights: tuple[float, ...], top_k: int = 5) -> Answer:
-        """The ensemble's answer for one sequence (no rejection: ensembles are not calibrated)."""
-        from .inference import answer_from_logits
+    def answer(self, sequence, weights: tuple[float, ...], top_k: int = 5, rejection: dict | None = None) -> Answer:
+        """The ensemble's answer for one sequence; with ``rejection`` (the ensemble's calibration,
+        :func:`fit_ensemble_rejection`), "none of these" below its calibrated threshold or where
+        every member with a distance rule finds the video unfamiliar."""
+        from .inference import NONE_OF_THESE, answer_from_logits
+        from .rejection import Rejection
 
-        return answer_from_logits(self.heads, self.video_logits(sequence, weights), top_k)
+        logits, unfamiliar = self._outputs(sequence, weights)
+        rule = Rejection.from_dict(rejection) if rejection else None
+        answer = answer_from_logits(self.heads, logits, top_k, rule)
+        if rule is not None and unfamiliar and answer.answer and not answer.rejected:
+            return dataclasses.replace(answer, answer=NONE_OF_THESE, rejected=True)
+        return answer
 
 
 def joined(parts: list[tuple[np.ndarray | None, np.ndarray | None]], weights) -> np.ndarray:
@@ -345,12 +392,14 @@ def evaluate_ensemble(paths: list[str | Path], store_path: str | Path, split: st
     store = SkeletonStore(store_path, create=False)
     members = load_members(paths)
     search: list[dict] = []
-    if weights is None:
-        try:
-            val_parts, val_labels, val_targets, val_note = member_outputs(members, store, search_split)
-        except ValueError as error:
+    try:
+        val_parts, val_labels, val_targets, val_note = member_outputs(members, store, search_split)
+    except ValueError as error:
+        if weights is None:
             raise EnsembleError(f"cannot search the weights on split {search_split!r}: {error}. "
                                 "Give --weights, or a store with a validation split") from None
+        val_parts, val_labels, val_note = None, None, f"no split {search_split!r}: {error}"
+    if weights is None:
         chosen, search = search_weights([part[0] for part in val_parts], [part[1] for part in val_parts],
                                         val_labels, val_targets)
         criterion = "exercise accuracy, then log loss" if any(part[0] is not None for part in val_parts) \
@@ -359,9 +408,19 @@ def evaluate_ensemble(paths: list[str | Path], store_path: str | Path, split: st
         log(f"weights {', '.join(f'{w:.2f}' for w in chosen)}: {chosen_by}")
     else:
         chosen, chosen_by = check_weights(list(weights), len(members.paths)), "given"
+    rejection = fit_ensemble_rejection([part[0] for part in val_parts], val_labels, chosen) if val_parts else None
+    if rejection is not None:
+        log(f"'none of these' calibrated on split {search_split} ({rejection['validation_videos']} videos): "
+            f"temperature {rejection['temperature']:.2f}, threshold {rejection['threshold']:.2f}")
+    else:
+        log(f"'none of these' not calibrated ({val_note}): every video gets one of the classes")
     ensemble = Ensemble(tuple(members.paths), tuple(chosen), members.class_names, members.muscle_groups,
-                        chosen_by, members.muscle_table)
-    return ensemble, report_on(members, ensemble, store, split, search)
+                        chosen_by, members.muscle_table, rejection)
+    report = report_on(members, ensemble, store, split, search)
+    if rejection is not None:
+        report["rejection"] = {key: rejection[key] for key in ("temperature", "threshold", "coverage",
+                                                                 "validation_videos")}
+    return ensemble, report
 
 
 def report_on(members: LoadedMembers, ensemble: Ensemble, store, split: str, search: list[dict] | None = None) -> dict:

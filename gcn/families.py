@@ -86,13 +86,15 @@ class GraphFamily(ClassifierFamily):
                  layout: str, config: TrainConfig) -> tuple[Dataset, Dataset, dict]:
         train_set = SkeletonDataset(store, train_items, layout, config.num_persons, train=True,
                                     clip_frames=config.clip_frames, seed=config.seed, augment=config.augment,
-                                    frames_per_second=config.frames_per_second, flip=config.flip)
+                                    frames_per_second=config.frames_per_second, flip=config.flip,
+                                    confidence=config.joint_confidence, vary=config.vary_source)
         return train_set, self.eval_set(store, val_items, layout, config, {}), {"in_channels": GRAPH_IN_CHANNELS}
 
     def eval_set(self, store: SkeletonStore, items: list[VideoItem], layout: str, config: TrainConfig,
                  extra: dict) -> Dataset:
         return SkeletonDataset(store, items, layout, config.num_persons, clip_frames=config.clip_frames,
-                               frames_per_second=config.frames_per_second, test_crops=config.test_crops)
+                               frames_per_second=config.frames_per_second, test_crops=config.test_crops,
+                               confidence=config.joint_confidence)
 
     def video_logits(self, model: nn.Module, dataset: SkeletonDataset, config: TrainConfig,
                      device: torch.device, heads: Heads | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -124,7 +126,7 @@ class GraphFamily(ClassifierFamily):
             people = np.concatenate([people, padding])
         sequence = PeopleSequence(people[:persons], sequence.layout, sequence.timestamps, sequence.width,
                                   sequence.height)
-        data = to_channels(prepare(sequence, layout, config.frames_per_second))
+        data = to_channels(prepare(sequence, layout, config.frames_per_second, config.joint_confidence))
         crops = torch.from_numpy(evenly_spaced_crops(data, config.clip_frames, config.test_crops))
         device = next(model.parameters()).device
         with torch.no_grad():
@@ -151,7 +153,7 @@ class SequenceFamily(ClassifierFamily):
 
         train_set = FeatureWindows(store, train_items, layout, config.frames_per_second, config.window_frames,
                                    config.frame_step, config.window_overlap, train=True, augment=config.augment,
-                                   seed=config.seed)
+                                   seed=config.seed, confidence=config.joint_confidence, vary=config.vary_source)
         scaler = train_set.fit_scaler()  # training windows only
         extra = {"scaler": scaler.to_dict(), "feature_names": list(FEATURE_NAMES)}
         return train_set, self.eval_set(store, val_items, layout, config, extra), {**extra, "in_channels": len(FEATURE_NAMES)}
@@ -163,7 +165,7 @@ class SequenceFamily(ClassifierFamily):
 
         return FeatureWindows(store, items, layout, config.frames_per_second, config.window_frames,
                               config.frame_step, config.window_overlap,
-                              scaler=FeatureScaler.from_dict(extra["scaler"]))
+                              scaler=FeatureScaler.from_dict(extra["scaler"]), confidence=config.joint_confidence)
 
     def window_logits(self, model: nn.Module, windows: torch.Tensor, batch_size: int,
                       device: torch.device) -> np.ndarray:
@@ -213,7 +215,7 @@ class SequenceFamily(ClassifierFamily):
         from .feature_windows import sequence_features
         from .sequence import FeatureScaler, window_starts, windows
 
-        features = sequence_features(sequence, layout, config.frames_per_second)
+        features = sequence_features(sequence, layout, config.frames_per_second, config.joint_confidence)
         starts = window_starts(len(features), config.window_frames, config.frame_step, config.window_overlap)
         scaled = FeatureScaler.from_dict(extra["scaler"]).transform(
             windows(features, starts, config.window_frames, config.frame_step))
@@ -237,7 +239,7 @@ def frames_that_mattered(model: nn.Module, bundle: "ModelBundle",
     config = bundle.config
     if config.family != "sequence":
         raise ValueError(f"{config.model} has no attention over frames; only bilstm checkpoints do")
-    features = sequence_features(sequence, bundle.layout, config.frames_per_second)
+    features = sequence_features(sequence, bundle.layout, config.frames_per_second, config.joint_confidence)
     starts = window_starts(len(features), config.window_frames, config.frame_step, config.window_overlap)
     scaled = FeatureScaler.from_dict(bundle.extra["scaler"]).transform(
         windows(features, starts, config.window_frames, config.frame_step))

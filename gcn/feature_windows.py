@@ -5,8 +5,9 @@ geometry: :func:`posegraph.gcn.preprocess.prepare`), then
 :func:`posegraph.features.build_features` gives its ``(T, 83)`` features (NaN where missing),
 cached. Windows of ``window_frames`` frames take every ``frame_step``-th frame and overlap by
 ``window_overlap`` (:mod:`posegraph.gcn.sequence`). Training windows are augmented (time
-stretch, shift, noise) with randomness from ``(seed, epoch, index)`` only, so a resumed run sees
-the same samples. A :class:`FeatureScaler` fitted on the training windows standardises every
+stretch, shift, noise; with ``vary`` the window's joints first go through
+:func:`posegraph.gcn.source_variation.vary_source` and its features are built again) with
+randomness from ``(seed, epoch, index)`` only, so a resumed run sees the same samples. A :class:`FeatureScaler` fitted on the training windows standardises every
 window and fills missing values with 0.
 """
 
@@ -18,15 +19,18 @@ from torch.utils.data import Dataset
 
 from posegraph.data import SkeletonStore
 from posegraph.features import build_features
+from posegraph.skeleton import get_layout
 
 from .dataset import VideoItem, load_sequence
 from .preprocess import PeopleSequence, prepare
-from .sequence import FeatureScaler, add_noise, cut_window, window_starts, windows
+from .sequence import STRETCH, FeatureScaler, add_noise, cut_window, window_starts, windows
+from .source_variation import SourceVariation, mirror_joints, vary_source
 
 
-def sequence_features(sequence: PeopleSequence, layout: str, frames_per_second: float) -> np.ndarray:
+def sequence_features(sequence: PeopleSequence, layout: str, frames_per_second: float,
+                      confidence: str = "presence") -> np.ndarray:
     """``(T, 83)`` features of the main person, in the model's layout and frame rate."""
-    joints = prepare(sequence, layout, frames_per_second)[0]
+    joints = prepare(sequence, layout, frames_per_second, confidence)[0]
     return build_features(joints, layout, frames_per_second)[0]
 
 
@@ -37,29 +41,40 @@ class FeatureWindows(Dataset):
         store: the skeleton store. items: the videos. layout: the model's layout.
         window_frames, frame_step, window_overlap: the windowing (20, 2, 0.7 by default).
         train: augment windows (a fresh draw every epoch) when True.
+        confidence: the joints' confidence as the model reads it (``presence`` or ``score``, :func:`.preprocess.prepare`).
+        vary: with ``train`` and ``augment``, vary each training window's source (:mod:`.source_variation`).
         scaler: standardisation; ``None`` until :meth:`fit_scaler` (training split only).
     """
 
     def __init__(self, store: SkeletonStore, items: list[VideoItem], layout: str, frames_per_second: float,
                  window_frames: int = 20, frame_step: int = 2, window_overlap: float = 0.7,
                  train: bool = False, augment: bool = True, seed: int = 0,
-                 scaler: FeatureScaler | None = None) -> None:
+                 scaler: FeatureScaler | None = None, confidence: str = "presence", vary: bool = False) -> None:
         self.store, self.items, self.layout = store, items, layout
+        self.confidence, self.vary = confidence, vary
+        self.mirror_index = get_layout(layout).mirror_index
         self.frames_per_second = frames_per_second
         self.window_frames, self.frame_step, self.window_overlap = window_frames, frame_step, window_overlap
         self.train, self.augment, self.seed, self.scaler = train, augment, seed, scaler
         self.epoch = 0
         self._features: dict[int, np.ndarray] = {}
+        self._joints: dict[int, np.ndarray] = {}
         self.index: list[tuple[int, int]] = []  # (video position, window start)
         for position in range(len(items)):
             starts = window_starts(len(self.features(position)), window_frames, frame_step, window_overlap)
             self.index += [(position, int(start)) for start in starts]
 
+    def joints(self, position: int) -> np.ndarray:
+        """The main person's prepared joints ``(T, V, 4)`` (cached)."""
+        if position not in self._joints:
+            item = self.items[position]
+            sequence = load_sequence(self.store, item.video_id, item.layout)
+            self._joints[position] = prepare(sequence, self.layout, self.frames_per_second, self.confidence)[0]
+        return self._joints[position]
+
     def features(self, position: int) -> np.ndarray:
         if position not in self._features:
-            item = self.items[position]
-            self._features[position] = sequence_features(load_sequence(self.store, item.video_id, item.layout),
-                                                         self.layout, self.frames_per_second)
+            self._features[position] = build_features(self.joints(position), self.layout, self.frames_per_second)[0]
         return self._features[position]
 
     def raw_windows(self) -> np.ndarray:
@@ -81,6 +96,14 @@ class FeatureWindows(Dataset):
         features = self.features(position)  # a window past the end of a short clip loops back
         if random is None:
             return windows(features, np.array([start]), self.window_frames, self.frame_step)[0]
+        if self.vary:  # the frames this window can reach (stretched and slowed down), varied, features again
+            reach = int(np.ceil(self.window_frames * self.frame_step * STRETCH[1] * SourceVariation().speed[1])) + 8
+            joints = self.joints(position)
+            segment = vary_source(joints[(start + np.arange(reach)) % len(joints)], self.layout, random)
+            if random.random() < 0.5:  # the other side: the graph models' flip, on joints
+                segment = mirror_joints(segment, self.mirror_index)
+            return cut_window(build_features(segment, self.layout, self.frames_per_second)[0], 0,
+                              self.window_frames, self.frame_step, random)
         return cut_window(features, start, self.window_frames, self.frame_step, random)
 
     def __len__(self) -> int:

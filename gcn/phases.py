@@ -128,7 +128,8 @@ class PhaseDataset(Dataset):
 
     def _prepared(self, item: VideoItem, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sequence = load_sequence(self.store, item.video_id, item.layout, self.config.num_persons)
-        data = to_channels(prepare(sequence, self.model_layout, self.config.frames_per_second))
+        data = to_channels(prepare(sequence, self.model_layout, self.config.frames_per_second,
+                                   self.config.joint_confidence))
         sources = model_frame_sources(sequence.timestamps, self.config.frames_per_second)
         index = {name: position for position, name in enumerate(self.phase_names)}
         return data, np.array([index[label] for label in labels[sources]], dtype=np.int64)
@@ -252,7 +253,7 @@ class PhaseFamily:
             padding = np.full((config.num_persons - people.shape[0],) + people.shape[1:], np.nan, people.dtype)
             people = np.concatenate([people, padding])
         sequence = PeopleSequence(people, sequence.layout, sequence.timestamps, sequence.width, sequence.height)
-        data = torch.from_numpy(to_channels(prepare(sequence, layout, config.frames_per_second)))
+        data = torch.from_numpy(to_channels(prepare(sequence, layout, config.frames_per_second, config.joint_confidence)))
         model.eval()
         with torch.no_grad():
             probabilities = torch.softmax(model(data[None].to(next(model.parameters()).device)).float(), dim=1)

@@ -155,12 +155,16 @@ def _classify_with_ensemble(arguments: argparse.Namespace) -> int:
     from posegraph.gcn.ensemble import load_saved
 
     ensemble, members = load_saved(arguments.checkpoint)
+    rejection = ensemble.rejection if arguments.reject else None
     if not arguments.json:
-        print(f"ensemble of {len(members.paths)} models, weights {', '.join(f'{w:.2f}' for w in ensemble.weights)} "
-              "(no calibrated 'none of these' for ensembles: every video gets one of the classes)")
+        calibrated = "with a calibrated 'none of these'" if ensemble.rejection else \
+            "not calibrated (saved before ensembles were, or without a validation split): every video gets a class"
+        print(f"ensemble of {len(members.paths)} models, weights {', '.join(f'{w:.2f}' for w in ensemble.weights)}, "
+              f"{calibrated}")
     for video in arguments.video:
         sequence = _load_video(video, arguments, members.num_persons)
-        _show_answer(video, "ensemble", members.answer(sequence, ensemble.weights, arguments.top_k), None, arguments)
+        answer = members.answer(sequence, ensemble.weights, arguments.top_k, rejection)
+        _show_answer(video, "ensemble", answer, None, arguments)
     return 0
 
 

@@ -117,3 +117,36 @@ def test_a_file_that_is_not_an_ensemble_is_refused(tmp_path):
     (tmp_path / "x.yaml").write_text("model: stgcn\n")
     with pytest.raises(EnsembleError, match="not a posegraph ensemble"):
         load_ensemble(tmp_path / "x.yaml")
+
+
+def test_the_ensembles_rejection_is_calibrated_on_the_validation_logits_and_saved():
+    from posegraph.gcn.ensemble import Ensemble, fit_ensemble_rejection
+
+    random = np.random.default_rng(0)
+    labels = random.integers(0, 4, 200)
+    sharp = np.eye(4)[labels] * 6 + random.normal(0, 1, (200, 4))  # an over-confident member
+    flat = random.normal(0, 0.3, (200, 4))
+    rejection = fit_ensemble_rejection([sharp, flat, None], labels, (0.5, 0.5, 0.0))
+    assert rejection["validation_videos"] == 200 and rejection["threshold"] > 0
+    assert 0.9 <= rejection["coverage"] <= 0.97
+    assert fit_ensemble_rejection([None, None], labels, (0.5, 0.5)) is None
+    ensemble = Ensemble(("a.pt", "b.pt"), (0.5, 0.5), ("w", "x", "y", "z"), rejection=rejection)
+    assert ensemble.to_dict()["rejection"] == rejection
+
+
+def test_a_saved_ensemble_answers_none_of_these_below_its_threshold(checkpoints, synthetic_store, tmp_path):
+    from posegraph.data.sources import stored_source
+    from posegraph.gcn.preprocess import PeopleSequence
+
+    ensemble, _ = evaluate_ensemble([checkpoints["stgcn"], checkpoints["bilstm"]], synthetic_store.root, "test",
+                                    log=lambda _: None)
+    assert ensemble.rejection["validation_videos"] == 12  # too few for thresholds: temperature only
+    again = load_ensemble(save_ensemble(ensemble, tmp_path / "pair.yaml"))
+    assert again.rejection == ensemble.rejection
+    members = load_members(list(again.members))
+    video = synthetic_store.videos().to_pylist()[0]["video_id"]
+    sequence = PeopleSequence.from_source(stored_source(synthetic_store, video, persons=members.num_persons))
+    assert not members.answer(sequence, again.weights, rejection=again.rejection).rejected
+    strict = {**again.rejection, "threshold": 1.01}  # no probability reaches it
+    answer = members.answer(sequence, again.weights, rejection=strict)
+    assert answer.rejected and answer.answer == "none of these" and answer.ranking[0][1] < 1.01

@@ -155,7 +155,7 @@ def test_the_loop_halves_the_rate_on_a_plateau_and_stops_early(synthetic_store, 
     assert rates == pytest.approx([0.01, 0.01, 0.01, 0.01, 0.005, 0.005])  # losses of 3, 4 no lower than 0.9
 
 
-@pytest.mark.parametrize("model", ["stgcn", "msg3d"])
+@pytest.mark.parametrize("model", ["stgcn", "msg3d", "bilstm"])
 def test_the_recipe_file_is_the_defaults(model):
     from pathlib import Path
 

@@ -21,6 +21,9 @@ Run:  .venv/bin/python benchmarks/crosssource.py --run RUN_FOLDER [--run RUN_FOL
 - **Outside Penn's classes**: tai chi (``videos/``), lying triceps extensions
   (``reps/workoutdetector/4-YmQKoHYmw.mp4``), two people walking and hugging (``videos/``):
   rejected ("none of these") or which class they were given.
+- **Ensembles** (``--ensemble FILE``): a saved ensemble of such runs (``posegraph ensemble
+  --checkpoints RUN_A RUN_B --store WORK/penn --split val --out FILE``: weights searched and "none of
+  these" calibrated on the validation split), answered as ``classify FILE`` answers.
 - **RepCount** (``--repcount``, a second source): the 75 videos of ``repcount/`` (MediaPipe
   BlazePose landmarks from another pipeline, min-max normalised per frame) whose exercise is a
   Penn class, and the rest as outside.
@@ -115,13 +118,16 @@ def in_domain(run: Path, store_path: Path, model, bundle) -> str:
 
 
 def classify_all(model, bundle, items) -> list[tuple[str, str, float, bool, str]]:
-    """(expected, answer, confidence, rejected, top class) per ``(source, expected)`` item."""
+    """(expected, answer, confidence, rejected, top class) per ``(source, expected)`` item; ``model``
+    may be a loaded ensemble's members (``bundle`` then the saved ensemble)."""
     from posegraph.gcn.inference import answer_sequence
     from posegraph.gcn.preprocess import PeopleSequence
 
     rows = []
     for source, expected in items:
-        answer = answer_sequence(model, bundle, PeopleSequence.from_source(source))
+        sequence = PeopleSequence.from_source(source)
+        answer = model.answer(sequence, bundle.weights, rejection=bundle.rejection) if hasattr(model, "answer") \
+            else answer_sequence(model, bundle, sequence)
         top, confidence = answer.ranking[0]
         rows.append((expected, answer.answer, float(confidence), bool(answer.rejected), top))
     return rows
@@ -152,12 +158,18 @@ def per_class_table(rows) -> list[str]:
 
 
 def report(run: Path, store: Path, cache: Path, with_repcount: bool) -> None:
+    from posegraph.gcn.ensemble import is_ensemble_file, load_saved
     from posegraph.gcn.inference import load_classifier
 
-    model, bundle = load_classifier(run)
-    print(f"\n## {run} ({bundle.config.model}, layout {bundle.layout}, "
-          f"{'calibrated' if bundle.rejection is not None and bundle.rejection.active else 'NOT calibrated'})")
-    print(in_domain(run, store, model, bundle))
+    if is_ensemble_file(run):
+        bundle, model = load_saved(run)
+        print(f"\n## ensemble {run}: weights {bundle.weights}, "
+              f"{'calibrated' if bundle.rejection else 'NOT calibrated'}")
+    else:
+        model, bundle = load_classifier(run)
+        print(f"\n## {run} ({bundle.config.model}, layout {bundle.layout}, "
+              f"{'calibrated' if bundle.rejection is not None and bundle.rejection.active else 'NOT calibrated'})")
+        print(in_domain(run, store, model, bundle))
     inside, outside = real_clips()
     started = time.perf_counter()
     rows = classify_all(model, bundle, [(extracted(path, cache), label) for path, label in inside])
@@ -199,6 +211,8 @@ def train_default(model: str, work: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, action="append", default=[], help="a run folder trained on Penn Action")
+    parser.add_argument("--ensemble", type=Path, action="append", default=[],
+                        help="a saved ensemble (posegraph ensemble ... --out FILE) of runs trained on Penn Action")
     parser.add_argument("--train", action="append", default=[], choices=("bilstm", "stgcn", "msg3d"),
                         help="train this model with the defaults first (into --work)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/posegraph-crosssource"))
@@ -207,9 +221,10 @@ def main() -> None:
                         help="where the extracted skeletons of the real clips are kept between runs")
     parser.add_argument("--repcount", action="store_true", help="also classify RepCount's 75 landmark files")
     arguments = parser.parse_args()
-    runs = list(arguments.run) + [train_default(model, arguments.work) for model in arguments.train]
+    runs = list(arguments.run) + [train_default(model, arguments.work) for model in arguments.train] + \
+        list(arguments.ensemble)
     if not runs:
-        parser.error("give --run RUN_FOLDER or --train MODEL")
+        parser.error("give --run RUN_FOLDER, --train MODEL or --ensemble FILE")
     for run in runs:
         report(run, arguments.store or arguments.work / "penn", arguments.cache, arguments.repcount)
 

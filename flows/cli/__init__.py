@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import analysis, ensemble, extraction, import_synth, score_count, store, training
+from . import analyse, analysis, ensemble, extraction, import_synth, score_count, store, training
 
 
 def command_demo(arguments: argparse.Namespace) -> int:
@@ -24,6 +24,7 @@ EXAMPLES = """examples:
   posegraph classify clip.mp4 --checkpoint runs/RUN/best.pt
   posegraph ensemble --checkpoints runs/A runs/B --store corpus --out ab.yaml   weights searched on val
   posegraph count squat.mp4 --out squat-count.png        count repetitions (no training needed)
+  posegraph analyse squat.mp4 --bundle bundle --out report/   exercise, repetitions, form per rep, cues
   posegraph store check corpus --repair                 find and take out damaged files
 
 'posegraph COMMAND --help' describes a command and its options."""
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exercise videos -> skeletons -> Parquet tables -> skeleton-graph models.")
     parser.add_argument("--version", action="version", version=f"posegraph {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (analysis, import_synth, store, extraction, training, ensemble, score_count):
+    for group in (analysis, import_synth, store, extraction, training, ensemble, score_count, analyse):
         group.register(commands)
     demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")
     demo.add_argument("--out", default="demo_output", help="folder for everything the demo makes (default demo_output)")

@@ -1,0 +1,111 @@
+"""``posegraph analyse``: does form per repetition (score plus range of motion) separate good from
+faulty executions, and what does an analysis cost beside extraction? (issue 24)
+
+Run:  .venv/bin/python benchmarks/analysis.py [--subjects 12] [--video VIDEO]
+
+- **Separation**: a bundle is built (``build_bundle``) from a synthetic store of good executions
+  (6 subjects x 2 takes, 6 exercises; a small BiLSTM as its classifier), then each of the
+  synthetic fault sets (``data.synthetic.FAULTS``: shallow squat, knees caving, hips sagging,
+  elbows flaring) is analysed for ``--subjects`` new subjects (seeds the bundle never saw), beside
+  the same subjects' good executions. Per video, the measure ranked is the mean repetition score
+  times ``min(1, median depth / SHALLOW)`` (depth = travel against the bundle's good executions;
+  ``SHALLOW`` = 0.75, the depth under which ``analyse`` gives a depth cue), and, for comparison,
+  the mean repetition score alone. ROC-AUC (faulty lower = 1.0).
+- **Cost** (``--video``): wall time of ``resolve_source`` (BlazePose extraction) against the
+  whole analysis of the extracted skeleton, on one real video.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def roc_auc(good: list[float], faulty: list[float]) -> float:
+    """P(a good video's measure > a faulty one's), ties counted half."""
+    good_array, faulty_array = np.asarray(good)[:, None], np.asarray(faulty)[None, :]
+    return float(((good_array > faulty_array) + 0.5 * (good_array == faulty_array)).mean())
+
+
+def video_measures(document: dict) -> tuple[float, float]:
+    """(mean repetition score x min(1, median depth / SHALLOW), mean repetition score) of one analysis."""
+    from posegraph.scoring.cues import SHALLOW
+
+    scores = [rep["score"] for rep in document["repetitions"] if rep["score"] is not None]
+    depths = [rep["depth"] for rep in document["repetitions"] if rep["depth"] is not None]
+    score = float(np.mean(scores)) if scores else 0.0
+    depth = min(1.0, float(np.median(depths)) / SHALLOW) if depths else 1.0
+    return score * depth, score
+
+
+def separation(subjects: int, work: Path) -> None:
+    from posegraph.data import SkeletonStore
+    from posegraph.data.synthetic import FAULTS, generate_corpus, generate_sequence, make_subjects, store_records
+    from posegraph.gcn.analysis import Analyser, analyse_source
+    from posegraph.gcn.analysis_bundle import build_bundle
+    from posegraph.gcn.config import load_config
+    from posegraph.gcn.training import train
+    from posegraph.skeleton.source import SkeletonSource
+
+    store = SkeletonStore(work / "store")
+    store.write_videos(store_records(generate_corpus(subjects=6, takes=2, seed=11, repetitions=6)))
+    train(load_config(None, ["epochs=8"], model="bilstm"), store.root, work / "run", progress=False, log=lambda _: None)
+    build_bundle(work / "run", store.root, work / "bundle", split=None, log=lambda _: None)
+    analyser = Analyser.load(work / "bundle")
+    people = make_subjects(subjects, seed=1234)  # not the store's subjects (seed 11)
+    print("| fault | videos good / faulty | AUC, score x depth | AUC, score alone | recognised as the exercise |")
+    print("|---|---|---|---|---|")
+    for fault, exercise in FAULTS.items():
+        measures: dict[str, list] = {"good": [], "faulty": []}
+        recognised = 0
+        for index, person in enumerate(people):
+            for kind, which in (("good", None), ("faulty", fault)):
+                sequence = generate_sequence(exercise, person, take=0, seed=100 + index, repetitions=6, fault=which)
+                frames = np.arange(len(sequence.joints))
+                source = SkeletonSource(sequence.joints, "blazepose33", sequence.timestamps, frames,
+                                        sequence.width, sequence.height, None, float(1 / np.median(
+                                            np.diff(sequence.timestamps))), "file", "synthetic")
+                document = analyse_source(analyser, source, f"{exercise}-{kind}-{index}", reject=False)
+                recognised += document["exercise"]["answer"] == exercise
+                measures[kind].append(video_measures(document))
+        combined = roc_auc([m[0] for m in measures["good"]], [m[0] for m in measures["faulty"]])
+        alone = roc_auc([m[1] for m in measures["good"]], [m[1] for m in measures["faulty"]])
+        print(f"| {fault} | {len(people)} / {len(people)} | {combined:.3f} | {alone:.3f} | "
+              f"{recognised} of {2 * len(people)} |")
+
+
+def cost(video: Path, work: Path) -> None:
+    from posegraph.data.sources import resolve_source
+    from posegraph.gcn.analysis import Analyser, analyse_source
+
+    started = time.perf_counter()
+    source = resolve_source(video)
+    extraction = time.perf_counter() - started
+    analyser = Analyser.load(work / "bundle")
+    started = time.perf_counter()
+    analyse_source(analyser, source, str(video))
+    analysis = time.perf_counter() - started
+    print(f"{video.name}: extraction {extraction:.2f} s, analysis after it {analysis:.2f} s: "
+          f"whole / extraction = {(extraction + analysis) / extraction:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=12)
+    parser.add_argument("--video", type=Path, action="append", default=[],
+                        help="a real video to time (extraction against the analysis after it)")
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        separation(arguments.subjects, Path(folder))
+        for video in arguments.video:
+            cost(video, Path(folder))
+
+
+if __name__ == "__main__":
+    main()

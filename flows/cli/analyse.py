@@ -1,0 +1,110 @@
+"""``posegraph bundle build`` and ``posegraph analyse`` (people exercising, through coaches and apps):
+the whole answer per video from one bundle."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def command_bundle_build(arguments: argparse.Namespace) -> int:
+    from posegraph.gcn.analysis_bundle import build_bundle
+
+    references = {}
+    for pair in arguments.reference:
+        if "=" not in pair:
+            raise ValueError(f"--reference {pair!r}: expected EXERCISE=FILE")
+        exercise, path = pair.split("=", 1)
+        references[exercise.strip()] = path
+    bundle = build_bundle(arguments.classifier, arguments.store, arguments.out, references,
+                          split=None if arguments.split == "all" else arguments.split)
+    judged = [name for name, entry in bundle.exercises.items() if entry.reference]
+    print(f"bundle {bundle.root}: classifier of {len(bundle.exercises)} exercises, references for "
+          f"{len(judged)} ({', '.join(judged) or 'none'}), layout {bundle.layout}")
+    return 0
+
+
+def command_analyse(arguments: argparse.Namespace) -> int:
+    """Analyse each video; a video that cannot be read or shows nobody is one line on stderr and
+    the others go on (exit status 1 when any failed)."""
+    from posegraph.data.errors import StoreError
+    from posegraph.gcn.analysis import Analyser, analysis_text
+
+    from .common import open_store
+
+    analyser = Analyser.load(arguments.bundle)
+    store = open_store(arguments.store) if arguments.store else None
+    failed = 0
+    for video in arguments.video:
+        try:
+            document = _analyse_one(analyser, video, store, arguments)
+        except (ValueError, OSError, StoreError) as error:
+            failed += 1
+            print(f"posegraph analyse: {video}: {error}", file=sys.stderr)
+            continue
+        print(json.dumps(document) if arguments.json else analysis_text(document), flush=True)
+    if failed and len(arguments.video) > 1:
+        print(f"posegraph analyse: {failed} of {len(arguments.video)} videos could not be analysed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _analyse_one(analyser, video: str, store, arguments: argparse.Namespace) -> dict:
+    from posegraph.data.sources import resolve_source
+    from posegraph.gcn.analysis import analyse
+
+    source = resolve_source(video, store, landmarks_fps=arguments.fps)
+    name = source.video_id if source.how_read == "stored" else str(video)
+    document, form = analyse(analyser, source, name, reject=arguments.reject)
+    if arguments.out:
+        document["files"] = _write_outputs(document, form, source, Path(arguments.out), name, arguments.video_format)
+    return document
+
+
+def _write_outputs(document: dict, form, source, out: Path, name: str, video_format: str) -> dict:
+    """``OUT/NAME/analysis.json``, ``report.html`` and, where form was judged, the overlay video."""
+    from posegraph.scoring.analysis_html import write_analysis_html
+
+    folder = out / (Path(name).stem if Path(name).suffix else name[:16])
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"json": str(folder / "analysis.json"), "html": str(write_analysis_html(document, folder / "report.html"))}
+    if form is not None and video_format != "none":
+        from posegraph.scoring.score_render import render_scores
+
+        files["video"] = str(render_scores(source, form, folder / f"overlay.{video_format}"))
+    (folder / "analysis.json").write_text(json.dumps({**document, "files": files}, indent=1))
+    return files
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    bundle = commands.add_parser("bundle", help="analysis bundles: a classifier, form references and the counter in one folder")
+    actions = bundle.add_subparsers(dest="bundle_command", required=True, metavar="ACTION")
+    build = actions.add_parser(
+        "build", help="build a bundle for `posegraph analyse`",
+        description="Copies the classifier in, fits one form reference per exercise it knows from the store's "
+                    "ok videos of that label (or takes --reference EXERCISE=FILE) and measures their range of motion.")
+    build.add_argument("--classifier", required=True, help="a classifier checkpoint or run folder (its best.pt)")
+    build.add_argument("--store", required=True, help="the store whose good executions the references are fitted on")
+    build.add_argument("--out", required=True, help="the bundle folder to write")
+    build.add_argument("--reference", action="append", default=[], metavar="EXERCISE=FILE",
+                       help="a reference fitted already (posegraph scoring fit), instead of fitting one")
+    build.add_argument("--split", default="train", help="fit on this split's videos (default train; 'all' for every split)")
+    build.set_defaults(run=command_bundle_build)
+
+    analyse = commands.add_parser(
+        "analyse", help="the whole answer per video: exercise, muscles, sets and repetitions, form per repetition, cues",
+        description="One bundle (posegraph bundle build) answers what was done, how many, how well and what to fix. "
+                    "A video file is extracted with BlazePose first.")
+    analyse.add_argument("video", nargs="+", help="video files, landmarks files, or stored video ids with --store")
+    analyse.add_argument("--bundle", required=True, help="an analysis bundle folder")
+    analyse.add_argument("--store", help="skeleton store to read stored videos from")
+    analyse.add_argument("--fps", type=float, default=30.0, help="frames per second of a landmarks file (default 30)")
+    analyse.add_argument("--json", action="store_true",
+                         help="print each video's analysis document (schema posegraph-analysis/1, see the README)")
+    analyse.add_argument("--out", help="folder: per video analysis.json, report.html (opens from disk) and an overlay video")
+    analyse.add_argument("--video-format", default="gif", choices=("gif", "mp4", "none"),
+                         help="the overlay video written with --out (default gif)")
+    analyse.add_argument("--no-reject", dest="reject", action="store_false",
+                         help="always name the closest exercise, never 'none of these'")
+    analyse.set_defaults(run=command_analyse)

@@ -1,0 +1,151 @@
+"""The whole answer for one video (issue 24): exercise, muscle groups, sets and repetitions, form per
+repetition, cues; as a versioned JSON document.
+
+:func:`analyse_source` runs, on one :class:`~posegraph.skeleton.source.SkeletonSource`:
+
+1. the bundle's classifier (calibrated; "none of these" when far from every class it knows) and
+   its muscle head when it has one;
+2. the label-free counter (:func:`posegraph.scoring.count_repetitions`): sets and repetitions with
+   their start, turning point and end;
+3. the form reference of the *recognised* exercise (none when rejected or when the bundle has no
+   reference for it): per joint and frame, then per repetition (score, worst joints, depth against
+   good executions' range of motion, tempo; :mod:`posegraph.scoring.repetition_form`);
+4. cues in plain words (:mod:`posegraph.scoring.cues`).
+
+The document (``SCHEMA``, documented in the README) has, at its top level: ``schema``, ``video``,
+``duration_s``, ``exercise``, ``muscles``, ``sets``, ``repetitions`` (each with ``start_s``,
+``end_s``, ``score``), ``cues``, ``form`` (mean score, reference, a joint-by-time heat map) and
+``notes`` (what could not be judged, and why).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from posegraph.scoring.counting import count_repetitions
+from posegraph.scoring.cues import cues_for
+from posegraph.scoring.repetition_form import BODY_NAMES, repetition_forms
+from posegraph.skeleton.source import SkeletonSource
+
+from .analysis_bundle import AnalysisBundle, load_bundle
+
+SCHEMA = "posegraph-analysis/1"
+HEATMAP_COLUMNS = 120  # time samples of the joint-by-time heat map
+
+
+@dataclass
+class Analyser:
+    """A loaded bundle and its classifier, ready for many videos."""
+
+    bundle: AnalysisBundle
+    model: object
+    model_bundle: object
+
+    @classmethod
+    def load(cls, path) -> "Analyser":
+        from .inference import load_classifier
+
+        bundle = load_bundle(path)
+        model, model_bundle = load_classifier(bundle.classifier)
+        return cls(bundle, model, model_bundle)
+
+
+def analyse_source(analyser: Analyser, source: SkeletonSource, name: str, reject: bool = True) -> dict:
+    """The analysis document of one video (module docstring). Raises ``ValueError`` naming the video
+    when nobody is seen in it."""
+    return analyse(analyser, source, name, reject)[0]
+
+
+def analyse(analyser: Analyser, source: SkeletonSource, name: str, reject: bool = True):
+    """:func:`analyse_source`'s document, and the video's :class:`~posegraph.scoring.FormScore`
+    (None where form was not judged) for drawing it."""
+    from .inference import answer_sequence
+    from .preprocess import PeopleSequence
+
+    if not source.has_person:
+        raise ValueError(f"{name}: no person detected in any frame; nothing to analyse")
+    notes: list[str] = []
+    answer = answer_sequence(analyser.model, analyser.model_bundle, PeopleSequence.from_source(source), top_k=3,
+                             reject=reject)
+    exercise = None if answer.rejected else answer.answer
+    count = count_repetitions(source.joints, source.layout, source.fps, exercise)
+    form, rom, reference_name = None, None, None
+    if exercise is None:
+        notes.append("form not judged: the exercise is none of those the bundle knows")
+    else:
+        reference = analyser.bundle.reference(exercise)
+        entry = analyser.bundle.exercises.get(exercise)
+        rom = entry.range_of_motion if entry else None
+        if reference is None:
+            notes.append(f"form not judged: the bundle has no reference for {exercise}")
+        elif reference.layout != source.layout:
+            notes.append(f"form not judged: the bundle's {exercise} reference is in layout {reference.layout}, "
+                         f"the video in {source.layout}; build the bundle from a store in {source.layout}")
+            rom = None
+        else:
+            form = reference.score(source.joints, source.frame_size, timestamps=source.timestamps)
+            reference_name = entry.reference
+    forms = repetition_forms(count, form, source.joints, source.layout, source.timestamps, rom, source.frame_size)
+    counted = count.to_dict(timestamps=source.timestamps)
+    return _document(source, name, answer, count, counted, forms, exercise, form, reference_name, notes), form
+
+
+def _document(source, name, answer, count, counted, forms, exercise, form, reference_name, notes) -> dict:
+    return {
+        "schema": SCHEMA,
+        "video": name,
+        "how_read": source.how_read,
+        "duration_s": round(float(source.timestamps[-1] - source.timestamps[0]), 3) if len(source.timestamps) else 0.0,
+        "exercise": {"answer": answer.answer, "rejected": answer.rejected, "threshold": answer.threshold,
+                     "top": [{"class": label, "probability": round(p, 4)} for label, p in answer.ranking]},
+        "muscles": [{"group": group, "probability": round(p, 4), "worked": group in answer.muscles_worked}
+                    for group, p in answer.muscles],
+        "count": count.count,
+        "sets": counted["sets"],
+        "repetitions": [item.to_dict() for item in forms],
+        "cues": [cue.to_dict() for cue in cues_for(forms, exercise)],
+        "form": _form_summary(form, reference_name, source.timestamps),
+        "notes": notes,
+    }
+
+
+def _form_summary(form, reference: str | None, timestamps: np.ndarray) -> dict | None:
+    """Mean score, the reference, and the body joints' scores over time (a heat map of at most
+    :data:`HEATMAP_COLUMNS` samples; None where a joint was not scored)."""
+    if form is None:
+        return None
+    body = [position for position, joint in enumerate(form.joint_names) if joint in BODY_NAMES]
+    samples = np.unique(np.linspace(0, len(timestamps) - 1, min(HEATMAP_COLUMNS, len(timestamps))).astype(int))
+    scores = form.joint_scores[samples][:, body].T
+    return {"mean_score": None if not np.isfinite(form.mean_score) else round(float(form.mean_score), 1),
+            "reference": reference,
+            "heatmap": {"joints": [form.joint_names[position] for position in body],
+                        "times_s": [round(float(timestamps[index]), 3) for index in samples],
+                        "scores": [[None if not np.isfinite(v) else round(float(v), 1) for v in row] for row in scores]}}
+
+
+def analysis_text(document: dict) -> str:
+    """The analysis in a few lines for a terminal."""
+    exercise = document["exercise"]
+    top = exercise["top"][0] if exercise["top"] else {"class": "?", "probability": 0.0}
+    head = (f"none of these (closest: {top['class']} {top['probability']:.0%})" if exercise["rejected"]
+            else f"{exercise['answer']} ({top['probability']:.0%})")
+    lines = [f"{document['video']}: {head}"]
+    worked = [item["group"] for item in document["muscles"] if item["worked"]]
+    if worked:
+        lines.append("muscles worked: " + ", ".join(worked))
+    sets = document["sets"]
+    lines.append(f"{document['count']} repetitions" + (f" in {len(sets)} set(s): " + ", ".join(
+        f"{item['count']} at {item['start_s']:.1f}-{item['end_s']:.1f} s" for item in sets) if sets else ""))
+    for rep in document["repetitions"]:
+        score = "-" if rep["score"] is None else f"{rep['score']:.0f}"
+        depth = "" if rep["depth"] is None else f", depth {rep['depth']:.0%}"
+        lines.append(f"  rep {rep['repetition']}: {rep['start_s']:.2f}-{rep['end_s']:.2f} s, score {score}{depth}, "
+                     f"{rep['there_s']:.1f} s there / {rep['back_s']:.1f} s back")
+    if document["form"]:
+        lines.append(f"form: {document['form']['mean_score']} of 100 against {document['form']['reference']}")
+    lines += [f"cue: {cue['text']}" for cue in document["cues"]]
+    lines += [f"note: {note}" for note in document["notes"]]
+    return "\n".join(lines)

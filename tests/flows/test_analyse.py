@@ -1,0 +1,71 @@
+"""``posegraph bundle build`` and ``posegraph analyse``: the whole answer per video, its JSON, its
+HTML report, and bad input as one line while the other videos go on."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from posegraph.flows.cli import main
+from posegraph.gcn.config import load_config
+from posegraph.gcn.training import train
+
+
+@pytest.fixture(scope="module")
+def bundle(synthetic_store, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("analyse")
+    train(load_config(None, ["epochs=2"], model="bilstm"), synthetic_store.root, folder / "run", progress=False,
+          log=lambda _: None)
+    assert main(["bundle", "build", "--classifier", str(folder / "run"), "--store", str(synthetic_store.root),
+                 "--out", str(folder / "bundle")]) == 0
+    return folder / "bundle"
+
+
+def test_the_bundle_holds_the_classifier_and_one_reference_per_exercise(bundle):
+    from posegraph.gcn.analysis_bundle import load_bundle
+
+    loaded = load_bundle(bundle)
+    assert loaded.classifier.name == "classifier.pt" and loaded.layout == "blazepose33"
+    assert set(loaded.exercises) == {"biceps_curl", "jumping_jack", "lateral_raise", "lunge", "push_up", "squat"}
+    squat = loaded.exercises["squat"]
+    assert (bundle / squat.reference).is_file() and squat.range_of_motion.travel > 0
+    assert loaded.reference("squat").exercise == "squat"
+
+
+def test_analyse_prints_the_documented_json_and_writes_the_report(bundle, synthetic_store, tmp_path, capsys):
+    rows = [row for row in synthetic_store.videos().to_pylist() if row["split"] == "test" and row["label"] == "squat"]
+    video = rows[0]["video_id"]
+    out = tmp_path / "out"
+    assert main(["analyse", video[:12], "--store", str(synthetic_store.root), "--bundle", str(bundle), "--json",
+                 "--out", str(out), "--video-format", "none"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["schema"] == "posegraph-analysis/1"
+    assert {"exercise", "muscles", "sets", "repetitions", "cues"} <= set(document)
+    assert document["exercise"]["top"][0]["class"] in {"squat", "lunge"} and document["count"] >= 2
+    for repetition in document["repetitions"]:
+        assert repetition["start_s"] < repetition["end_s"] and 0 <= repetition["score"] <= 100
+    assert document["sets"] and document["form"]["heatmap"]["joints"]
+    page = (out / video[:16] / "report.html").read_text()
+    assert f'{document["count"]} repetitions' in page and 'id="timeline"' in page and 'id="heatmap"' in page
+    assert "<script" not in page and not re.search(r"(src|href)=\"https?:", page)  # opens without network
+    assert json.loads((out / video[:16] / "analysis.json").read_text())["count"] == document["count"]
+
+
+def test_a_bad_video_is_one_line_and_the_others_are_still_analysed(bundle, synthetic_store, tmp_path, capsys):
+    video = synthetic_store.videos().to_pylist()[0]["video_id"]
+    nobody = tmp_path / "nobody.npy"
+    np.save(nobody, np.zeros((40, 33, 4), np.float32))  # all-zero rows: nobody seen
+    code = main(["analyse", str(tmp_path / "missing.mp4"), str(nobody), video[:12], "--store",
+                 str(synthetic_store.root), "--bundle", str(bundle)])
+    captured = capsys.readouterr()
+    assert code == 1
+    errors = captured.err.strip().splitlines()
+    assert any("missing.mp4: no such file" in line for line in errors)
+    assert any("nobody.npy" in line and "no person detected" in line for line in errors)
+    assert "repetitions" in captured.out and video[:12] in captured.out
+
+
+def test_a_folder_that_is_not_a_bundle_says_how_to_make_one(tmp_path, capsys):
+    assert main(["analyse", "x.mp4", "--bundle", str(tmp_path)]) == 2
+    assert "posegraph bundle build" in capsys.readouterr().err

@@ -16,7 +16,11 @@
 7. form scoring: squat and push-up references fitted on the synthetic store, then the held-out
    subject's rendered good squat and push-up (from the extracted store: their scores go to its
    ``scores`` table) against the very same videos rendered with a fault (knees caving, hips
-   sagging: BlazePose inside ``posegraph score``), with pictures and a query over ``scores``.
+   sagging: BlazePose inside ``posegraph score``), with pictures and a query over ``scores``;
+8. repetitions counted on every rendered video (label-free, and a trained phase counter);
+9. ``posegraph analyse``: an analysis bundle built from the BiLSTM and the synthetic store, then the
+   whole answer (exercise, muscles, sets and repetitions, form per repetition, cues) for a rendered
+   video and a real clip, each with its HTML report.
 """
 
 from __future__ import annotations
@@ -173,6 +177,7 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     classify_file(Path(test_video["source_path"]), ensemble_file)
     scoring_ok = score_demo(out, store_path, extracted_path, sequences)
     count_demo(out, store_path, extracted, videos, sequences)
+    analyse_demo(out, store_path, bilstm_dir, extracted_path, Path(test_video["source_path"]))
     chance = 1 / 6
     return 1 if (summary["failed"] or min(metrics["top1_accuracy"], bilstm["top1_accuracy"]) <= chance
                  or not scoring_ok) else 0
@@ -287,6 +292,31 @@ def count_demo(out: Path, store_path: Path, extracted, videos_folder: Path, sequ
         print(f"\n$ posegraph count {clip}   (a real clip, 2 repetitions marked by hand)\n{report.text()}")
         report = count_video(str(clip), checkpoint=phase_dir / "best.pt")
         print(f"\n$ posegraph count {clip} --checkpoint {phase_dir / 'best.pt'}\n{report.text()}")
+
+
+def analyse_demo(out: Path, store_path: Path, run_dir: Path, extracted_path: Path, rendered: Path) -> None:
+    """Step 12: an analysis bundle from the BiLSTM and the synthetic store, then ``posegraph analyse``
+    on a rendered video of the held-out subject and on a real clip when present, with HTML reports."""
+    from posegraph.data import SkeletonStore
+    from posegraph.data.sources import resolve_source
+    from posegraph.gcn.analysis import Analyser, analyse, analysis_text
+    from posegraph.gcn.analysis_bundle import build_bundle
+    from posegraph.scoring.analysis_html import write_analysis_html
+
+    bundle_dir = out / "bundle"
+    print(f"\n== 12. the whole answer per video: posegraph bundle build --classifier {run_dir} --store {store_path} "
+          f"--out {bundle_dir}")
+    build_bundle(run_dir, store_path, bundle_dir, log=lambda line: print(f"  {line}"))
+    analyser = Analyser.load(bundle_dir)
+    clip = REPOSITORY.parent / "shared" / "testdata" / "reps" / "workouttracker" / "data" / "raw" / "squats" / "squat_17.mp4"
+    extracted = SkeletonStore(extracted_path)
+    for video in [rendered] + ([clip] if clip.exists() else []):
+        print(f"\n$ posegraph analyse {video} --bundle {bundle_dir} --out {out / 'analysis'} --video-format none")
+        source = resolve_source(video, extracted)
+        document, _ = analyse(analyser, source, str(video))
+        print(analysis_text(document))
+        page = write_analysis_html(document, out / "analysis" / video.stem / "report.html")
+        print(f"report: {page}")
 
 
 def ensemble_demo(store_path: Path, checkpoints: list[Path], folder: Path) -> Path:

@@ -28,12 +28,13 @@ def sheet_frames(frame_scores: np.ndarray, count: int = SHEET_FRAMES) -> np.ndar
     return np.unique(picks)
 
 
-def render_scores(source, result, out: str | Path) -> Path:
+def render_scores(source, result, out: str | Path, notes: list[str] | None = None) -> Path:
     """Draw a :class:`~posegraph.scoring.FormScore` on its video's skeleton (``source``: a
     :class:`~posegraph.skeleton.source.SkeletonSource`) over the source frames (a blank canvas when
     the video is gone): ``.png`` a contact sheet of up to 8 frames, the worst one among them,
     captioned with time and frame score, plus a colour key; ``.mp4`` / ``.gif`` every frame,
-    captioned with the frame and running scores. Joints are red (0) to green (100), grey unscored.
+    captioned with the frame and running scores (and ``notes[frame]`` after them, when given: the
+    analysis's counter and cue). Joints are red (0) to green (100), grey unscored.
     """
     out = Path(out)
     width, height = source.width or DEFAULT_CANVAS[0], source.height or DEFAULT_CANVAS[1]
@@ -62,6 +63,8 @@ def render_scores(source, result, out: str | Path) -> Path:
         return out
     captions = [f"{label(p)}  running {result.running_score[p]:.0f}"
                 if np.isfinite(result.running_score[p]) else label(p) for p in range(len(source.joints))]
+    if notes is not None:
+        captions = [f"{text}  {note}".rstrip() for text, note in zip(captions, notes)]
     images = source_frames(source.source_path, source.frame_indices, width, height)
     return write_images(overlay(images, source.joints, layout, joint_colors=colors, radius=radius,
                                 captions=captions), out, source.fps)

@@ -70,9 +70,11 @@ def _write_outputs(document: dict, form, source, out: Path, name: str, video_for
     folder.mkdir(parents=True, exist_ok=True)
     files = {"json": str(folder / "analysis.json"), "html": str(write_analysis_html(document, folder / "report.html"))}
     if form is not None and video_format != "none":
+        from posegraph.gcn.analysis import frame_notes
         from posegraph.scoring.score_render import render_scores
 
-        files["video"] = str(render_scores(source, form, folder / f"overlay.{video_format}"))
+        files["video"] = str(render_scores(source, form, folder / f"overlay.{video_format}",
+                                           notes=frame_notes(document, source.timestamps)))
     (folder / "analysis.json").write_text(json.dumps({**document, "files": files}, indent=1))
     return files
 
@@ -103,8 +105,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyse.add_argument("--json", action="store_true",
                          help="print each video's analysis document (schema posegraph-analysis/1, see the README)")
     analyse.add_argument("--out", help="folder: per video analysis.json, report.html (opens from disk) and an overlay video")
-    analyse.add_argument("--video-format", default="gif", choices=("gif", "mp4", "none"),
-                         help="the overlay video written with --out (default gif)")
+    analyse.add_argument("--video-format", default="mp4", choices=("mp4", "gif", "none"),
+                         help="the overlay video written with --out, captioned with the counter and the cues "
+                              "(default mp4; a GIF of a long HD video is large)")
     analyse.add_argument("--no-reject", dest="reject", action="store_false",
                          help="always name the closest exercise, never 'none of these'")
     analyse.set_defaults(run=command_analyse)

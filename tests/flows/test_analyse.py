@@ -69,3 +69,16 @@ def test_a_bad_video_is_one_line_and_the_others_are_still_analysed(bundle, synth
 def test_a_folder_that_is_not_a_bundle_says_how_to_make_one(tmp_path, capsys):
     assert main(["analyse", "x.mp4", "--bundle", str(tmp_path)]) == 2
     assert "posegraph bundle build" in capsys.readouterr().err
+
+
+def test_the_overlay_captions_count_the_repetitions_done_and_say_the_cue_under_way():
+    from posegraph.gcn.analysis import frame_notes
+
+    document = {"repetitions": [{"repetition": 1, "start_s": 0.0, "end_s": 2.0},
+                                {"repetition": 2, "start_s": 2.0, "end_s": 4.0}],
+                "cues": [{"text": "rep 2: left knee furthest from good form (score 31) at 3.00 s", "kind": "joint",
+                          "repetitions": [2], "joints": ["left_knee"]}]}
+    notes = frame_notes(document, np.array([0.5, 2.5, 4.5]))
+    assert notes[0] == "reps 0/2"
+    assert notes[1].startswith("reps 1/2  rep 2: left knee furthest") and len(notes[1]) <= len("reps 1/2  ") + 48
+    assert notes[2] == "reps 2/2"

@@ -24,8 +24,9 @@ from ..skeleton import get_layout
 from .delta import DataFile, plain_types
 from .errors import DamagedFileError
 from .location import StoreLocation
-from .records import FeatureRows, PhaseRows, RepetitionRows, ScoreRows, Skeletons, VideoFrames, VideoInfo
-from .schema import PHASE_SCHEMES, PHASES_SCHEMA, REPETITIONS_SCHEMA, VIDEOS_SCHEMA, frames_schema
+from .records import AnalysisRows, FeatureRows, PhaseRows, RepetitionRows, ScoreRows, Skeletons, VideoFrames, VideoInfo
+from .schema import (ANALYSES_SCHEMA, ANALYSIS_REPETITIONS_SCHEMA, PHASE_SCHEMES, PHASES_SCHEMA, REPETITIONS_SCHEMA,
+                     VIDEOS_SCHEMA, frames_schema)
 
 
 def _row_groups_that_may_hold(file: pq.ParquetFile, video_id: str) -> list[int]:
@@ -273,3 +274,28 @@ def repetitions_table(rows: RepetitionRows) -> pa.Table:
         pa.array(np.asarray(rows.frame_indices, dtype=np.int32)), pa.array(np.asarray(rows.times_s, dtype=np.float64)),
         pa.array([rows.method] * count, pa.string()),
         pa.array([rows.counted_at] * count, pa.timestamp("us", tz="UTC"))], schema=REPETITIONS_SCHEMA)
+
+
+def check_analysis_rows(rows: AnalysisRows) -> None:
+    numbers = [item.get("repetition") for item in rows.repetitions]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise ValueError(f"video {rows.video_id}: repetitions must be numbered 1, 2, ... in order, got {numbers}")
+    if rows.count != len(rows.repetitions):
+        raise ValueError(f"video {rows.video_id}: count {rows.count} but {len(rows.repetitions)} repetitions")
+
+
+def analyses_table(rows: AnalysisRows) -> pa.Table:
+    """One video's analysis, one row."""
+    return pa.Table.from_pylist([{
+        "video_id": rows.video_id, "bundle": rows.bundle, "exercise": rows.exercise, "rejected": rows.rejected,
+        "confidence": rows.confidence, "repetition_count": rows.count, "mean_score": rows.mean_score,
+        "cues": list(rows.cues), "document": rows.document, "analysed_at": rows.analysed_at}], schema=ANALYSES_SCHEMA)
+
+
+def analysis_repetitions_table(rows: AnalysisRows) -> pa.Table:
+    """One video's analysed repetitions, one row each."""
+    columns = [field.name for field in ANALYSIS_REPETITIONS_SCHEMA
+               if field.name not in ("video_id", "set_number", "analysed_at")]
+    return pa.Table.from_pylist([{"video_id": rows.video_id, "set_number": item.get("set"),
+                                  **{name: item.get(name) for name in columns}, "analysed_at": rows.analysed_at}
+                                 for item in rows.repetitions], schema=ANALYSIS_REPETITIONS_SCHEMA)

@@ -1,6 +1,6 @@
 """One small spec per derived table: what identifies a write, how rows are checked and converted,
 and which stored rows a write replaces. :meth:`SkeletonStore._write_derived` is the one write path
-that follows them (features, scores, repetitions).
+that follows them (features, scores, repetitions, analyses and their repetitions).
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from typing import Any
 import pyarrow as pa
 
 from ..skeleton import get_layout
-from .arrow import (check_feature_rows, check_repetition_rows, check_score_rows, features_table, repetitions_table,
-                    scores_table, variable_lists)
+from .arrow import (analyses_table, analysis_repetitions_table, check_analysis_rows, check_feature_rows,
+                    check_repetition_rows, check_score_rows, features_table, repetitions_table, scores_table,
+                    variable_lists)
 from .schema import FEATURE_KEYS, features_schema, scores_schema
 
 
@@ -58,3 +59,7 @@ SCORES = DerivedTable(
     replaces=("reference", "method"))
 
 REPETITIONS = DerivedTable("repetitions", ("video_id", "layout"), check_repetition_rows, repetitions_table)
+
+ANALYSES = DerivedTable("analyses", ("video_id", "layout"), check_analysis_rows, analyses_table)
+ANALYSIS_REPETITIONS = DerivedTable("analysis_repetitions", ("video_id", "layout"), check_analysis_rows,
+                                    analysis_repetitions_table)

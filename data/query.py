@@ -29,12 +29,14 @@ import pyarrow as pa
 
 from ..skeleton import LAYOUTS
 from .errors import DamagedFileError, ReadOnlyQueryError, StoreError
-from .schema import PHASES_SCHEMA, REPETITIONS_SCHEMA, VIDEOS_SCHEMA, features_schema
+from .schema import (ANALYSES_SCHEMA, ANALYSIS_REPETITIONS_SCHEMA, PHASES_SCHEMA, REPETITIONS_SCHEMA, VIDEOS_SCHEMA,
+                     features_schema)
 from .delta import sql_string
 from .arrow import with_layout
 from .store import SkeletonStore
 
-VIEWS = ("videos", "frames", "joints", "features", "scores", "repetitions", "phases")
+VIEWS = ("videos", "frames", "joints", "features", "scores", "repetitions", "phases", "analyses",
+         "analysis_repetitions", "analysis_sets")
 _LIST_COLUMNS = ("x", "y", "z", "visibility")
 _EMPTY_FRAMES = """
     SELECT NULL::VARCHAR AS video_id, NULL::INTEGER AS frame_index, NULL::DOUBLE AS timestamp_s,
@@ -126,19 +128,34 @@ def _create_scores_view(connection: duckdb.DuckDBPyConnection, store: SkeletonSt
     )
 
 
-def _create_repetitions_view(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
-    """``repetitions``: one row per counted repetition (``posegraph count --save``), committed videos only."""
-    files = _files(store, "repetitions")
+def _create_derived_view(connection: duckdb.DuckDBPyConnection, store: SkeletonStore, name: str,
+                         schema: pa.Schema) -> None:
+    """``name``: a derived table's rows (``video_id, layout`` first) of committed videos only:
+    ``repetitions`` (``posegraph count --save``), ``analyses`` and ``analysis_repetitions``
+    (``posegraph analyse-store``)."""
+    files = _files(store, name)
     if files:
         raw = f"SELECT video_id, layout, * EXCLUDE (video_id, layout) FROM ({_read_files(files)})"
     else:
-        empty = with_layout(REPETITIONS_SCHEMA.empty_table(), "")
-        connection.register("_empty_repetitions", empty)
-        raw = "SELECT * FROM _empty_repetitions"
-    connection.execute(f"CREATE VIEW _repetitions_raw AS {raw}")
+        connection.register(f"_empty_{name}", with_layout(schema.empty_table(), ""))
+        raw = f"SELECT * FROM _empty_{name}"
+    connection.execute(f"CREATE VIEW _{name}_raw AS {raw}")
     connection.execute(
-        "CREATE VIEW repetitions AS SELECT r.* FROM _repetitions_raw AS r SEMI JOIN videos AS v "
+        f"CREATE VIEW {name} AS SELECT r.* FROM _{name}_raw AS r SEMI JOIN videos AS v "
         "ON r.video_id = v.video_id AND r.layout = v.layout")
+
+
+def _create_analysis_views(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
+    """``analyses`` (one row per video), ``analysis_repetitions`` (per repetition) and ``analysis_sets``
+    (per set, from the repetitions)."""
+    _create_derived_view(connection, store, "analyses", ANALYSES_SCHEMA)
+    _create_derived_view(connection, store, "analysis_repetitions", ANALYSIS_REPETITIONS_SCHEMA)
+    connection.execute(
+        """CREATE VIEW analysis_sets AS
+           SELECT video_id, layout, set_number, count(*) AS repetition_count, min(start_s) AS start_s,
+                  max(end_s) AS end_s, avg(score) AS mean_score, avg(depth) AS mean_depth,
+                  avg(there_s + back_s) AS mean_duration_s
+           FROM analysis_repetitions GROUP BY video_id, layout, set_number""")
 
 
 def _create_phases_view(connection: duckdb.DuckDBPyConnection, store: SkeletonStore) -> None:
@@ -249,8 +266,9 @@ def connect(store: SkeletonStore, memory_limit: str = DEFAULT_MEMORY_LIMIT,
     )
     _create_features_view(connection, store, feature_columns)
     _create_scores_view(connection, store)
-    _create_repetitions_view(connection, store)
+    _create_derived_view(connection, store, "repetitions", REPETITIONS_SCHEMA)
     _create_phases_view(connection, store)
+    _create_analysis_views(connection, store)
     connection.execute(f"SET allowed_directories = [{sql_string(root + '/')}]")
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")
@@ -390,6 +408,15 @@ COLUMN_NOTES = {
     "score": "0-100, how close the joint is to good form; NULL where not scored",
     "time_s": "seconds from the start of the video",
     "first_frame": "source frame_index where the labelled range starts (inclusive)",
+    "exercise": "the analysis's answer: a class of the bundle's classifier, or 'none of these'",
+    "confidence": "calibrated probability of the top class (0-1)",
+    "repetition_count": "repetitions counted (in the video, or in the set)",
+    "mean_score": "form, 0-100 against the recognised exercise's reference; NULL where not judged",
+    "set_number": "the set (1, 2, ...) the repetition belongs to",
+    "depth": "the repetition's travel against good executions' (1.0 = as far)",
+    "there_s": "seconds from the repetition's start to its turning point",
+    "back_s": "seconds from the turning point to the repetition's end",
+    "document": "the whole analysis as JSON (schema posegraph-analysis/1; json_extract works on it)",
     "last_frame": "source frame_index where the labelled range ends (inclusive)",
 }
 

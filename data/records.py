@@ -161,6 +161,31 @@ class RepetitionRows:
 
 
 @dataclass(frozen=True)
+class AnalysisRows:
+    """One video's analysis (``posegraph analyse``), as given to :meth:`SkeletonStore.write_analyses`:
+    the video-level answer and one entry per repetition.
+
+    ``repetitions``: dicts with ``repetition, set, start_s, turn_s, end_s, score, depth, there_s,
+    back_s`` and ``worst_joint`` (None where unknown); ``cues``: the cues' texts; ``document``:
+    the whole analysis as JSON text.
+    """
+
+    video_id: str
+    layout: str
+    bundle: str
+    exercise: str
+    rejected: bool
+    confidence: float
+    count: int
+    mean_score: float | None
+    cues: tuple[str, ...]
+    repetitions: tuple[dict, ...]
+    document: str
+    extracted_at: datetime | None = None
+    analysed_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
 class PhaseRows:
     """One video's phase labels in one scheme, as given to :meth:`SkeletonStore.write_phases`.
 

@@ -135,6 +135,36 @@ REPETITIONS_SCHEMA = pa.schema([
 ])
 
 
+ANALYSES_SCHEMA = pa.schema([  # one row per analysed video (posegraph analyse --store)
+    pa.field("video_id", pa.string(), nullable=False),
+    pa.field("bundle", pa.string()),  # the analysis bundle's folder
+    pa.field("exercise", pa.string()),  # the answer: a class, or "none of these"
+    pa.field("rejected", pa.bool_()),
+    pa.field("confidence", pa.float32()),  # calibrated probability of the top class
+    pa.field("repetition_count", pa.int32()),
+    pa.field("mean_score", pa.float32()),  # form, 0-100 (null where not judged)
+    pa.field("cues", pa.list_(pa.string())),
+    pa.field("document", pa.string()),  # the whole analysis (JSON, schema posegraph-analysis/1)
+    pa.field("analysed_at", pa.timestamp("us", tz="UTC")),
+])
+
+
+ANALYSIS_REPETITIONS_SCHEMA = pa.schema([  # one row per analysed repetition
+    pa.field("video_id", pa.string(), nullable=False),
+    pa.field("repetition", pa.int32(), nullable=False),
+    pa.field("set_number", pa.int32()),  # 1, 2, ... ("set" is an SQL keyword)
+    pa.field("start_s", pa.float64()),
+    pa.field("turn_s", pa.float64()),
+    pa.field("end_s", pa.float64()),
+    pa.field("score", pa.float32()),  # form, 0-100
+    pa.field("depth", pa.float32()),  # travel against good executions' (1.0 = as far)
+    pa.field("there_s", pa.float32()),
+    pa.field("back_s", pa.float32()),
+    pa.field("worst_joint", pa.string()),
+    pa.field("analysed_at", pa.timestamp("us", tz="UTC")),
+])
+
+
 # Hand-made phase labels (not derived: they name source frames, so they survive re-extraction).
 PHASE_SCHEMES = STORED_PHASE_SCHEMES  # repetitions: phase "repetition" per range
 

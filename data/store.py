@@ -50,18 +50,19 @@ from .delta import DataFile, StoreTable, as_utc, sql_list, sql_string, sql_times
 from .errors import StoreVersionError, VideoNotFoundError
 from .arrow import (check_phase_rows, concat_tables, conform, frames_from_table, frames_table, may_hold, phases_table,
                     read_data_file, variable_lists, videos_table, with_layout, with_partitions)
-from .derived import REPETITIONS, SCORES, DerivedTable, features_table_spec
+from .derived import ANALYSES, ANALYSIS_REPETITIONS, REPETITIONS, SCORES, DerivedTable, features_table_spec
 from .location import StoreLocation
 from .marker import MARKER_NAME, open_marker
-from .records import (FeatureRows, PhaseRows, RepetitionRows, ScoreRows, Skeletons, VideoFrames, VideoInfo,
-                      completed_info)
+from .records import (AnalysisRows, FeatureRows, PhaseRows, RepetitionRows, ScoreRows, Skeletons, VideoFrames,
+                      VideoInfo, completed_info)
 from .schema import (FEATURE_KEY_COLUMNS, METADATA_COLUMNS, PHASES_SCHEMA, REPETITION_KEY_COLUMNS, SCORE_KEY_COLUMNS,
                      VIDEOS_SCHEMA, frames_schema)
 
-TABLES = ("videos", "frames", "features", "scores", "repetitions", "phases")
-DERIVED = ("features", "scores", "repetitions")  # computed from a video's frames: dropped when it is written again
-PARTITIONS = {"videos": ("bucket",), "frames": ("layout", "bucket"), "features": ("layout", "bucket"),
-              "scores": ("layout", "bucket"), "repetitions": ("layout", "bucket"), "phases": ("bucket",)}
+TABLES = ("videos", "frames", "features", "scores", "repetitions", "phases", "analyses", "analysis_repetitions")
+# computed from a video's frames: dropped when it is written again
+DERIVED = ("features", "scores", "repetitions", "analyses", "analysis_repetitions")
+PARTITIONS = {"videos": ("bucket",), "frames": ("layout", "bucket"), "phases": ("bucket",),
+              **{name: ("layout", "bucket") for name in DERIVED}}
 
 
 class SkeletonStore:
@@ -285,6 +286,13 @@ class SkeletonStore:
         a video with no repetition is stored as no rows (and replaces earlier ones).
         """
         return self._write_derived(items, REPETITIONS)
+
+    def write_analyses(self, items: Iterable[AnalysisRows]) -> list[AnalysisRows]:
+        """Store (or replace) videos' analyses: one ``analyses`` row each and one
+        ``analysis_repetitions`` row per repetition (as :meth:`write_repetitions`, current rows only)."""
+        items = list(items)
+        self._write_derived(items, ANALYSIS_REPETITIONS)  # first: a video's answer never lacks its repetitions
+        return self._write_derived(items, ANALYSES)
 
     def read_repetitions(self, video_id: str, layout: str | None = None) -> pa.Table:
         """One video's stored repetitions (``video_id, layout, repetition, frame_index, time_s, ...``)."""

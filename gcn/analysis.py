@@ -126,6 +126,23 @@ def _form_summary(form, reference: str | None, timestamps: np.ndarray) -> dict |
                         "scores": [[None if not np.isfinite(v) else round(float(v), 1) for v in row] for row in scores]}}
 
 
+def analysis_rows(document: dict, source: SkeletonSource, bundle: str):
+    """The store rows of one stored video's analysis (:meth:`SkeletonStore.write_analyses`)."""
+    import json
+
+    from posegraph.data.records import AnalysisRows
+
+    exercise = document["exercise"]
+    top = exercise["top"][0]["probability"] if exercise["top"] else 0.0
+    repetitions = tuple({**rep, "worst_joint": rep["worst_joints"][0]["joint"] if rep["worst_joints"] else None}
+                        for rep in document["repetitions"])
+    form = document.get("form") or {}
+    return AnalysisRows(source.video_id, source.layout, bundle, exercise["answer"], bool(exercise["rejected"]),
+                        float(top), int(document["count"]), form.get("mean_score"),
+                        tuple(cue["text"] for cue in document["cues"]), repetitions, json.dumps(document),
+                        source.extracted_at)
+
+
 def frame_notes(document: dict, timestamps: np.ndarray, cue_length: int = 48) -> list[str]:
     """Per frame, the counter so far and the cue of the repetition under way, for the overlay's
     captions ("reps 3/6  rep 4: right knee furthest from ...")."""

@@ -79,6 +79,27 @@ def _write_outputs(document: dict, form, source, out: Path, name: str, video_for
     return files
 
 
+def command_analyse_store(arguments: argparse.Namespace) -> int:
+    """Extract a folder or manifest first (when given), then analyse every stored video (Prefect flow)."""
+    from posegraph.gcn.analysis_bundle import load_bundle
+
+    from .common import check_before_flow
+
+    load_bundle(arguments.bundle)  # a wrong bundle is one line, before any flow starts
+    if arguments.source:
+        from posegraph.flows.extraction import run_extraction
+
+        run_extraction(arguments.source, arguments.store, workers=arguments.workers, progress=not arguments.quiet)
+    else:
+        check_before_flow(arguments.store)
+    from posegraph.flows.analysing import run_analysis, summary_text
+
+    result = run_analysis(arguments.store, arguments.bundle, arguments.out, arguments.skip_analysed,
+                          progress=not arguments.quiet)
+    print(summary_text(result))
+    return 1 if result["failed"] else 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     bundle = commands.add_parser("bundle", help="analysis bundles: a classifier, form references and the counter in one folder")
     actions = bundle.add_subparsers(dest="bundle_command", required=True, metavar="ACTION")
@@ -111,3 +132,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     analyse.add_argument("--no-reject", dest="reject", action="store_false",
                          help="always name the closest exercise, never 'none of these'")
     analyse.set_defaults(run=command_analyse)
+
+    batch = commands.add_parser(
+        "analyse-store", help="analyse every video of a store (or of a folder or manifest, extracted first) into "
+                              "SQL tables (Prefect flow)",
+        description="Writes one row per video (view analyses), per repetition (analysis_repetitions) and per set "
+                    "(analysis_sets); failed videos are listed with their reason and the others go on.")
+    batch.add_argument("--store", required=True, help="the skeleton store to read videos from and write results to")
+    batch.add_argument("--bundle", required=True, help="an analysis bundle folder (posegraph bundle build)")
+    batch.add_argument("--source", help="a folder, glob or manifest CSV of videos to extract into --store first "
+                                        "(videos extracted already are skipped)")
+    batch.add_argument("--workers", type=int, default=None, help="extraction processes (with --source)")
+    batch.add_argument("--out", help="also write each video's analysis.json and report.html under this folder")
+    batch.add_argument("--skip-analysed", action="store_true", help="leave videos analysed with this bundle alone")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    batch.set_defaults(run=command_analyse_store)

@@ -20,7 +20,10 @@ def filled(store):
 
 def test_views_and_their_columns(filled):
     views = describe_views(filled)
-    assert set(views) == {"videos", "frames", "joints", "features", "scores", "repetitions", "phases"}
+    assert set(views) == {"videos", "frames", "joints", "features", "scores", "repetitions", "phases", "analyses",
+                          "analysis_repetitions", "analysis_sets"}
+    assert {"exercise", "repetition_count", "document"} <= dict(views["analyses"]).keys()
+    assert {"set_number", "depth", "worst_joint"} <= dict(views["analysis_repetitions"]).keys()
     frames = dict(views["frames"])
     assert frames["x"] == "FLOAT[]" and frames["layout"] == "VARCHAR"
     assert {"joint_name", "joint_index", "visibility"} <= dict(views["joints"]).keys()

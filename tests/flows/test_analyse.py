@@ -82,3 +82,38 @@ def test_the_overlay_captions_count_the_repetitions_done_and_say_the_cue_under_w
     assert notes[0] == "reps 0/2"
     assert notes[1].startswith("reps 1/2  rep 2: left knee furthest") and len(notes[1]) <= len("reps 1/2  ") + 48
     assert notes[2] == "reps 2/2"
+
+
+def test_the_batch_flow_writes_sql_tables_and_goes_on_past_a_failing_video(bundle, synthetic_store, tmp_path,
+                                                                          monkeypatch, capsys):
+    import shutil
+
+    import posegraph.gcn.analysis as analysis
+    from posegraph.data import SkeletonStore
+    from posegraph.data.query import run_query
+
+    store = tmp_path / "store"
+    shutil.copytree(synthetic_store.root, store)
+    rows = [row for row in SkeletonStore(store).videos().to_pylist() if row["split"] == "test"]
+    broken = rows[0]["video_id"]
+    real = analysis.analyse
+
+    def analyse_or_fail(analyser, source, name, reject=True):
+        if source.video_id == broken:
+            raise ValueError("a damaged skeleton")
+        return real(analyser, source, name, reject)
+
+    monkeypatch.setattr(analysis, "analyse", analyse_or_fail)
+    monkeypatch.setattr("posegraph.flows.analysing.WRITE_EVERY", 5)  # several commits
+    assert main(["analyse-store", "--store", str(store), "--bundle", str(bundle), "--quiet"]) == 1
+    assert f"failed: {rows[0]['source_path']}: ValueError: a damaged skeleton" in capsys.readouterr().out
+    videos = run_query(SkeletonStore(store), "SELECT video_id, exercise, repetition_count FROM analyses").to_pylist()
+    total = len(SkeletonStore(store).videos())
+    assert len(videos) == total - 1 and broken not in {row["video_id"] for row in videos}
+    reps = run_query(SkeletonStore(store), "SELECT count(*) AS n FROM analysis_repetitions").to_pylist()[0]["n"]
+    assert reps == sum(row["repetition_count"] for row in videos) > 0
+    sets = run_query(SkeletonStore(store), "SELECT sum(repetition_count) AS n FROM analysis_sets").to_pylist()[0]["n"]
+    assert sets == reps
+    # run again, skipping what is analysed: only the broken one is tried (and fails again)
+    assert main(["analyse-store", "--store", str(store), "--bundle", str(bundle), "--quiet", "--skip-analysed"]) == 1
+    assert "0 of 1 videos analysed, 1 failed" in capsys.readouterr().out

@@ -30,11 +30,20 @@ scores before and after saving. It never answers "noise": every frame with a bod
 is compared with its nearest phase.
 
 **Deviation** of joint j in a frame matched to k: its Mahalanobis distance
-``sqrt((p_j - c_kj)^T S_kj^-1 (p_j - c_kj))``.
+``sqrt((o_j)^T S_kj^-1 (o_j))`` with ``o_j = p_j - c_kj - m``, where ``m`` is the median offset
+``p - c_k`` over the frame's body joints. Poses are centred on the hips, so a fault that moves
+the hips (sagging in a push-up) moved every other joint by the same amount and spread the blame
+over all of them (the face, hands and ankles came out worst); removing the shift most joints
+share leaves the deviation on the joints whose correction would remove it. On the synthetic
+fault sets (6 new subjects, reference of 6 x 2 good videos) the joints losing most score under
+sagging hips were nose, shoulders and wrists without it, the two hips with it; caving knees and
+flaring elbows kept their knees and elbows first, and their video-level ROC-AUC rose from 0.72 to
+0.81 and from 0.75 to 0.78.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,7 +112,12 @@ class PhaseClusters:
         Shapes: ``poses (T, V, 2)``, ``matched (T,)`` -> ``(T, V)``; NaN where unseen or unmatched.
         """
         safe = np.maximum(matched, 0)
-        squared = mahalanobis_squared(poses - self.centroids[safe], self.precisions()[safe])
+        offsets = poses - self.centroids[safe]
+        with warnings.catch_warnings():  # a frame without any matched body joint has no shift: NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            shift = np.nanmedian(offsets[:, self.pose_joints], axis=1, keepdims=True)
+        offsets = offsets - np.where(np.isfinite(shift), shift, 0.0)
+        squared = mahalanobis_squared(offsets, self.precisions()[safe])
         distance = np.sqrt(np.maximum(squared, 0.0))
         distance[matched < 0] = np.nan
         return distance

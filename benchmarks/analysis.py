@@ -11,6 +11,10 @@ Run:  .venv/bin/python benchmarks/analysis.py [--subjects 12] [--video VIDEO]
   times ``min(1, median depth / SHALLOW)`` (depth = travel against the bundle's good executions;
   ``SHALLOW`` = 0.75, the depth under which ``analyse`` gives a depth cue), and, for comparison,
   the mean repetition score alone. ROC-AUC (faulty lower = 1.0).
+- **Blame** (``--blame``): which body joints lose most score between correct and faulty
+  executions (the four largest mean drops; phase method): the synthetic fault sets (reference
+  from 6 subjects x 2 good videos, 6 new subjects) and the real labelled errors of
+  ``../shared/testdata/form/`` (fitted on the first half of the correct rows, as ``scoring.py``).
 - **Cost** (``--video``): wall time of ``resolve_source`` (BlazePose extraction) against the
   whole analysis of the extracted skeleton, on one real video.
 """
@@ -80,6 +84,56 @@ def separation(subjects: int, work: Path) -> None:
               f"{recognised} of {2 * len(people)} |")
 
 
+BODY = ("nose", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+        "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+
+
+def _most_blamed(good: np.ndarray, bad: np.ndarray, names: tuple[str, ...]) -> list[str]:
+    """The four body joints whose mean score drops most from ``good`` to ``bad`` frames ``(T, V)``."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        drop = np.nanmean(good, axis=0) - np.nanmean(bad, axis=0)
+    body = [names.index(name) for name in BODY if name in names and np.isfinite(drop[names.index(name)])]
+    return [f"{names[i]} {drop[i]:.0f}" for i in sorted(body, key=lambda i: -drop[i])[:4]]
+
+
+def blame() -> None:
+    import sys
+
+    from posegraph.data.synthetic import FAULTS, generate_corpus, generate_sequence, make_subjects
+    from posegraph.scoring import FormReference
+
+    print("| fault | the four body joints losing most score (points) |\n|---|---|")
+    for fault, exercise in FAULTS.items():
+        good = generate_corpus(subjects=6, takes=2, seed=11, repetitions=6, exercises=(exercise,))
+        reference = FormReference.fit([s.joints for s in good], layout="blazepose33", exercise=exercise,
+                                      frame_sizes=[(s.width, s.height) for s in good])
+        before, after = [], []
+        for index, person in enumerate(make_subjects(6, seed=1234)):
+            for kind, which in ((before, None), (after, fault)):
+                sequence = generate_sequence(exercise, person, take=0, seed=100 + index, repetitions=6, fault=which)
+                result = reference.score(sequence.joints, (sequence.width, sequence.height))
+                kind.append(result.joint_scores)
+        print(f"| synthetic {fault} | {', '.join(_most_blamed(np.concatenate(before), np.concatenate(after), result.joint_names))} |")
+    sys.path.insert(0, str(REPOSITORY / "benchmarks"))
+    import scoring as form_benchmark
+
+    if not form_benchmark.FORM.is_dir():
+        print(f"(real labels skipped: {form_benchmark.FORM} not found)")
+        return
+    for exercise, path, errors in form_benchmark.REAL:
+        fit, held_out, by_label = form_benchmark.real_splits(form_benchmark.FORM / path)["first half"]
+        reference = FormReference.fit(fit, exercise=exercise)
+        results = [reference.score(run) for run in held_out]
+        good = np.concatenate([result.joint_scores for result in results])
+        for error in errors:
+            bad = np.concatenate([reference.score(run).joint_scores for run in by_label[error]])
+            print(f"| real {exercise}, {form_benchmark.ERRORS[exercise][error]} | "
+                  f"{', '.join(_most_blamed(good, bad, results[0].joint_names))} |")
+
+
 def cost(video: Path, work: Path) -> None:
     from posegraph.data.sources import resolve_source
     from posegraph.gcn.analysis import Analyser, analyse_source
@@ -98,9 +152,13 @@ def cost(video: Path, work: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=12)
+    parser.add_argument("--blame", action="store_true", help="only the blame tables")
     parser.add_argument("--video", type=Path, action="append", default=[],
                         help="a real video to time (extraction against the analysis after it)")
     arguments = parser.parse_args()
+    if arguments.blame:
+        blame()
+        return
     with tempfile.TemporaryDirectory() as folder:
         separation(arguments.subjects, Path(folder))
         for video in arguments.video:

@@ -7,10 +7,13 @@ Run:  .venv/bin/python benchmarks/analysis.py [--subjects 12] [--video VIDEO]
   (6 subjects x 2 takes, 6 exercises; a small BiLSTM as its classifier), then each of the
   synthetic fault sets (``data.synthetic.FAULTS``: shallow squat, knees caving, hips sagging,
   elbows flaring) is analysed for ``--subjects`` new subjects (seeds the bundle never saw), beside
-  the same subjects' good executions. Per video, the measure ranked is the mean repetition score
-  times ``min(1, median depth / SHALLOW)`` (depth = travel against the bundle's good executions;
-  ``SHALLOW`` = 0.75, the depth under which ``analyse`` gives a depth cue), and, for comparison,
-  the mean repetition score alone. ROC-AUC (faulty lower = 1.0).
+  the same subjects' good executions. Per video, the measure ranked is the mean over its
+  repetitions of the repetition's weakest body joint's score (``worst_joints[0].score``: a fault
+  sits in a few joints, and the mean over 13 joints dilutes it) times
+  ``min(1, median depth / SHALLOW)`` (depth = travel against the bundle's good executions;
+  ``SHALLOW`` = 0.75, the depth under which ``analyse`` gives a depth cue); for comparison, the
+  mean repetition score times the same depth factor, and the mean repetition score alone.
+  ROC-AUC (faulty lower = 1.0).
 - **Blame** (``--blame``): which body joints lose most score between correct and faulty
   executions (the four largest mean drops; phase method): the synthetic fault sets (reference
   from 6 subjects x 2 good videos, 6 new subjects) and the real labelled errors of
@@ -37,15 +40,19 @@ def roc_auc(good: list[float], faulty: list[float]) -> float:
     return float(((good_array > faulty_array) + 0.5 * (good_array == faulty_array)).mean())
 
 
-def video_measures(document: dict) -> tuple[float, float]:
-    """(mean repetition score x min(1, median depth / SHALLOW), mean repetition score) of one analysis."""
+def video_measures(document: dict) -> tuple[float, float, float]:
+    """(weakest joint x depth factor, mean repetition score x depth factor, mean repetition score)
+    of one analysis (module docstring)."""
     from posegraph.scoring.cues import SHALLOW
 
-    scores = [rep["score"] for rep in document["repetitions"] if rep["score"] is not None]
-    depths = [rep["depth"] for rep in document["repetitions"] if rep["depth"] is not None]
+    repetitions = document["repetitions"]
+    scores = [rep["score"] for rep in repetitions if rep["score"] is not None]
+    weakest = [rep["worst_joints"][0]["score"] for rep in repetitions if rep["worst_joints"]]
+    depths = [rep["depth"] for rep in repetitions if rep["depth"] is not None]
     score = float(np.mean(scores)) if scores else 0.0
+    joint = float(np.mean(weakest)) if weakest else 0.0
     depth = min(1.0, float(np.median(depths)) / SHALLOW) if depths else 1.0
-    return score * depth, score
+    return joint * depth, score * depth, score
 
 
 def separation(subjects: int, work: Path) -> None:
@@ -63,8 +70,9 @@ def separation(subjects: int, work: Path) -> None:
     build_bundle(work / "run", store.root, work / "bundle", split=None, log=lambda _: None)
     analyser = Analyser.load(work / "bundle")
     people = make_subjects(subjects, seed=1234)  # not the store's subjects (seed 11)
-    print("| fault | videos good / faulty | AUC, score x depth | AUC, score alone | recognised as the exercise |")
-    print("|---|---|---|---|---|")
+    print("| fault | videos good / faulty | AUC, weakest joint x depth | AUC, score x depth | AUC, score alone | "
+          "recognised as the exercise |")
+    print("|---|---|---|---|---|---|")
     for fault, exercise in FAULTS.items():
         measures: dict[str, list] = {"good": [], "faulty": []}
         recognised = 0
@@ -78,9 +86,8 @@ def separation(subjects: int, work: Path) -> None:
                 document = analyse_source(analyser, source, f"{exercise}-{kind}-{index}", reject=False)
                 recognised += document["exercise"]["answer"] == exercise
                 measures[kind].append(video_measures(document))
-        combined = roc_auc([m[0] for m in measures["good"]], [m[0] for m in measures["faulty"]])
-        alone = roc_auc([m[1] for m in measures["good"]], [m[1] for m in measures["faulty"]])
-        print(f"| {fault} | {len(people)} / {len(people)} | {combined:.3f} | {alone:.3f} | "
+        aucs = [roc_auc([m[k] for m in measures["good"]], [m[k] for m in measures["faulty"]]) for k in range(3)]
+        print(f"| {fault} | {len(people)} / {len(people)} | {' | '.join(f'{auc:.3f}' for auc in aucs)} | "
               f"{recognised} of {2 * len(people)} |")
 
 

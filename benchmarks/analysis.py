@@ -17,7 +17,9 @@ Run:  .venv/bin/python benchmarks/analysis.py [--subjects 12] [--video VIDEO]
 - **Blame** (``--blame``): which body joints lose most score between correct and faulty
   executions (the four largest mean drops; phase method): the synthetic fault sets (reference
   from 6 subjects x 2 good videos, 6 new subjects) and the real labelled errors of
-  ``../shared/testdata/form/`` (fitted on the first half of the correct rows, as ``scoring.py``).
+  ``../shared/testdata/form/`` (fitted on the first half of the correct rows, as ``scoring.py``);
+  and, on those labels, runs of consecutive rows of one label (correct or an error) ranked by
+  their weakest body joint and by their mean frame score (the nearest to "videos" ``form/`` has).
 - **Cost** (``--video``): wall time of ``resolve_source`` (BlazePose extraction) against the
   whole analysis of the extracted skeleton, on one real video.
 """
@@ -141,6 +143,41 @@ def blame() -> None:
                   f"{', '.join(_most_blamed(good, bad, results[0].joint_names))} |")
 
 
+def form_runs() -> None:
+    """Real labels at the level of runs (consecutive rows of one label, ``scoring.py``'s split):
+    ROC-AUC of each run's weakest body joint (mean over its frames) and of its mean frame score."""
+    import sys
+    import warnings
+
+    from posegraph.scoring import FormReference
+
+    sys.path.insert(0, str(REPOSITORY / "benchmarks"))
+    import scoring as form_benchmark
+
+    if not form_benchmark.FORM.is_dir():
+        print(f"(real labels skipped: {form_benchmark.FORM} not found)")
+        return
+
+    def measures(reference, run) -> tuple[float, float]:
+        result = reference.score(run)
+        body = [result.joint_names.index(name) for name in BODY if name in result.joint_names]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return float(np.nanmin(np.nanmean(result.joint_scores[:, body], axis=0))), \
+                float(np.nanmean(result.frame_scores))
+
+    print("\n| split | exercise, error | runs correct / error | AUC, weakest joint | AUC, mean score |\n|---|---|---|---|---|")
+    for split in ("first half", "every other run"):
+        for exercise, path, errors in form_benchmark.REAL:
+            fit, held_out, by_label = form_benchmark.real_splits(form_benchmark.FORM / path)[split]
+            reference = FormReference.fit(fit, exercise=exercise)
+            good = np.array([measures(reference, run) for run in held_out])
+            for error in errors:
+                bad = np.array([measures(reference, run) for run in by_label[error]])
+                print(f"| {split} | {exercise}, {form_benchmark.ERRORS[exercise][error]} | {len(good)} / {len(bad)} | "
+                      f"{roc_auc(good[:, 0], bad[:, 0]):.3f} | {roc_auc(good[:, 1], bad[:, 1]):.3f} |")
+
+
 def cost(video: Path, work: Path) -> None:
     from posegraph.data.sources import resolve_source
     from posegraph.gcn.analysis import Analyser, analyse_source
@@ -159,12 +196,13 @@ def cost(video: Path, work: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=12)
-    parser.add_argument("--blame", action="store_true", help="only the blame tables")
+    parser.add_argument("--blame", action="store_true", help="only the blame tables and the real labels' runs")
     parser.add_argument("--video", type=Path, action="append", default=[],
                         help="a real video to time (extraction against the analysis after it)")
     arguments = parser.parse_args()
     if arguments.blame:
         blame()
+        form_runs()
         return
     with tempfile.TemporaryDirectory() as folder:
         separation(arguments.subjects, Path(folder))

@@ -312,6 +312,10 @@ def analyse_demo(out: Path, store_path: Path, run_dir: Path, extracted_path: Pat
     extracted = SkeletonStore(extracted_path)
     for video in [rendered] + ([clip] if clip.exists() else []):
         print(f"\n$ posegraph analyse {video} --bundle {bundle_dir} --out {out / 'analysis'} --video-format none")
+        if video == clip:
+            print("   (a real squat: this bundle's classifier has seen only drawn figures, and its 12 validation "
+                  "videos are too few to calibrate 'none of these', so expect a wrong answer; see "
+                  "benchmarks/README.md, crosssource.py, for models trained on real skeletons)")
         source = resolve_source(video, extracted)
         document, _ = analyse(analyser, source, str(video))
         print(analysis_text(document))

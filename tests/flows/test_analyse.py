@@ -15,10 +15,11 @@ from posegraph.gcn.training import train
 @pytest.fixture(scope="module")
 def bundle(synthetic_store, tmp_path_factory):
     folder = tmp_path_factory.mktemp("analyse")
-    train(load_config(None, ["epochs=2"], model="bilstm"), synthetic_store.root, folder / "run", progress=False,
+    train(load_config(None, ["epochs=1"], model="bilstm"), synthetic_store.root, folder / "run", progress=False,
           log=lambda _: None)
+    # references from the validation subject's videos only: fewer frames to cluster, a quicker test
     assert main(["bundle", "build", "--classifier", str(folder / "run"), "--store", str(synthetic_store.root),
-                 "--out", str(folder / "bundle")]) == 0
+                 "--out", str(folder / "bundle"), "--split", "val"]) == 0
     return folder / "bundle"
 
 
@@ -86,14 +87,14 @@ def test_the_overlay_captions_count_the_repetitions_done_and_say_the_cue_under_w
 
 def test_the_batch_flow_writes_sql_tables_and_goes_on_past_a_failing_video(bundle, synthetic_store, tmp_path,
                                                                           monkeypatch, capsys):
-    import shutil
-
     import posegraph.gcn.analysis as analysis
     from posegraph.data import SkeletonStore
     from posegraph.data.query import run_query
 
-    store = tmp_path / "store"
-    shutil.copytree(synthetic_store.root, store)
+    from posegraph.data.synthetic import generate_corpus, store_records
+
+    store = tmp_path / "store"  # a small corpus of its own: three subjects, one take each
+    SkeletonStore(store).write_videos(store_records(generate_corpus(subjects=3, takes=1, seed=5, repetitions=3)))
     rows = [row for row in SkeletonStore(store).videos().to_pylist() if row["split"] == "test"]
     broken = rows[0]["video_id"]
     real = analysis.analyse

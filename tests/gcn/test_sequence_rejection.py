@@ -19,7 +19,7 @@ def bilstm_with_enough_validation(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("bilstm-rejection")
     store = SkeletonStore(folder / "store")
-    store.write_videos(store_records(generate_corpus(subjects=3, takes=7, seed=11, repetitions=3)))
+    store.write_videos(store_records(generate_corpus(subjects=3, takes=7, seed=11, repetitions=2)))
     train(load_config(None, ["epochs=3"], model="bilstm"), store.root, folder / "run", progress=False,
           log=lambda _: None)
     return store, folder / "run"

@@ -107,6 +107,11 @@ def evaluate_run(run_dir: str | Path, store_path: str | Path, split: str = "test
     metrics = classification_metrics(heads.exercise(logits), labels, bundle.class_names) \
         if heads.exercise_count else {"samples": int(len(labels))}
     metrics["evaluated_on"] = note
+    if bundle.rejection is not None:  # how "none of these" was calibrated, for the run's report
+        rule = bundle.rejection.to_dict()
+        metrics["rejection"] = {key: rule[key] for key in ("temperature", "threshold", "distance_threshold",
+                                                            "coverage", "validation_videos", "nll_before",
+                                                            "nll_after")}
     if family.name == "phase":  # what a person checks first: how many, not which frames
         labels_of = {row["video_id"]: row["label"] for row in store.videos().to_pylist()}
         metrics["counting"] = count_metrics(family.video_counts(logits, labels, dataset, config), labels_of)

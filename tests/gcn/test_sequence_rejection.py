@@ -45,3 +45,15 @@ def test_the_bilstm_is_calibrated_and_rejects_what_is_like_no_class(bilstm_with_
     forced = answer_sequence(model, bundle, PeopleSequence(noise[None], source.layout, source.timestamps,
                                                            source.width, source.height), reject=False)
     assert not forced.rejected and forced.answer in bundle.class_names
+
+
+def test_the_runs_report_says_how_none_of_these_was_calibrated(bilstm_with_enough_validation):
+    import json
+
+    from posegraph.gcn.inference import evaluate_run
+
+    store, run = bilstm_with_enough_validation
+    metrics, paths = evaluate_run(run, store.root, "test")
+    rule = json.loads(paths["metrics"].read_text())["rejection"]
+    assert rule == metrics["rejection"] and rule["validation_videos"] == 42
+    assert rule["threshold"] > 0 and rule["distance_threshold"] > 0 and 0.9 <= rule["coverage"] <= 1.0

@@ -36,6 +36,8 @@ import numpy as np
 from posegraph.skeleton import get_layout
 from posegraph.skeleton.cleaning import CleaningSettings, clean
 
+from .sequence import interpolate_frames
+
 
 @dataclass(frozen=True)
 class SourceVariation:
@@ -192,15 +194,13 @@ def vary_channels(data: np.ndarray, layout: str, random: np.random.Generator,
 
 
 def change_speed(joints: np.ndarray, factor: float) -> np.ndarray:
-    """Played ``factor`` times as fast (fewer frames when > 1), every channel linearly interpolated
-    in time; a joint missing at either neighbouring frame is missing. Shapes: ``(T, V, 4)`` -> ``(T', V, 4)``."""
+    """Played ``factor`` times as fast (fewer frames when > 1), first and last frames kept, every
+    channel linearly interpolated in time (:func:`.sequence.interpolate_frames`: a joint missing at
+    a neighbouring frame it draws on is missing). Shapes: ``(T, V, 4)`` -> ``(T', V, 4)``."""
     frames = len(joints)
     length = max(int(round(frames / factor)), 2)
-    positions = np.linspace(0, frames - 1, length)
-    before = np.floor(positions).astype(int)
-    after = np.minimum(before + 1, frames - 1)
-    weight = (positions - before)[:, None, None].astype(np.float32)
-    return (joints[before] * (1 - weight) + joints[after] * weight).astype(np.float32)
+    flat = np.asarray(joints, dtype=np.float32).reshape(frames, -1)
+    return interpolate_frames(flat, np.linspace(0, frames - 1, length)).reshape(length, *joints.shape[1:])
 
 
 def vary_source(joints: np.ndarray, layout: str, random: np.random.Generator,

@@ -135,7 +135,7 @@ def _exercise_entry(store, exercise: str, root: Path, given: str | Path | None, 
     """The entry of one exercise, its reference written under ``root/references``, and its layout."""
     from posegraph.data.sources import stored_source
     from posegraph.scoring.counting import count_repetitions
-    from posegraph.scoring.sources import fit_from_store, reference_videos
+    from posegraph.scoring.sources import fit_on_videos, reference_videos
 
     target = root / "references" / f"{exercise}.json"
     try:
@@ -149,13 +149,13 @@ def _exercise_entry(store, exercise: str, root: Path, given: str | Path | None, 
         reference = FormReference.load(given)
         shutil.copy2(given, target)
         fitted_from = f"given: {given}"
+        sources = [stored_source(store, row["video_id"], row["layout"]) for row in rows]
     else:
-        reference = fit_from_store(store, exercise, split=split)
+        reference, sources = fit_on_videos(store, rows, exercise)
         reference.save(target)
         fitted_from = f"{len(rows)} videos{f' of split {split}' if split else ''} of {store.root}"
     swings, travel = [], []
-    for row in rows:
-        source = stored_source(store, row["video_id"], row["layout"])
+    for source in sources:
         count = count_repetitions(source.joints, source.layout, source.fps)
         starts, ends = count.boundaries()
         if len(starts):

@@ -74,11 +74,19 @@ def fit_from_store(store: SkeletonStore, exercise: str, label: str | None = None
         >>> reference = fit_from_store(SkeletonStore("corpus"), "squat", split="train")
         >>> reference.save("squat.json")
     """
-    rows = reference_videos(store, exercise, label, video_ids, layout, split)
+    return fit_on_videos(store, reference_videos(store, exercise, label, video_ids, layout, split), exercise,
+                         **options)[0]
+
+
+def fit_on_videos(store: SkeletonStore, rows: list[dict], exercise: str,
+                  **options: object) -> tuple[FormReference, list[SkeletonSource]]:
+    """A reference of ``exercise`` fitted on the stored videos ``rows`` (from :func:`reference_videos`),
+    and those videos' skeletons, read once, for whatever else is measured on them."""
     inputs = [stored_source(store, row["video_id"], row["layout"]) for row in rows]
-    return FormReference.fit([source.joints for source in inputs], layout=rows[0]["layout"],
-                             exercise=exercise, frame_sizes=[source.frame_size for source in inputs],
-                             video_ids=[row["video_id"] for row in rows], **options)
+    reference = FormReference.fit([source.joints for source in inputs], layout=rows[0]["layout"],
+                                  exercise=exercise, frame_sizes=[source.frame_size for source in inputs],
+                                  video_ids=[row["video_id"] for row in rows], **options)
+    return reference, inputs
 
 
 def score_rows(source: SkeletonSource, result: FormScore, reference: FormReference, reference_name: str,

@@ -10,7 +10,6 @@ can be repeated (``--skip-analysed`` leaves videos analysed with the same bundle
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
@@ -27,17 +26,12 @@ def analyse_stored_video(analyser, store_path: str, video_id: str, layout: str, 
     """One stored video's analysis document and its store rows (raises for a video that cannot be analysed)."""
     from posegraph.data.sources import stored_source
     from posegraph.gcn.analysis import analyse, analysis_rows
-    from posegraph.scoring.analysis_html import write_analysis_html
+    from posegraph.scoring.analysis_html import write_analysis_outputs
 
     source = stored_source(SkeletonStore(store_path, create=False), video_id, layout)
     document, _ = analyse(analyser, source, video_id)
     if out:
-        import json
-
-        folder = Path(out) / video_id[:16]
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "analysis.json").write_text(json.dumps(document, indent=1))
-        write_analysis_html(document, folder / "report.html")
+        write_analysis_outputs(document, out, video_id)
     return document, analysis_rows(document, source, str(analyser.bundle.root))
 
 
@@ -45,6 +39,7 @@ def analyse_stored_video(analyser, store_path: str, video_id: str, layout: str, 
 def analyse_store(store: str, bundle: str, out: str | None = None, skip_analysed: bool = False,
                   progress: bool = False) -> dict:
     """Analyse every ``ok`` video of ``store`` with ``bundle`` (module docstring)."""
+    from posegraph.data.delta import sql_string
     from posegraph.data.query import run_query
     from posegraph.gcn.analysis import Analyser
 
@@ -53,7 +48,8 @@ def analyse_store(store: str, bundle: str, out: str | None = None, skip_analysed
     skeletons = SkeletonStore(store, create=False)
     rows = [row for row in skeletons.videos().to_pylist() if row["status"] == "ok"]
     if skip_analysed:
-        done = run_query(skeletons, f"SELECT video_id, layout FROM analyses WHERE bundle = '{analyser.bundle.root}'")
+        done = run_query(skeletons, "SELECT video_id, layout FROM analyses WHERE bundle = "
+                                    f"{sql_string(str(analyser.bundle.root))}")
         seen = {(row["video_id"], row["layout"]) for row in done.to_pylist()}
         rows = [row for row in rows if (row["video_id"], row["layout"]) not in seen]
     bar = _progress_bar(len(rows)) if progress else None

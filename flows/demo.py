@@ -301,7 +301,7 @@ def analyse_demo(out: Path, store_path: Path, run_dir: Path, extracted_path: Pat
     from posegraph.data.sources import resolve_source
     from posegraph.gcn.analysis import Analyser, analyse, analysis_text
     from posegraph.gcn.analysis_bundle import build_bundle
-    from posegraph.scoring.analysis_html import write_analysis_html
+    from posegraph.scoring.analysis_html import write_analysis_outputs
 
     bundle_dir = out / "bundle"
     print(f"\n== 12. the whole answer per video: posegraph bundle build --classifier {run_dir} --store {store_path} "
@@ -319,8 +319,7 @@ def analyse_demo(out: Path, store_path: Path, run_dir: Path, extracted_path: Pat
         source = resolve_source(video, extracted)
         document, _ = analyse(analyser, source, str(video))
         print(analysis_text(document))
-        page = write_analysis_html(document, out / "analysis" / video.stem / "report.html")
-        print(f"report: {page}")
+        print(f"report: {write_analysis_outputs(document, out / 'analysis', str(video))['html']}")
 
 
 def ensemble_demo(store_path: Path, checkpoints: list[Path], folder: Path) -> Path:

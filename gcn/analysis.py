@@ -143,24 +143,6 @@ def analysis_rows(document: dict, source: SkeletonSource, bundle: str):
                         source.extracted_at)
 
 
-def frame_notes(document: dict, timestamps: np.ndarray, cue_length: int = 48) -> list[str]:
-    """Per frame, the counter so far and the cue of the repetition under way, for the overlay's
-    captions ("reps 3/6  rep 4: right knee furthest from ...")."""
-    reps = document["repetitions"]
-    ends = np.array([rep["end_s"] for rep in reps])
-    cue_of = {}
-    for cue in document["cues"]:
-        for number in cue["repetitions"]:
-            cue_of.setdefault(number, cue["text"])
-    notes = []
-    for time in np.asarray(timestamps, dtype=float):
-        done = int((ends <= time + 1e-9).sum())
-        current = next((rep["repetition"] for rep in reps if rep["start_s"] <= time < rep["end_s"]), None)
-        cue = cue_of.get(current, "")
-        notes.append(f"reps {done}/{len(reps)}" + (f"  {cue[:cue_length]}" if cue else ""))
-    return notes
-
-
 def analysis_text(document: dict) -> str:
     """The analysis in a few lines for a terminal."""
     exercise = document["exercise"]

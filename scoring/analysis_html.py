@@ -1,5 +1,7 @@
-"""The analysis document (``posegraph analyse``) as one self-contained HTML page: no script, no
-network, inline SVG only, so a browser opens it from disk anywhere.
+"""The analysis document (``posegraph analyse``) as files: one self-contained HTML page (no script,
+no network, inline SVG only, so a browser opens it from disk anywhere), the JSON, and the overlay
+video captioned with the counter and the cues (:func:`write_analysis_outputs`, the one writer of
+``analyse --out``, ``analyse-store --out`` and the demo).
 
 The page: the answer (exercise, confidence, muscle groups), the repetition counter, the cues, a
 timeline with the sets and each repetition (coloured by its score), one bar per repetition's
@@ -9,7 +11,10 @@ score, and a joint-by-time heat map of the form scores.
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
+
+import numpy as np
 
 WIDTH = 760
 
@@ -117,3 +122,39 @@ def write_analysis_html(document: dict, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(analysis_html(document), encoding="utf-8")
     return path
+
+
+def frame_notes(document: dict, timestamps: np.ndarray, cue_length: int = 48) -> list[str]:
+    """Per frame, the counter so far and the cue of the repetition under way, for the overlay's
+    captions ("reps 3/6  rep 4: right knee furthest from ...")."""
+    reps = document["repetitions"]
+    ends = np.array([rep["end_s"] for rep in reps])
+    cue_of = {}
+    for cue in document["cues"]:
+        for number in cue["repetitions"]:
+            cue_of.setdefault(number, cue["text"])
+    notes = []
+    for time in np.asarray(timestamps, dtype=float):
+        done = int((ends <= time + 1e-9).sum())
+        current = next((rep["repetition"] for rep in reps if rep["start_s"] <= time < rep["end_s"]), None)
+        cue = cue_of.get(current, "")
+        notes.append(f"reps {done}/{len(reps)}" + (f"  {cue[:cue_length]}" if cue else ""))
+    return notes
+
+
+def write_analysis_outputs(document: dict, out: str | Path, name: str, form=None, source=None,
+                           video_format: str = "none") -> dict:
+    """``OUT/NAME/analysis.json`` (the document with ``files``), ``report.html`` and, where form was
+    judged (``form``, the video's :class:`~posegraph.scoring.FormScore`, and its ``source``) and
+    ``video_format`` is ``mp4`` or ``gif``, ``overlay.<format>``. Returns the paths written
+    (``json``, ``html``, ``video``). ``NAME`` is the file's stem, or a stored id's first 16 digits."""
+    folder = Path(out) / (Path(name).stem if Path(name).suffix else name[:16])
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"json": str(folder / "analysis.json"), "html": str(write_analysis_html(document, folder / "report.html"))}
+    if form is not None and source is not None and video_format != "none":
+        from .score_render import render_scores
+
+        files["video"] = str(render_scores(source, form, folder / f"overlay.{video_format}",
+                                           notes=frame_notes(document, source.timestamps)))
+    (folder / "analysis.json").write_text(json.dumps({**document, "files": files}, indent=1))
+    return files

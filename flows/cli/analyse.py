@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 
 def command_bundle_build(arguments: argparse.Namespace) -> int:
@@ -58,25 +57,10 @@ def _analyse_one(analyser, video: str, store, arguments: argparse.Namespace) -> 
     name = source.video_id if source.how_read == "stored" else str(video)
     document, form = analyse(analyser, source, name, reject=arguments.reject)
     if arguments.out:
-        document["files"] = _write_outputs(document, form, source, Path(arguments.out), name, arguments.video_format)
+        from posegraph.scoring.analysis_html import write_analysis_outputs
+
+        document["files"] = write_analysis_outputs(document, arguments.out, name, form, source, arguments.video_format)
     return document
-
-
-def _write_outputs(document: dict, form, source, out: Path, name: str, video_format: str) -> dict:
-    """``OUT/NAME/analysis.json``, ``report.html`` and, where form was judged, the overlay video."""
-    from posegraph.scoring.analysis_html import write_analysis_html
-
-    folder = out / (Path(name).stem if Path(name).suffix else name[:16])
-    folder.mkdir(parents=True, exist_ok=True)
-    files = {"json": str(folder / "analysis.json"), "html": str(write_analysis_html(document, folder / "report.html"))}
-    if form is not None and video_format != "none":
-        from posegraph.gcn.analysis import frame_notes
-        from posegraph.scoring.score_render import render_scores
-
-        files["video"] = str(render_scores(source, form, folder / f"overlay.{video_format}",
-                                           notes=frame_notes(document, source.timestamps)))
-    (folder / "analysis.json").write_text(json.dumps({**document, "files": files}, indent=1))
-    return files
 
 
 def command_analyse_store(arguments: argparse.Namespace) -> int:

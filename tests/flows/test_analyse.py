@@ -73,7 +73,7 @@ def test_a_folder_that_is_not_a_bundle_says_how_to_make_one(tmp_path, capsys):
 
 
 def test_the_overlay_captions_count_the_repetitions_done_and_say_the_cue_under_way():
-    from posegraph.gcn.analysis import frame_notes
+    from posegraph.scoring.analysis_html import frame_notes
 
     document = {"repetitions": [{"repetition": 1, "start_s": 0.0, "end_s": 2.0},
                                 {"repetition": 2, "start_s": 2.0, "end_s": 4.0}],

@@ -51,6 +51,13 @@ class Analyser:
         model, model_bundle = load_classifier(bundle.classifier)
         return cls(bundle, model, model_bundle)
 
+    def reference(self, exercise: str):
+        """The bundle's form reference of ``exercise`` (None: it has none), read once."""
+        cache = self.__dict__.setdefault("_references", {})
+        if exercise not in cache:
+            cache[exercise] = self.bundle.reference(exercise)
+        return cache[exercise]
+
 
 def analyse_source(analyser: Analyser, source: SkeletonSource, name: str, reject: bool = True) -> dict:
     """The analysis document of one video (module docstring). Raises ``ValueError`` naming the video
@@ -71,25 +78,32 @@ def analyse(analyser: Analyser, source: SkeletonSource, name: str, reject: bool 
                              reject=reject)
     exercise = None if answer.rejected else answer.answer
     count = count_repetitions(source.joints, source.layout, source.fps, exercise)
-    form, rom, reference_name = None, None, None
-    if exercise is None:
-        notes.append("form not judged: the exercise is none of those the bundle knows")
-    else:
-        reference = analyser.bundle.reference(exercise)
-        entry = analyser.bundle.exercises.get(exercise)
-        rom = entry.range_of_motion if entry else None
-        if reference is None:
-            notes.append(f"form not judged: the bundle has no reference for {exercise}")
-        elif reference.layout != source.layout:
-            notes.append(f"form not judged: the bundle's {exercise} reference is in layout {reference.layout}, "
-                         f"the video in {source.layout}; build the bundle from a store in {source.layout}")
-            rom = None
-        else:
-            form = reference.score(source.joints, source.frame_size, timestamps=source.timestamps)
-            reference_name = entry.reference
+    reference, rom, reference_name = form_judge(analyser, exercise, source.layout, notes)
+    form = None if reference is None else reference.score(source.joints, source.frame_size,
+                                                          timestamps=source.timestamps)
     forms = repetition_forms(count, form, source.joints, source.layout, source.timestamps, rom, source.frame_size)
     counted = count.to_dict(timestamps=source.timestamps)
     return _document(source, name, answer, count, counted, forms, exercise, form, reference_name, notes), form
+
+
+def form_judge(analyser: Analyser, exercise: str | None, layout: str, notes: list[str] | None = None):
+    """``(reference, range_of_motion, reference_name)`` that judge ``exercise`` in ``layout``; the
+    reference is None (with the reason appended to ``notes``) where form cannot be judged."""
+    notes = [] if notes is None else notes
+    if exercise is None:
+        notes.append("form not judged: the exercise is none of those the bundle knows")
+        return None, None, None
+    entry = analyser.bundle.exercises.get(exercise)
+    rom = entry.range_of_motion if entry else None
+    reference = analyser.reference(exercise)
+    if reference is None:
+        notes.append(f"form not judged: the bundle has no reference for {exercise}")
+        return None, rom, None
+    if reference.layout != layout:
+        notes.append(f"form not judged: the bundle's {exercise} reference is in layout {reference.layout}, "
+                     f"the video in {layout}; build the bundle from a store in {layout}")
+        return None, None, None
+    return reference, rom, entry.reference
 
 
 def _document(source, name, answer, count, counted, forms, exercise, form, reference_name, notes) -> dict:

@@ -59,7 +59,7 @@ class BlazePoseExtractor:
     def extract(self, path: str | Path) -> ExtractionResult:
         sampler = FrameSampler(path, self.target_fps)
         rows, found, timestamps, indices = [], [], [], []
-        with self._landmarker() as detect:
+        with self.landmarker() as detect:
             for frame in sampler:
                 landmarks = detect(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB), frame.timestamp_s)
                 found.append(landmarks is not None)
@@ -76,10 +76,18 @@ class BlazePoseExtractor:
     def warm_up(self) -> None:
         """Load MediaPipe's libraries and model once (a blank frame through a throwaway graph),
         so that a worker process pays it at start-up rather than on its first video."""
-        with self._landmarker() as detect:
+        with self.landmarker() as detect:
             detect(np.zeros((64, 64, 3), dtype=np.uint8), 0.0)
 
-    def _landmarker(self) -> "_Landmarker":
+    def landmarker(self) -> "_Landmarker":
+        """A context manager giving ``detect(rgb, timestamp_s) -> (33, 4) | None`` over one video's
+        frames in order (tracking: each frame starts from the last one's pose); live analysis
+        feeds it frame by frame.
+
+        Example:
+            >>> with BlazePoseExtractor().landmarker() as detect:
+            ...     landmarks = detect(rgb_frame, 0.0)
+        """
         return _Landmarker(self)
 
 

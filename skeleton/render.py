@@ -187,6 +187,37 @@ def _mp4_writer(out: Path, frames_per_second: float, size: tuple[int, int]) -> t
     raise ValueError(f"{out}: OpenCV could not open an MP4 writer; write a .gif instead")
 
 
+class VideoRecorder:
+    """An MP4 written frame by frame as frames arrive (live recordings); opened on the first frame,
+    whose size every later frame is resized to. ``close()`` finishes the file."""
+
+    def __init__(self, out: str | Path, frames_per_second: float) -> None:
+        self.out, self.fps = Path(out), frames_per_second
+        if self.out.suffix.lower() != ".mp4":
+            raise ValueError(f"{out}: a recording is an .mp4 file")
+        self.writer: cv2.VideoWriter | None = None
+        self.size: tuple[int, int] | None = None
+        self.frames = 0
+
+    def write(self, image: np.ndarray) -> None:
+        if self.writer is None:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            self.size = (image.shape[1], image.shape[0])
+            self.writer, _ = _mp4_writer(self.out, self.fps, self.size)
+        if (image.shape[1], image.shape[0]) != self.size:
+            image = cv2.resize(image, self.size)
+        self.writer.write(image)
+        self.frames += 1
+
+    def close(self) -> Path | None:
+        """The file written (None when no frame came)."""
+        if self.writer is None:
+            return None
+        self.writer.release()
+        self.writer = None
+        return self.out
+
+
 def write_images(images: Iterable[np.ndarray], out: str | Path, frames_per_second: float,
                  legend=None) -> Path:
     """Write ``.mp4`` (H.264 where OpenCV can, else mp4v), ``.gif`` (Pillow) or ``.png`` (contact sheet

@@ -108,6 +108,30 @@ def _properties(path: Path, capture: cv2.VideoCapture) -> VideoProperties:
     )
 
 
+class SamplingClock:
+    """Which frames to keep at ``target_fps`` (``None``: every frame), judged by timestamp.
+
+    A frame is kept when its timestamp reaches the next sampling time (``k / target_fps``, within
+    ``tolerance_s``, half a source frame); at most one frame per sampling time, so a source slower
+    than the target is never duplicated. One rule for files (:class:`FrameSampler`) and live
+    sources (:mod:`.stream`).
+    """
+
+    def __init__(self, target_fps: float | None, tolerance_s: float) -> None:
+        self.target_fps, self.tolerance = target_fps, tolerance_s
+        self.next_sample = 0.0
+
+    def keep(self, timestamp_s: float) -> bool:
+        """Whether the frame at ``timestamp_s`` is kept (advances the clock when it is)."""
+        if self.target_fps is None:
+            return True
+        if timestamp_s + self.tolerance < self.next_sample:
+            return False
+        while self.next_sample <= timestamp_s + self.tolerance:
+            self.next_sample += 1.0 / self.target_fps
+        return True
+
+
 class FrameSampler:
     """Iterate the frames of ``path`` kept at ``target_fps`` (``None``: every frame).
 
@@ -134,8 +158,7 @@ class FrameSampler:
     def __iter__(self) -> Iterator[SampledFrame]:
         capture = _open(self.path)
         native_fps = self.properties.frames_per_second or FALLBACK_FPS
-        tolerance = 0.5 / native_fps
-        next_sample = 0.0
+        clock = SamplingClock(self.target_fps, 0.5 / native_fps)
         previous_timestamp = -1.0
         index = -1
         try:
@@ -145,14 +168,11 @@ class FrameSampler:
                 if not np.isfinite(timestamp) or (index > 0 and timestamp <= previous_timestamp):
                     timestamp = index / native_fps  # no usable timestamps in this container
                 previous_timestamp = timestamp
-                if self.target_fps is not None and timestamp + tolerance < next_sample:
+                if not clock.keep(timestamp):
                     continue
                 ok, image = capture.retrieve()
                 if not ok or image is None:
                     break
-                if self.target_fps is not None:
-                    while next_sample <= timestamp + tolerance:
-                        next_sample += 1.0 / self.target_fps
                 yield SampledFrame(index, timestamp, image)
         finally:
             self.decoded_frames = index + 1

@@ -112,6 +112,22 @@ def synthetic_store(tmp_path_factory) -> SkeletonStore:
     return store
 
 
+@pytest.fixture(scope="session")
+def analysis_bundle(synthetic_store, tmp_path_factory) -> Path:
+    """An analysis bundle (posegraph bundle build) of a one-epoch BiLSTM on the synthetic store,
+    with form references fitted on its validation subject (fewer frames to cluster: quicker)."""
+    from posegraph.flows.cli import main
+    from posegraph.gcn.config import load_config
+    from posegraph.gcn.training import train
+
+    folder = tmp_path_factory.mktemp("analysis-bundle")
+    train(load_config(None, ["epochs=1"], model="bilstm"), synthetic_store.root, folder / "run", progress=False,
+          log=lambda _: None)
+    assert main(["bundle", "build", "--classifier", str(folder / "run"), "--store", str(synthetic_store.root),
+                 "--out", str(folder / "bundle"), "--split", "val"]) == 0
+    return folder / "bundle"
+
+
 def uncommit(store: SkeletonStore, video: str) -> None:
     """Remove a video's ``videos`` rows only, as if its writer had died before committing them."""
     import pyarrow as pa

@@ -8,19 +8,11 @@ import numpy as np
 import pytest
 
 from posegraph.flows.cli import main
-from posegraph.gcn.config import load_config
-from posegraph.gcn.training import train
 
 
 @pytest.fixture(scope="module")
-def bundle(synthetic_store, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("analyse")
-    train(load_config(None, ["epochs=1"], model="bilstm"), synthetic_store.root, folder / "run", progress=False,
-          log=lambda _: None)
-    # references from the validation subject's videos only: fewer frames to cluster, a quicker test
-    assert main(["bundle", "build", "--classifier", str(folder / "run"), "--store", str(synthetic_store.root),
-                 "--out", str(folder / "bundle"), "--split", "val"]) == 0
-    return folder / "bundle"
+def bundle(analysis_bundle):
+    return analysis_bundle
 
 
 def test_the_bundle_holds_the_classifier_and_one_reference_per_exercise(bundle):

@@ -1,0 +1,102 @@
+"""The live loop: a source's frames through BlazePose (tracking) into a :class:`~.live.LiveSession`.
+
+:func:`run_live` is what ``posegraph live`` runs; :func:`annotate` draws a frame's skeleton and the
+session's state for the optional window and recording. Per frame it measures BlazePose's time and
+the rest (the session's services, drawing excluded), reported in the document's
+``live.processing`` (``benchmarks/live.py`` prints their ratio).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from posegraph.skeleton.stream import FrameStream, LiveFrame
+from posegraph.skeleton.video import probe
+
+from .analysis import Analyser
+from .live import LiveResult, LiveSession, LiveSettings
+
+
+def session_fps(stream: FrameStream, target_fps: float) -> float:
+    """The session's frame rate: the target, or the source's own where slower (sampling never adds frames)."""
+    return min(target_fps, stream.native_fps) if stream.native_fps else target_fps
+
+
+def run_live(analyser: Analyser, source: str, emit: Callable[[dict], None], settings: LiveSettings = LiveSettings(),
+             realtime: bool = False, reject: bool = True, stall_s: float = 5.0, open_s: float = 20.0,
+             on_frame: Callable[[LiveFrame, np.ndarray | None, LiveSession], None] | None = None,
+             stop: threading.Event | None = None) -> LiveResult:
+    """Analyse ``source`` (a camera number, a URL or a file) live until it ends, stalls, ``stop``
+    is set or Ctrl-C; ``emit`` gets each event (``status`` events also carry ``dropped``, the
+    frames dropped so far because processing fell behind). Returns the session's
+    :class:`~.live.LiveResult` (its ``error`` says why there is no document)."""
+    from posegraph.skeleton.blazepose import BlazePoseExtractor
+
+    stream = FrameStream(source, settings.fps, realtime=realtime, stall_s=stall_s, open_s=open_s)
+    if stream.kind == "file":
+        stream.native_fps = probe(source).frames_per_second
+    session: LiveSession | None = None
+    pose_s: list[float] = []
+    rest_s: list[float] = []
+    ended = None
+    try:
+        with BlazePoseExtractor(target_fps=settings.fps).landmarker() as detect:
+            for frame in stream:
+                if session is None:
+                    size = stream.frame_size or (frame.image.shape[1], frame.image.shape[0])
+                    settings = LiveSettings(**{**settings.__dict__, "fps": session_fps(stream, settings.fps)})
+                    session = LiveSession(analyser, source, settings, reject, size,
+                                          source if stream.kind == "file" else None)
+                began = time.perf_counter()
+                landmarks = detect(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB), frame.t_s)
+                posed = time.perf_counter()
+                events = session.update(landmarks, frame.t_s, frame.index, frame.read_at)
+                pose_s.append(posed - began)
+                rest_s.append(time.perf_counter() - posed)
+                for event in events:
+                    emit({**event, "dropped": stream.dropped} if event["type"] == "status" else event)
+                if on_frame is not None:
+                    on_frame(frame, landmarks, session)
+                if stop is not None and stop.is_set():
+                    ended = f"{source}: stopped"
+                    break
+    except KeyboardInterrupt:
+        ended = f"{source}: stopped (Ctrl-C)"
+    finally:
+        stream.close()
+    ended = ended or stream.ended or f"{source}: ended"
+    if session is None:
+        return LiveResult(None, None, None, ended)
+    result = session.finish(ended, stream.dropped, stream.read or None)
+    if result.document is not None:
+        result.document["live"]["processing"] = processing_times(pose_s, rest_s)
+    return result
+
+
+def processing_times(pose_s: list[float], rest_s: list[float]) -> dict:
+    """Per frame medians (ms) of BlazePose and of everything after it, and the ratio of their means."""
+    pose, rest = np.array(pose_s), np.array(rest_s)
+    return {"frames": len(pose), "pose_ms_median": round(float(np.median(pose)) * 1000, 2),
+            "analysis_ms_median": round(float(np.median(rest)) * 1000, 2),
+            "analysis_ms_max": round(float(rest.max()) * 1000, 2),
+            "analysis_over_pose": round(float(rest.mean() / pose.mean()), 4) if pose.mean() > 0 else None}
+
+
+def annotate(image: np.ndarray, landmarks: np.ndarray | None, session: LiveSession) -> np.ndarray:
+    """The frame with the skeleton drawn and a caption: exercise, count, running score, last cue."""
+    from posegraph.skeleton.layouts import BLAZEPOSE33
+    from posegraph.skeleton.render import caption, draw_skeleton
+
+    image = image.copy()
+    if landmarks is not None:
+        draw_skeleton(image, landmarks, BLAZEPOSE33)
+    state = session.state()
+    exercise = state["exercise"] or ("none of these" if session.exercise_known else "...")
+    score = "" if state["score"] is None else f"  form {state['score']:.0f}"
+    cue = f"  {state['cue'][:48]}" if state["cue"] else ""
+    return caption(image, f"{exercise}  reps {state['count']}{score}{cue}")

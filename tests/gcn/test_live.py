@@ -1,0 +1,103 @@
+"""The live session: events as frames arrive, the same answer as ``analyse`` at the end, gaps
+filled on the source's clock, and the exercise changing only once the new answer holds."""
+
+import numpy as np
+import pytest
+
+from posegraph.data.sources import resolve_source
+from posegraph.gcn.analysis import Analyser, analyse
+from posegraph.gcn.live import EVENT_TYPES, LiveSession, LiveSettings, announcement_delays
+
+
+@pytest.fixture(scope="module")
+def analyser(analysis_bundle):
+    return Analyser.load(analysis_bundle)
+
+
+def stored(store, label: str, split: str = "test"):
+    rows = [row for row in store.videos().to_pylist() if row["split"] == split and row["label"] == label]
+    return resolve_source(rows[0]["video_id"], store)
+
+
+def feed(session: LiveSession, source, start_s: float = 0.0, keep=None) -> list[dict]:
+    events = []
+    for index, (joints, t_s) in enumerate(zip(source.joints, source.timestamps)):
+        if keep is not None and not keep(index):
+            continue
+        seen = np.isfinite(joints[:, :2]).all(axis=1).any()
+        events += session.update(joints if seen else None, float(t_s) + start_s, index)
+    return events
+
+
+def test_a_session_announces_each_repetition_and_ends_with_the_analyse_answer(analyser, synthetic_store):
+    source = stored(synthetic_store, "squat")
+    session = LiveSession(analyser, "squat", LiveSettings(fps=source.fps), frame_size=source.frame_size)
+    events = feed(session, source)
+    assert {event["type"] for event in events} <= set(EVENT_TYPES)
+    assert all("t_s" in event and "lag_ms" in event for event in events)
+    repetitions = [event for event in events if event["type"] == "repetition"]
+    assert repetitions and [event["repetition"] for event in repetitions] == list(range(1, len(repetitions) + 1))
+    for event in repetitions:
+        assert event["start_s"] <= event["turn_s"] <= event["end_s"] <= event["t_s"] + 1e-6
+    statuses = [event for event in events if event["type"] == "status"]
+    assert len(statuses) >= int(source.timestamps[-1]) and statuses[-1]["count"] == len(repetitions)
+    assert [event["t_s"] for event in events] == sorted(event["t_s"] for event in events)
+
+    result = session.finish("the test ended")
+    offline, _ = analyse(analyser, source, "squat")
+    document = result.document
+    assert document["count"] == offline["count"] and document["exercise"] == offline["exercise"]
+    assert document["repetitions"] == offline["repetitions"]
+    live = document["live"]
+    assert live["ended"] == "the test ended" and live["announced_live"] == len(repetitions)
+    assert len(live["repetitions"]) == document["count"]
+    for row in live["repetitions"]:
+        assert row["announced"] in ("live", "at the end")
+        assert row["late_s"] == pytest.approx(row["announced_s"] - row["end_s"], abs=2e-3)
+
+
+def test_dropped_frames_are_filled_on_the_source_clock(analyser, synthetic_store):
+    source = stored(synthetic_store, "jumping_jack")
+    session = LiveSession(analyser, "gappy", LiveSettings(fps=source.fps), frame_size=source.frame_size)
+    feed(session, source, keep=lambda index: not 20 <= index < 26)  # six frames dropped
+    assert len(session.raw) == len(source.joints)
+    assert np.allclose(np.diff(session.timestamps), 1.0 / source.fps, atol=1e-3)
+    assert session.found[20:26] == [False] * 6
+    document = session.finish("done").document
+    seen = source.seen.copy()
+    seen[20:26] = False
+    assert document["count"] >= 2 and document["live"]["frames"] == seen.sum()
+
+
+def test_the_exercise_changes_only_when_the_new_answer_holds(analyser, synthetic_store, monkeypatch):
+    from posegraph.gcn import inference
+
+    answers = iter(["squat", "squat", "lunge", "squat", "lunge", "lunge", "lunge"])
+
+    def scripted(model, bundle, sequence, top_k=5, reject=True):
+        label = next(answers, "lunge")
+        return inference.Answer(label, False, [(label, 0.9)], 0.5)
+
+    monkeypatch.setattr(inference, "answer_sequence", scripted)
+    source = stored(synthetic_store, "squat")
+    settings = LiveSettings(fps=source.fps, classify_every_s=1.0, classify_window_s=2.0)
+    session = LiveSession(analyser, "switch", settings, frame_size=source.frame_size)
+    events = feed(session, source) + feed(session, source, start_s=float(source.timestamps[-1]) + 1 / source.fps)
+    changes = [(event["previous"], event["exercise"]) for event in events if event["type"] == "exercise"]
+    assert changes == [(None, "squat"), ("squat", "lunge")]  # the lone "lunge" between squats said nothing
+
+
+def test_a_session_that_never_saw_anyone_has_no_document_and_says_why(analyser):
+    session = LiveSession(analyser, "empty")
+    for index in range(40):
+        session.update(None, index / 16)
+    result = session.finish("the stream stopped")
+    assert result.document is None and "no person seen in 40 frames" in result.error
+
+
+def test_announcements_are_matched_to_the_final_repetitions_once_each():
+    repetitions = [{"repetition": 1, "start_s": 0.0, "turn_s": 1.0, "end_s": 2.0},
+                   {"repetition": 2, "start_s": 2.0, "turn_s": 3.0, "end_s": 4.0}]
+    rows = announcement_delays(repetitions, [(1.1, 2.3)], end_s=5.0)
+    assert rows[0]["announced"] == "live" and rows[0]["late_s"] == pytest.approx(0.3)
+    assert rows[1]["announced"] == "at the end" and rows[1]["late_s"] == pytest.approx(1.0)

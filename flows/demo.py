@@ -178,6 +178,7 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     scoring_ok = score_demo(out, store_path, extracted_path, sequences)
     count_demo(out, store_path, extracted, videos, sequences)
     analyse_demo(out, store_path, bilstm_dir, extracted_path, Path(test_video["source_path"]))
+    live_demo(out, out / "bundle", Path(test_video["source_path"]))
     chance = 1 / 6
     return 1 if (summary["failed"] or min(metrics["top1_accuracy"], bilstm["top1_accuracy"]) <= chance
                  or not scoring_ok) else 0
@@ -320,6 +321,30 @@ def analyse_demo(out: Path, store_path: Path, run_dir: Path, extracted_path: Pat
         document, _ = analyse(analyser, source, str(video))
         print(analysis_text(document))
         print(f"report: {write_analysis_outputs(document, out / 'analysis', str(video))['html']}")
+
+
+def live_demo(out: Path, bundle_dir: Path, rendered: Path) -> None:
+    """Step 13: ``posegraph live`` on a real clip (the rendered video when the shared clips are absent)
+    played at its own frame rate: the JSON events as they come, then the session's report."""
+    import json
+
+    from posegraph.gcn.analysis import Analyser
+    from posegraph.gcn.live_loop import run_live
+    from posegraph.scoring.analysis_html import write_analysis_outputs
+
+    clip = REPOSITORY.parent / "shared" / "testdata" / "reps" / "workouttracker" / "data" / "raw" / "squats" / "squat_17.mp4"
+    video = clip if clip.exists() else rendered
+    print(f"\n== 13. feedback while exercising: posegraph live --bundle {bundle_dir} --source {video} --realtime "
+          f"--out {out / 'live'}")
+    result = run_live(Analyser.load(bundle_dir), str(video), lambda event: print(json.dumps(event), flush=True),
+                      realtime=True)
+    if result.document is None:
+        print(f"   {result.error}")
+        return
+    files = write_analysis_outputs(result.document, out / "live", str(video))
+    live = result.document["live"]
+    print(f"   {live['ended']}: {result.document['count']} repetitions ({live['announced_live']} announced live), "
+          f"{live['frames_dropped']} frames dropped; report {files['html']}")
 
 
 def ensemble_demo(store_path: Path, checkpoints: list[Path], folder: Path) -> Path:

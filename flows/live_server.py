@@ -24,9 +24,13 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+# at module level: FastAPI reads the handlers' annotations (``WebSocket``) from this module's names
+from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, Response
+
 PAGE = Path(__file__).with_name("live_page")
 PAGE_FILES = {"": ("index.html", "text/html"), "live.js": ("live.js", "text/javascript"),
-              "live.css": ("live.css", "text/css")}
+              "live.css": ("live.css", "text/css"), "favicon.ico": ("favicon.svg", "image/svg+xml")}
 
 
 class _Connection:
@@ -94,9 +98,6 @@ class _Connection:
 
 def create_app(bundle: str | Path, out: str | None = None, fps: float = 16.0, reject: bool = True):
     """The FastAPI application: ``GET /`` (the page), its script and style, ``WS /ws``."""
-    from fastapi import FastAPI, WebSocket, WebSocketDisconnect
-    from fastapi.responses import HTMLResponse, Response
-
     from posegraph.gcn.analysis import Analyser
     from posegraph.skeleton.layouts import BLAZEPOSE33
 
@@ -149,10 +150,7 @@ def create_app(bundle: str | Path, out: str | None = None, fps: float = 16.0, re
     return app
 
 
-def _file(name: str):
-    from fastapi import HTTPException
-    from fastapi.responses import Response
-
+def _file(name: str) -> Response:
     if name not in PAGE_FILES:
         raise HTTPException(status_code=404, detail=f"{name}: not part of the live page")
     file, media = PAGE_FILES[name]

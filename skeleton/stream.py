@@ -130,7 +130,7 @@ class FrameStream:
             return cv2.VideoCapture(int(self.source))
         if self.kind == "network":
             # OpenCV warns on stderr when a stream times out; the session's own line says it for people
-            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+            cv2.setLogLevel(2)  # errors only
             timeouts = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.open_s * 1000),
                         cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.stall_s * 1000)]
             return cv2.VideoCapture(self.source, cv2.CAP_FFMPEG, timeouts)

@@ -36,7 +36,7 @@ function tick() {
   draw();
   const now = (performance.now() - started) / 1000;
   if (video.readyState >= 2 && now - lastSent >= 1 / fps) {
-    if (busy) { skipped += 1; show("skipped", skipped); }  // the server is behind: skip this frame
+    if (busy) { skipped += 1; lastSent = now; show("skipped", skipped); }  // the server is behind: this slot's frame is skipped
     else send(now);
   }
   requestAnimationFrame(tick);

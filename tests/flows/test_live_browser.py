@@ -1,0 +1,116 @@
+"""The live page in a real browser: Chromium (Debian's ``chromium`` and ``chromium-driver``, driven by
+Selenium) with a real clip as its webcam (``--use-file-for-fake-video-capture``), served by
+``posegraph live --serve`` with no network beyond localhost. The test reads the count and the
+exercise from the page, compares them with the report the server wrote for that session and with
+``analyse`` of the clip, and keeps a screenshot (``live-page.png`` in the test's folder)."""
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SQUAT = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "reps" / "workouttracker" / "data" / "raw" \
+    / "squats" / "squat_17.mp4"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+FFMPEG = shutil.which("ffmpeg")
+try:
+    import selenium  # noqa: F401
+except ImportError:
+    selenium = None
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
+                       reason="no chromium/chromedriver here (apt-get install chromium chromium-driver)"),
+    pytest.mark.skipif(FFMPEG is None, reason="no ffmpeg here to make the fake webcam's .y4m (apt-get install ffmpeg)"),
+    pytest.mark.skipif(selenium is None, reason="selenium is not installed (pip install -e '.[dev]')"),
+    pytest.mark.skipif(not SQUAT.exists(), reason=f"{SQUAT} not found (../shared/testdata/reps)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(analysis_bundle, tmp_path):
+    port = free_port()
+    out = tmp_path / "reports"
+    process = subprocess.Popen([sys.executable, "-m", "posegraph.flows.cli", "live", "--serve", "--bundle",
+                                str(analysis_bundle), "--port", str(port), "--out", str(out)],
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail(f"the live server did not start: {process.stderr.read()}")
+    yield f"http://127.0.0.1:{port}/", out
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def webcam_clip(tmp_path: Path) -> Path:
+    """The clip as a .y4m (Chromium's fake webcam format), then 6 s of an empty frame so the
+    camera does not loop back to the start while the test reads the page."""
+    clip = tmp_path / "squat.y4m"
+    subprocess.run([FFMPEG, "-loglevel", "error", "-i", str(SQUAT), "-f", "lavfi", "-i",
+                    "color=c=gray:s=640x360:r=25:d=6", "-filter_complex",
+                    "[0:v]scale=640:360,fps=25,format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]concat=n=2:v=1",
+                    "-pix_fmt", "yuv420p", str(clip)], check=True)
+    return clip
+
+
+def test_the_page_counts_from_the_camera_like_the_offline_analysis(server, analysis_bundle, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, reports = server
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,800",
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                 f"--use-file-for-fake-video-capture={webcam_clip(tmp_path)}"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(DRIVER), options=options)
+    try:
+        browser.get(url + "?autostart")
+        assert "posegraph live" in browser.title
+        page = browser.page_source
+        assert "http://" not in page.replace(url, "") and "https://" not in page  # nothing from elsewhere
+        text = lambda element_id: browser.find_element(By.ID, element_id).text  # noqa: E731
+        WebDriverWait(browser, 60).until(lambda _: int(text("frames") or 0) >= 90)  # about 6 s of camera
+        live_count = int(text("count"))
+        browser.save_screenshot(str(tmp_path / "live-page.png"))
+        browser.find_element(By.ID, "stop").click()
+        WebDriverWait(browser, 60).until(lambda _: browser.find_element(By.ID, "final").is_displayed())
+        final = browser.find_element(By.ID, "final")
+        page_count, page_exercise = int(final.get_attribute("data-count")), final.get_attribute("data-exercise")
+    finally:
+        browser.quit()
+    report = json.loads(next(reports.glob("*/analysis.json")).read_text())
+    assert report["count"] == page_count and (report["exercise"]["answer"] or "") == page_exercise
+    assert report["live"]["frames"] > 10  # the person was seen through the browser's camera
+
+    from posegraph.data.sources import file_source
+    from posegraph.gcn.analysis import Analyser, analyse
+
+    offline, _ = analyse(Analyser.load(analysis_bundle), file_source(SQUAT), SQUAT.name)
+    # a fake webcam runs at its own pace while this 2-core machine analyses 8-15 of its frames a second,
+    # so the page sees fewer frames than analyse samples from the file: within one repetition of it
+    assert abs(page_count - offline["count"]) <= 1 and live_count <= page_count + 1
+    assert page_exercise == (offline["exercise"]["answer"] or "")
+    assert (tmp_path / "live-page.png").stat().st_size > 10_000

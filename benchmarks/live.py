@@ -7,7 +7,9 @@ Run:  .venv/bin/python benchmarks/live.py [--bundle B] [--only replay|video|drop
   per frame, BlazePose's own time and the time of everything after it (the session's services),
   and their ratio (target: at most 0.20); the lag from a frame being read to each event being made
   (target: median under 100 ms).
-- **drops**: the same clip re-encoded at 30 and at 60 fps, read at its own rate (``--realtime``),
+- **long**: the session's own cost per frame where the counter's 30 s window is full: the three
+  longest ``repcount/`` videos (landmarks, 16 fps) through a ``LiveSession`` with the bundle.
+- **drops**: the clip's 300 frames re-encoded at 30 and at 60 fps (10 s and 5 s), read at its own rate (``--realtime``),
   every frame analysed (no sampling): the share of frames dropped because processing fell behind.
 - **replay**: ``../shared/testdata/repcount/`` landmarks (30 fps) sampled at the live rate (16 fps)
   and fed frame by frame to the online counter with the live settings (what a
@@ -50,6 +52,7 @@ def report_replay(delay_s: float | None = None, step_s: float | None = None) -> 
     step_s = settings.recount_every_s if step_s is None else step_s
     fps = settings.fps
     lags, same, announced, total, started = [], 0, 0, 0, time.perf_counter()
+    shown, offline_counts, truths = [], [], []
     for video in load_videos():
         clock = SamplingClock(fps, 0.5 / REPCOUNT_FPS)
         kept = np.array([index for index in range(len(video["joints"])) if clock.keep(index / REPCOUNT_FPS)])
@@ -60,8 +63,11 @@ def report_replay(delay_s: float | None = None, step_s: float | None = None) -> 
         for index, frame in enumerate(joints):
             for turn in counter.update(frame):
                 announced_at[turn] = index
+        shown.append(counter.count)  # what the screen shows as the stream ends, before finish()
         counter.finish()
-        same += counter.count == count_repetitions(joints, "blazepose33", fps).count
+        offline_counts.append(count_repetitions(joints, "blazepose33", fps).count)
+        truths.append(video["true"])
+        same += counter.count == offline_counts[-1]
         turns = np.array(sorted(announced_at), dtype=np.int64)
         turn_s = kept[turns] / REPCOUNT_FPS if len(turns) else np.zeros(0)
         for start, end in video["bounds"]:
@@ -76,6 +82,41 @@ def report_replay(delay_s: float | None = None, step_s: float | None = None) -> 
           f"{time.perf_counter() - started:.0f} s): {announced} of {total} true repetitions announced live inside "
           f"their human boundaries; lag from the true end: median {np.median(lags):.2f} s, 90th percentile "
           f"{np.percentile(lags, 90):.2f} s, max {lags.max():.2f} s; final count = offline count on {same} of 75")
+    shown, offline_counts, truths = map(np.asarray, (shown, offline_counts, truths))
+    positive = truths > 0
+    for name, counts in (("announced live (before the session's end)", shown), ("offline (the report)", offline_counts)):
+        mae = np.mean(np.abs(counts[positive] - truths[positive]) / truths[positive])
+        print(f"  {name}: MAE {mae:.3f}, OBO {np.mean(np.abs(counts - truths) <= 1):.3f} against the true counts")
+    print(f"  live = offline before the end on {np.sum(shown == offline_counts)} of 75 videos, within one on "
+          f"{np.sum(np.abs(shown - offline_counts) <= 1)}")
+
+
+def report_long(bundle: Path) -> None:
+    """The session's own cost per frame on long sessions, where the counter's window is full: the
+    three longest repcount/ videos (landmarks at 16 fps) through a LiveSession with the bundle."""
+    from posegraph.gcn.analysis import Analyser
+    from posegraph.gcn.live import LiveSession, LiveSettings
+    from posegraph.skeleton.video import SamplingClock
+
+    sys.path.insert(0, str(REPOSITORY / "benchmarks"))
+    from repcount import load_videos
+
+    analyser = Analyser.load(bundle)
+    for video in sorted(load_videos(), key=lambda item: -len(item["joints"]))[:3]:
+        clock = SamplingClock(16.0, 0.5 / REPCOUNT_FPS)
+        kept = [index for index in range(len(video["joints"])) if clock.keep(index / REPCOUNT_FPS)]
+        session = LiveSession(analyser, video["name"], LiveSettings(fps=16.0))
+        costs = []
+        for index in kept:
+            frame = video["joints"][index]
+            began = time.perf_counter()
+            session.update(frame if np.isfinite(frame[:, :2]).any() else None, index / REPCOUNT_FPS)
+            costs.append(time.perf_counter() - began)
+        costs = np.array(costs) * 1000
+        print(f"long session {video['name']} ({len(kept) / 16:.0f} s, {len(kept)} frames at 16 fps): the session's "
+              f"services {costs.mean():.2f} ms/frame on average (median {np.median(costs):.2f}, 99th percentile "
+              f"{np.percentile(costs, 99):.1f}, max {costs.max():.1f}); {session.count} repetitions announced, "
+              f"true {video['true']}")
 
 
 def live_document(bundle: Path, video: Path, *options: str) -> tuple[dict, list[dict]]:
@@ -143,7 +184,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=REPOSITORY / "demo_output" / "bundle",
                         help="an analysis bundle (default: the demo's, from make demo)")
-    parser.add_argument("--only", choices=("replay", "video", "drops", "agree"))
+    parser.add_argument("--only", choices=("replay", "video", "long", "drops", "agree"))
     parser.add_argument("--delay", type=float, help="replay: announce delay (s), default the live setting")
     parser.add_argument("--step", type=float, help="replay: recount step (s), default the live setting")
     arguments = parser.parse_args()
@@ -151,7 +192,8 @@ def main() -> None:
         report_replay(arguments.delay, arguments.step)
     if arguments.only != "replay" and not (arguments.bundle / "bundle.yaml").exists():
         raise SystemExit(f"{arguments.bundle}: no bundle; run make demo or pass --bundle")
-    for section, report in (("video", report_video), ("drops", report_drops), ("agree", report_agree)):
+    for section, report in (("video", report_video), ("long", report_long), ("drops", report_drops),
+                            ("agree", report_agree)):
         if arguments.only in (None, section):
             report(arguments.bundle)
 

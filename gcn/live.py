@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from posegraph.scoring.counting import MIN_REPETITION_S, OnlineRepetitionCounter, count_repetitions
+from posegraph.scoring.counting import MIN_REPETITION_S, OnlineRepetitionCounter, RepetitionCount
 from posegraph.scoring.cues import cues_for
 from posegraph.scoring.repetition_form import RepetitionForm, repetition_forms
 from posegraph.skeleton.cleaning import CleaningSettings, clean
@@ -166,18 +166,16 @@ class LiveSession:
         return start, joints, np.array(self.timestamps[start:])
 
     def _repetition(self, frame: int, now: float) -> list[dict]:
-        """The repetition whose turning point is ``frame``, judged on the recent frames, and its cues."""
+        """The repetition whose turning point is ``frame`` (from the counter's latest recount),
+        judged on its own frames, and its cues."""
         number = self.count + 1
-        start, joints, timestamps = self._recent(self.settings.form_window_s)
-        turn = frame - start
         at = round(float(self.timestamps[frame]), 3)
-        form = RepetitionForm(number, 1, at, at, at, None, [], None, {}, 0.0, 0.0)  # unless the recount finds it
-        if 0 <= turn < len(joints):
-            recount = count_repetitions(joints, self.layout, self.fps, self.exercise)
-            if recount.count:
-                nearest = int(np.argmin(np.abs(recount.frames - turn)))
-                if abs(int(recount.frames[nearest]) - turn) <= max(int(MIN_REPETITION_S * self.fps), 1):
-                    form = replace(self._judged(recount, joints, timestamps)[nearest], repetition=number, set=1)
+        form = RepetitionForm(number, 1, at, at, at, None, [], None, {}, 0.0, 0.0)  # unless the recount has it
+        start, recount = self.counter.recent if self.counter.recent is not None else (0, None)
+        if recount is not None and recount.count:
+            position = int(np.argmin(np.abs(start + recount.frames - frame)))
+            if start + int(recount.frames[position]) == frame:
+                form = replace(self._judged(start, recount, position), repetition=number, set=1)
         self.forms.append(form)
         self.announced.append((form.turn_s, now))
         events = [{"type": "repetition", "t_s": round(now, 3), "repetition": number, "count": number,
@@ -191,10 +189,20 @@ class LiveSession:
                 events.append({"type": "cue", "t_s": round(now, 3), **cue.to_dict()})
         return events
 
-    def _judged(self, recount, joints: np.ndarray, timestamps: np.ndarray) -> list[RepetitionForm]:
+    def _judged(self, start: int, recount: RepetitionCount, position: int) -> RepetitionForm:
+        """One repetition of a recount (whose window begins at frame ``start``) judged on its own
+        frames only, as ``analyse`` judges each repetition: a few milliseconds, whatever the window."""
+        starts, ends = recount.boundaries()
+        first, last = int(starts[position]), int(ends[position])
+        joints = clean(np.stack(self.raw[start + first:start + last + 1]),
+                       np.array(self.found[start + first:start + last + 1])).joints
+        timestamps = np.array(self.timestamps[start + first:start + last + 1])
+        one = RepetitionCount(1, np.array([int(recount.frames[position]) - first]),
+                              recount.signal[first:last + 1], recount.amplitude, self.fps,
+                              starts=np.array([0]), ends=np.array([last - first]))
         reference, rom, _ = form_judge(self.analyser, self.exercise, self.layout)
         form = None if reference is None else reference.score(joints, self.frame_size, timestamps=timestamps)
-        return repetition_forms(recount, form, joints, self.layout, timestamps, rom, self.frame_size)
+        return repetition_forms(one, form, joints, self.layout, timestamps, rom, self.frame_size)[0]
 
     def _classify(self, now: float) -> list[dict]:
         """The classifier over the recent window; an ``exercise`` event when the answer has changed

@@ -336,6 +336,7 @@ class OnlineRepetitionCounter:
         self.window = int(round(window_s * fps))
         self.frames: list[np.ndarray] = []
         self.reported: list[int] = []
+        self.recent: tuple[int, RepetitionCount] | None = None  # the last recount and its window's first frame
 
     @property
     def count(self) -> int:
@@ -348,7 +349,11 @@ class OnlineRepetitionCounter:
             return []
         start = max(0, len(self.frames) - self.window)
         recent = count_repetitions(np.stack(self.frames[start:]), self.layout, self.fps, self.exercise)
-        settled = [start + int(frame) for frame in recent.frames if start + frame <= len(self.frames) - self.delay]
+        self.recent = (start, recent)
+        starts, ends = recent.boundaries()
+        settled = [(start + int(first), start + int(turn), start + int(last))
+                   for first, turn, last in zip(starts, recent.frames, ends)
+                   if start + turn <= len(self.frames) - self.delay]
         return self._report(settled)
 
     def finish(self) -> list[int]:
@@ -356,14 +361,24 @@ class OnlineRepetitionCounter:
         if not self.frames:
             return []
         final = count_repetitions(np.stack(self.frames), self.layout, self.fps, self.exercise)
-        new = self._report([int(frame) for frame in final.frames])
+        starts, ends = final.boundaries()
+        new = self._report([(int(first), int(turn), int(last))
+                            for first, turn, last in zip(starts, final.frames, ends)])
         if len(self.reported) != final.count:  # settled guesses the whole sequence did not confirm
             self.reported = [int(frame) for frame in final.frames]
         return new
 
-    def _report(self, frames: list[int]) -> list[int]:
+    def _report(self, repetitions: list[tuple[int, int, int]]) -> list[int]:
+        """The turning points of ``(start, turn, end)`` repetitions not reported yet. A recount
+        moves a repetition's turning point a little (its window has grown), so a repetition whose
+        extent holds a reported turning point, or whose turning point comes less than half a
+        repetition after the last one reported, is the same repetition again."""
         tolerance = max(int(MIN_REPETITION_S * self.fps), 1)
-        new = [frame for frame in frames if all(abs(frame - old) > tolerance for old in self.reported)
-               and (not self.reported or frame > self.reported[-1])]
-        self.reported.extend(new)
+        new = []
+        for first, turn, last in repetitions:
+            if self.reported and (turn - self.reported[-1] < max(tolerance, (last - first) // 2)
+                                  or any(first <= old <= last for old in self.reported[-3:])):
+                continue
+            self.reported.append(turn)
+            new.append(turn)
         return new

@@ -2,9 +2,11 @@
 Selenium) with a real clip as its webcam (``--use-file-for-fake-video-capture``), served by
 ``posegraph live --serve`` with no network beyond localhost. The test reads the count and the
 exercise from the page, compares them with the report the server wrote for that session and with
-``analyse`` of the clip, and keeps a screenshot (``live-page.png`` in the test's folder)."""
+``analyse`` of the clip, and keeps a screenshot as a test artefact (``test-artifacts/live-page.png``
+at the repository's root; ``POSEGRAPH_TEST_ARTIFACTS`` moves it)."""
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+ARTIFACTS = Path(os.environ.get("POSEGRAPH_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 SQUAT = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "reps" / "workouttracker" / "data" / "raw" \
     / "squats" / "squat_17.mp4"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -94,7 +97,8 @@ def test_the_page_counts_from_the_camera_like_the_offline_analysis(server, analy
         text = lambda element_id: browser.find_element(By.ID, element_id).text  # noqa: E731
         WebDriverWait(browser, 60).until(lambda _: int(text("frames") or 0) >= 90)  # about 6 s of camera
         live_count = int(text("count"))
-        browser.save_screenshot(str(tmp_path / "live-page.png"))
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "live-page.png"))
         browser.find_element(By.ID, "stop").click()
         WebDriverWait(browser, 60).until(lambda _: browser.find_element(By.ID, "final").is_displayed())
         final = browser.find_element(By.ID, "final")
@@ -113,4 +117,4 @@ def test_the_page_counts_from_the_camera_like_the_offline_analysis(server, analy
     # so the page sees fewer frames than analyse samples from the file: within one repetition of it
     assert abs(page_count - offline["count"]) <= 1 and live_count <= page_count + 1
     assert page_exercise == (offline["exercise"]["answer"] or "")
-    assert (tmp_path / "live-page.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "live-page.png").stat().st_size > 10_000

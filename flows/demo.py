@@ -179,6 +179,7 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     count_demo(out, store_path, extracted, videos, sequences)
     analyse_demo(out, store_path, bilstm_dir, extracted_path, Path(test_video["source_path"]))
     live_demo(out, out / "bundle", Path(test_video["source_path"]))
+    export_demo(out, out / "bundle", Path(test_video["source_path"]))
     chance = 1 / 6
     return 1 if (summary["failed"] or min(metrics["top1_accuracy"], bilstm["top1_accuracy"]) <= chance
                  or not scoring_ok) else 0
@@ -345,6 +346,24 @@ def live_demo(out: Path, bundle_dir: Path, rendered: Path) -> None:
     live = result.document["live"]
     print(f"   {live['ended']}: {result.document['count']} repetitions ({live['announced_live']} announced live), "
           f"{live['frames_dropped']} frames dropped; report {files['html']}")
+
+
+def export_demo(out: Path, bundle_dir: Path, rendered: Path) -> None:
+    """Step 14: the bundle's classifier exported to ONNX (checked against PyTorch), then a clip
+    classified from the export with onnxruntime, in a process that never imports torch."""
+    import subprocess
+    import sys
+
+    from posegraph.gcn.onnx_export import export_onnx
+
+    export_dir = out / "export"
+    print(f"\n== 14. a model that leaves the machine: posegraph export {bundle_dir} --format onnx --out {export_dir}")
+    export_onnx(bundle_dir, export_dir, log=lambda line: print(f"   {line}"))
+    print(f"\n$ posegraph classify {rendered} --checkpoint {export_dir} --runtime onnx --top-k 3")
+    script = ("import sys; from posegraph.flows.cli import main; code = main(sys.argv[1:]); "
+              "print('   (torch imported: %s)' % ('torch' in sys.modules)); sys.exit(code)")
+    subprocess.run([sys.executable, "-c", script, "classify", str(rendered), "--checkpoint", str(export_dir),
+                    "--runtime", "onnx", "--top-k", "3"], check=True)
 
 
 def ensemble_demo(store_path: Path, checkpoints: list[Path], folder: Path) -> Path:

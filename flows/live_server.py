@@ -96,12 +96,13 @@ class _Connection:
         return end
 
 
-def create_app(bundle: str | Path, out: str | None = None, fps: float = 16.0, reject: bool = True):
+def create_app(bundle: str | Path, out: str | None = None, fps: float = 16.0, reject: bool = True,
+               runtime: str = "torch"):
     """The FastAPI application: ``GET /`` (the page), its script and style, ``WS /ws``."""
     from posegraph.gcn.analysis import Analyser
     from posegraph.skeleton.layouts import BLAZEPOSE33
 
-    analyser = Analyser.load(bundle)
+    analyser = Analyser.load(bundle, runtime)
     app = FastAPI(title="posegraph live")
     connections = [0]
 
@@ -158,11 +159,11 @@ def _file(name: str) -> Response:
 
 
 def serve(bundle: str | Path, host: str = "127.0.0.1", port: int = 8765, out: str | None = None,
-          fps: float = 16.0, reject: bool = True) -> int:
+          fps: float = 16.0, reject: bool = True, runtime: str = "torch") -> int:
     """Serve the page until Ctrl-C."""
     import uvicorn
 
-    app = create_app(bundle, out, fps, reject)
+    app = create_app(bundle, out, fps, reject, runtime)
     print(f"posegraph live: open http://{host}:{port}/ in a browser (the camera works on localhost or over "
           f"HTTPS); Ctrl-C stops", file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=8 * 1024 * 1024)

@@ -40,16 +40,32 @@ class Analyser:
     """A loaded bundle and its classifier, ready for many videos."""
 
     bundle: AnalysisBundle
-    model: object
-    model_bundle: object
+    model: object  # the PyTorch model, or with runtime onnx the OnnxClassifier
+    model_bundle: object  # its ModelBundle (None with runtime onnx)
 
     @classmethod
-    def load(cls, path) -> "Analyser":
+    def load(cls, path, runtime: str = "torch") -> "Analyser":
+        """``runtime="onnx"``: the bundle exported whole (``posegraph export BUNDLE --format onnx``),
+        applied with onnxruntime and without torch."""
+        if runtime == "onnx":
+            from .onnx_runtime import OnnxClassifier
+
+            return cls(load_bundle(path, need_checkpoint=False), OnnxClassifier.load(path), None)
+        if runtime != "torch":
+            raise ValueError(f"runtime {runtime!r}: choose torch or onnx")
         from .inference import load_classifier
 
         bundle = load_bundle(path)
         model, model_bundle = load_classifier(bundle.classifier)
         return cls(bundle, model, model_bundle)
+
+    def answer(self, sequence, top_k: int = 3, reject: bool = True):
+        """The classifier's :class:`~.answers.Answer` for one video's ``PeopleSequence``."""
+        if self.model_bundle is None:
+            return self.model.answer(sequence, top_k, reject)
+        from .inference import answer_sequence
+
+        return answer_sequence(self.model, self.model_bundle, sequence, top_k=top_k, reject=reject)
 
     def reference(self, exercise: str):
         """The bundle's form reference of ``exercise`` (None: it has none), read once."""
@@ -68,14 +84,12 @@ def analyse_source(analyser: Analyser, source: SkeletonSource, name: str, reject
 def analyse(analyser: Analyser, source: SkeletonSource, name: str, reject: bool = True):
     """:func:`analyse_source`'s document, and the video's :class:`~posegraph.scoring.FormScore`
     (None where form was not judged) for drawing it."""
-    from .inference import answer_sequence
     from .preprocess import PeopleSequence
 
     if not source.has_person:
         raise ValueError(f"{name}: no person detected in any frame; nothing to analyse")
     notes: list[str] = []
-    answer = answer_sequence(analyser.model, analyser.model_bundle, PeopleSequence.from_source(source), top_k=3,
-                             reject=reject)
+    answer = analyser.answer(PeopleSequence.from_source(source), top_k=3, reject=reject)
     exercise = None if answer.rejected else answer.answer
     count = count_repetitions(source.joints, source.layout, source.fps, exercise)
     reference, rom, reference_name = form_judge(analyser, exercise, source.layout, notes)

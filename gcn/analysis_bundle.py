@@ -67,8 +67,9 @@ class AnalysisBundle:
         return FormReference.load(self.root / entry.reference)
 
 
-def load_bundle(path: str | Path) -> AnalysisBundle:
-    """Read ``path/bundle.yaml``; errors say what is wrong and how to build one."""
+def load_bundle(path: str | Path, need_checkpoint: bool = True) -> AnalysisBundle:
+    """Read ``path/bundle.yaml``; errors say what is wrong and how to build one. An exported
+    bundle used with ``--runtime onnx`` (``need_checkpoint=False``) may leave its PyTorch checkpoint out."""
     from posegraph.data.yaml_file import read_yaml
 
     root = Path(path)
@@ -86,7 +87,7 @@ def load_bundle(path: str | Path) -> AnalysisBundle:
         exercises[str(name)] = ExerciseEntry(entry.get("reference"), RangeOfMotion.from_dict(rom) if rom else None,
                                              str(entry.get("fitted_from", "")))
     classifier = root / content["classifier"]
-    if not classifier.is_file():
+    if need_checkpoint and not classifier.is_file():
         raise FileNotFoundError(f"{manifest} names {classifier}, which is missing: build the bundle again")
     return AnalysisBundle(root, classifier, str(content["layout"]), exercises, dict(content.get("counter") or {}),
                           str(content.get("created", "")))

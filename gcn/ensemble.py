@@ -42,7 +42,7 @@ from .evaluation import MUSCLE_THRESHOLD, sigmoid, softmax
 from .heads import Heads
 
 if TYPE_CHECKING:
-    from .inference import Answer
+    from .answers import Answer
 
 FORMAT = "posegraph-ensemble/1"
 
@@ -307,7 +307,8 @@ class LoadedMembers:
         """The ensemble's answer for one sequence; with ``rejection`` (the ensemble's calibration,
         :func:`fit_ensemble_rejection`), "none of these" below its calibrated threshold or where
         every member with a distance rule finds the video unfamiliar."""
-        from .inference import NONE_OF_THESE, answer_from_logits
+        from .answers import answer_from_logits
+        from .rejection import NONE_OF_THESE
         from .rejection import Rejection
 
         logits, unfamiliar = self._outputs(sequence, weights)

@@ -24,11 +24,11 @@ from torch.utils.data import DataLoader, Dataset
 from posegraph.data import SkeletonStore
 
 from .config import TrainConfig
-from .augment import evenly_spaced_crops
 from .dataset import SkeletonDataset, VideoItem, average_over_crops, collate_crops
-from .evaluation import softmax
-from .heads import Heads, MuscleLoss
-from .preprocess import PeopleSequence, prepare, to_channels
+from .heads import Heads
+from .losses import MuscleLoss
+from .model_inputs import graph_crops, sequence_windows, vote
+from .preprocess import PeopleSequence
 from .registry import build_model
 
 if TYPE_CHECKING:
@@ -119,15 +119,7 @@ class GraphFamily(ClassifierFamily):
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
                  sequence: PeopleSequence, heads: Heads | None = None) -> np.ndarray:
         """Video logits ``(outputs,)`` of one video: the mean over its crops."""
-        persons = config.num_persons
-        people = sequence.people
-        if people.shape[0] < persons:
-            padding = np.full((persons - people.shape[0],) + people.shape[1:], np.nan, dtype=people.dtype)
-            people = np.concatenate([people, padding])
-        sequence = PeopleSequence(people[:persons], sequence.layout, sequence.timestamps, sequence.width,
-                                  sequence.height)
-        data = to_channels(prepare(sequence, layout, config.frames_per_second, config.joint_confidence))
-        crops = torch.from_numpy(evenly_spaced_crops(data, config.clip_frames, config.test_crops))
+        crops = torch.from_numpy(graph_crops(config, layout, sequence))
         device = next(model.parameters()).device
         with torch.no_grad():
             return model(crops.to(device)).float().mean(dim=0).cpu().numpy()
@@ -179,16 +171,8 @@ class SequenceFamily(ClassifierFamily):
         """One video's logits ``(outputs,)`` from its windows' ``(W, outputs)``: the exercise columns
         are the log of the confidence-weighted vote of the windows' probabilities, the muscle
         columns the mean of the windows' muscle logits."""
-        from .sequence import video_probabilities
-
         exercise_count = window_logits.shape[1] if heads is None else heads.exercise_count
-        parts = []
-        if exercise_count:
-            voted = video_probabilities(softmax(window_logits[:, :exercise_count]), min_window_confidence)
-            parts.append(np.log(np.clip(voted, 1e-12, None)))
-        if exercise_count < window_logits.shape[1]:
-            parts.append(window_logits[:, exercise_count:].mean(axis=0))
-        return np.concatenate(parts)
+        return vote(window_logits, exercise_count, min_window_confidence)
 
     def video_logits(self, model: nn.Module, dataset, config: TrainConfig,
                      device: torch.device, heads: Heads | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -212,13 +196,7 @@ class SequenceFamily(ClassifierFamily):
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
                  sequence: PeopleSequence, heads: Heads | None = None) -> np.ndarray:
         """Video logits ``(outputs,)`` of one video (:meth:`vote` over its windows)."""
-        from .feature_windows import sequence_features
-        from .sequence import FeatureScaler, window_starts, windows
-
-        features = sequence_features(sequence, layout, config.frames_per_second, config.joint_confidence)
-        starts = window_starts(len(features), config.window_frames, config.frame_step, config.window_overlap)
-        scaled = FeatureScaler.from_dict(extra["scaler"]).transform(
-            windows(features, starts, config.window_frames, config.frame_step))
+        scaled = sequence_windows(config, layout, extra, sequence)
         device = next(model.parameters()).device
         logits = self.window_logits(model, torch.from_numpy(scaled), config.eval_batch_size, device)
         return self.vote(logits, heads, config.min_window_confidence)
@@ -233,7 +211,7 @@ def frames_that_mattered(model: nn.Module, bundle: "ModelBundle",
     added to the frames it sampled, weighted by the window's confidence.
     """
     from .bilstm import frame_importance
-    from .feature_windows import sequence_features
+    from .model_inputs import sequence_features
     from .sequence import FeatureScaler, window_starts, windows
 
     config = bundle.config

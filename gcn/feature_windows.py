@@ -22,16 +22,9 @@ from posegraph.features import build_features
 from posegraph.skeleton import get_layout
 
 from .dataset import VideoItem, load_sequence
-from .preprocess import PeopleSequence, prepare
+from .preprocess import prepare
 from .sequence import STRETCH, FeatureScaler, add_noise, cut_window, window_starts, windows
 from .source_variation import SourceVariation, mirror_joints, vary_source
-
-
-def sequence_features(sequence: PeopleSequence, layout: str, frames_per_second: float,
-                      confidence: str = "presence") -> np.ndarray:
-    """``(T, 83)`` features of the main person, in the model's layout and frame rate."""
-    joints = prepare(sequence, layout, frames_per_second, confidence)[0]
-    return build_features(joints, layout, frames_per_second)[0]
 
 
 class FeatureWindows(Dataset):

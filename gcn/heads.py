@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
 
 from posegraph.features.muscles import MuscleTable, load_muscle_table
 
 from .config import MUSCLE_MODES
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -63,18 +64,22 @@ class Heads:
         targets.flags.writeable = False
         return targets
 
-    def correct(self, logits: torch.Tensor, labels: torch.Tensor) -> float:
+    # torch is imported inside the training-time methods only: exported models are applied
+    # (onnx_runtime) with these heads and without torch
+    def correct(self, logits: "torch.Tensor", labels: "torch.Tensor") -> float:
         """Summed over the batch: 1 per right exercise, or (``only``) the share of groups right per video."""
         if self.exercise_count:
             return float((self.exercise(logits).argmax(1) == labels).sum())
         return self.muscles_correct(logits, labels)
 
-    def muscles_correct(self, logits: torch.Tensor, labels: torch.Tensor) -> float:
+    def muscles_correct(self, logits: "torch.Tensor", labels: "torch.Tensor") -> float:
         """Summed over the batch: the share of muscle groups right per video (label-wise accuracy)."""
+        import torch
+
         targets = torch.tensor(self.membership(), device=logits.device)[labels]
         return float(((self.muscles(logits) > 0).float() == targets).float().mean(1).sum())
 
-    def validation_score(self, logits: torch.Tensor, labels: torch.Tensor) -> float:
+    def validation_score(self, logits: "torch.Tensor", labels: "torch.Tensor") -> float:
         """What picks the best checkpoint: exercise accuracy; label-wise muscle accuracy with
         ``only``; their mean with ``joint`` (else an epoch that already names every exercise
         right would be kept before the muscle head had learned anything)."""
@@ -105,22 +110,3 @@ def heads_of(content: dict) -> Heads:
     saved = (content.get("extra") or {}).get("heads") or {}
     table = MuscleTable.from_dict(saved["table"]) if saved.get("table") else None
     return Heads(tuple(content["class_names"]), saved.get("mode", "none"), table)
-
-
-class MuscleLoss(nn.Module):
-    """The exercise loss on the exercise columns plus ``muscle_weight`` x binary cross-entropy
-    (mean over videos and groups) on the muscle columns, targets from the exercise label.
-
-    Shapes: logits ``(N, K + G)``, labels ``(N,)`` int -> scalar.
-    """
-
-    def __init__(self, heads: Heads, exercise_loss: nn.Module | None, muscle_weight: float = 1.0) -> None:
-        super().__init__()
-        self.heads, self.exercise_loss, self.muscle_weight = heads, exercise_loss, float(muscle_weight)
-        self.register_buffer("targets", torch.tensor(heads.membership()))
-
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        muscle = F.binary_cross_entropy_with_logits(self.heads.muscles(logits).float(), self.targets[labels])
-        if self.exercise_loss is None:
-            return muscle
-        return self.exercise_loss(self.heads.exercise(logits), labels) + self.muscle_weight * muscle

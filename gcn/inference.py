@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +12,15 @@ from posegraph.data import SkeletonStore
 
 from .bundle import ModelBundle
 from .checkpoint import checkpoint_file, load_checkpoint
-from .evaluation import (MUSCLE_THRESHOLD, classification_metrics, count_metrics, muscle_metrics, sigmoid, softmax,
-                         write_report)
+from .evaluation import classification_metrics, count_metrics, muscle_metrics, softmax, write_report
 from .heads import Heads
+from .answers import Answer, answer_from_logits, rank  # noqa: F401  (Answer re-exported)
 from .input_guard import guard_constant_inputs
 from .dataset import VideoItem
 from .families import family_of, head_inputs
 from .preprocess import PeopleSequence
-from .rejection import NONE_OF_THESE, Rejection
+from .rejection import Rejection
+from .run_logs import log_evaluation
 from .corpus import select_corpus
 from .device import pick_device
 
@@ -122,7 +122,9 @@ def evaluate_run(run_dir: str | Path, store_path: str | Path, split: str = "test
             metrics["muscles_unseen_exercises"] = unseen
     history_file = run_dir / "history.json"
     history = json.loads(history_file.read_text()) if history_file.exists() else []
-    return metrics, write_report(metrics, history, run_dir, split)
+    paths = write_report(metrics, history, run_dir, split)
+    log_evaluation(run_dir, bundle.config.to_dict(), metrics, split, paths)
+    return metrics, paths
 
 
 def unseen_exercise_metrics(model: torch.nn.Module, bundle: ModelBundle, heads: Heads, store: SkeletonStore,
@@ -186,58 +188,10 @@ def class_probabilities(model: torch.nn.Module, bundle: ModelBundle, sequence: P
     return softmax(heads.exercise(video_logits(model, bundle, sequence))[None])[0]
 
 
-def rank(class_names: tuple[str, ...] | list[str], probabilities: np.ndarray,
-         top_k: int = 5) -> list[tuple[str, float]]:
-    """The ``top_k`` ``(class, probability)`` pairs, most probable first. Shapes: ``probabilities (K,)``."""
-    order = np.argsort(-probabilities)[:top_k]
-    return [(class_names[i], float(probabilities[i])) for i in order]
-
-
 def classify_sequence(model: torch.nn.Module, bundle: ModelBundle, sequence: PeopleSequence,
                       top_k: int = 5) -> list[tuple[str, float]]:
     """Top-k ``(class, probability)`` for one video's people."""
     return rank(bundle.class_names, class_probabilities(model, bundle, sequence), top_k)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What ``classify`` answers: the class (or "none of these"), the ranked probabilities and,
-    for models with muscle groups, each group's probability (highest first)."""
-
-    answer: str  # "" for a muscles-only model
-    rejected: bool
-    ranking: list[tuple[str, float]]  # calibrated when the checkpoint has a rejection
-    threshold: float | None  # top probability below which the answer is "none of these"; None = off
-    muscles: list[tuple[str, float]] = field(default_factory=list)
-
-    @property
-    def muscles_worked(self) -> list[str]:
-        """The groups predicted as worked (probability at least ``MUSCLE_THRESHOLD``), highest first."""
-        return [group for group, probability in self.muscles if probability >= MUSCLE_THRESHOLD]
-
-
-def muscle_ranking(heads: Heads, logits: np.ndarray) -> list[tuple[str, float]]:
-    probabilities = sigmoid(heads.muscles(logits))
-    return sorted(zip(heads.groups, map(float, probabilities)), key=lambda pair: -pair[1])
-
-
-def answer_from_logits(heads: Heads, logits: np.ndarray, top_k: int = 5, rejection: Rejection | None = None,
-                       embedding: np.ndarray | None = None) -> Answer:
-    """The answer for one video's logits ``(outputs,)`` from a model (or ensemble) with ``heads``;
-    with ``rejection`` (and the head's input ``embedding`` when it has a distance rule), "none of
-    these" when far from every class."""
-    muscles = muscle_ranking(heads, logits) if heads.groups else []
-    if not heads.exercise_count:
-        return Answer("", False, [], None, muscles)
-    probabilities = softmax(heads.exercise(logits)[None])[0]
-    if rejection is None:
-        ranking = rank(heads.class_names, probabilities, top_k)
-        return Answer(ranking[0][0], False, ranking, None, muscles)
-    calibrated = rejection.probabilities(np.log(np.clip(probabilities, 1e-12, None)))[0]
-    ranking = rank(heads.class_names, calibrated, top_k)
-    rejected = bool(rejection.rejects(calibrated, embedding)[0])
-    threshold = rejection.threshold if rejection.active else None
-    return Answer(NONE_OF_THESE if rejected else ranking[0][0], rejected, ranking, threshold, muscles)
 
 
 def answer_sequence(model: torch.nn.Module, bundle: ModelBundle, sequence: PeopleSequence, top_k: int = 5,

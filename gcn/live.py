@@ -207,7 +207,6 @@ class LiveSession:
     def _classify(self, now: float) -> list[dict]:
         """The classifier over the recent window; an ``exercise`` event when the answer has changed
         and held for ``stable_answers`` windows."""
-        from .inference import answer_sequence
         from .preprocess import PeopleSequence
 
         _, joints, timestamps = self._recent(self.settings.classify_window_s)
@@ -215,8 +214,7 @@ class LiveSession:
         if np.isfinite(joints[..., :2]).all(axis=-1).any(axis=-1).sum() >= self.fps / 2:  # half a second seen
             window = SkeletonSource(joints, self.layout, timestamps, np.arange(len(joints)), *self._size(), None,
                                     self.fps, "file", "BlazePose (live)")
-            answer = answer_sequence(self.analyser.model, self.analyser.model_bundle,
-                                     PeopleSequence.from_source(window), top_k=3, reject=self.reject)
+            answer = self.analyser.answer(PeopleSequence.from_source(window), top_k=3, reject=self.reject)
         label = None if answer is None or answer.rejected else answer.answer
         self.answers = (self.answers + [label])[-self.settings.stable_answers:]
         settled = len(self.answers) == self.settings.stable_answers and len(set(self.answers)) == 1

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import TrainConfig
+from .heads import Heads
 
 
 class FocalLoss(nn.Module):
@@ -96,3 +97,22 @@ def loss_for(config: TrainConfig, train_labels: list[int], class_count: int) -> 
     if config.loss == "cross_entropy":
         return nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing or 0.0)
     raise ValueError(f"loss must be cross_entropy or focal, got {config.loss!r}")
+
+
+class MuscleLoss(nn.Module):
+    """The exercise loss on the exercise columns plus ``muscle_weight`` x binary cross-entropy
+    (mean over videos and groups) on the muscle columns, targets from the exercise label.
+
+    Shapes: logits ``(N, K + G)``, labels ``(N,)`` int -> scalar.
+    """
+
+    def __init__(self, heads: Heads, exercise_loss: nn.Module | None, muscle_weight: float = 1.0) -> None:
+        super().__init__()
+        self.heads, self.exercise_loss, self.muscle_weight = heads, exercise_loss, float(muscle_weight)
+        self.register_buffer("targets", torch.tensor(heads.membership()))
+
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        muscle = F.binary_cross_entropy_with_logits(self.heads.muscles(logits).float(), self.targets[labels])
+        if self.exercise_loss is None:
+            return muscle
+        return self.exercise_loss(self.heads.exercise(logits), labels) + self.muscle_weight * muscle

@@ -145,7 +145,7 @@ class STGCN(nn.Module):
         """Shapes: ``(N, C, T, V, M)`` -> pooled ``(N, 256)``."""
         batch, persons = x.shape[0], x.shape[4]
         x = self.feature_map(x)
-        x = F.avg_pool2d(x, x.shape[2:])
+        x = x.mean(dim=(2, 3), keepdim=True)  # the global average pool, in a form ONNX export keeps shape-free
         return x.view(batch, persons, -1).mean(dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

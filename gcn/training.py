@@ -14,6 +14,7 @@ Run directory::
 
     RUN/config.yaml      the resolved config        RUN/last.pt   every epoch (resume from it)
     RUN/history.json     loss / accuracy per epoch  RUN/best.pt   best validation accuracy
+    RUN/tensorboard/     the same per epoch, the learning rate, then hparams and confusion (run_logs)
 """
 
 from __future__ import annotations
@@ -157,16 +158,26 @@ def train(config: TrainConfig, store_path: str | Path, run_dir: str | Path, resu
     Three steps: :func:`_set_up` (corpus, model, optimizer, datasets, a resumed run's state),
     then per epoch :func:`_train_epoch` and :func:`_end_epoch` (validate, checkpoint, stop early),
     and :func:`_finish` (calibrate the best checkpoint)."""
+    from .run_logs import RunLogs
+
     run = _set_up(config, Path(run_dir), resume, store_path, log)
     stopped_early = False
     epoch = run.start_epoch - 1
-    for epoch in range(run.start_epoch, run.config.epochs):
-        record = _train_epoch(run, epoch, progress)
-        if _end_epoch(run, record, epoch, log):
-            stopped_early = True
-            if run.world.main:
-                log(f"early stop: no better validation accuracy for {run.config.patience} epochs")
-            break
+    watched = RunLogs(run.run_dir, log) if run.world.main else None  # TensorBoard (and MLflow when set)
+    try:
+        for epoch in range(run.start_epoch, run.config.epochs):
+            record = _train_epoch(run, epoch, progress)
+            stop = _end_epoch(run, record, epoch, log)
+            if watched is not None:
+                watched.epoch(epoch, run.history[-1], run.optimizer.param_groups[0]["lr"])
+            if stop:
+                stopped_early = True
+                if run.world.main:
+                    log(f"early stop: no better validation accuracy for {run.config.patience} epochs")
+                break
+    finally:
+        if watched is not None:
+            watched.close()
     _finish(run, log)
     return TrainResult(run.run_dir, run.stopper.best_epoch, run.stopper.best_accuracy, epoch + 1, stopped_early)
 

@@ -33,7 +33,7 @@ def command_analyse(arguments: argparse.Namespace) -> int:
 
     from .common import open_store
 
-    analyser = Analyser.load(arguments.bundle)
+    analyser = Analyser.load(arguments.bundle, arguments.runtime)
     store = open_store(arguments.store) if arguments.store else None
     failed = 0
     for video in arguments.video:
@@ -115,6 +115,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                               "(default mp4; a GIF of a long HD video is large)")
     analyse.add_argument("--no-reject", dest="reject", action="store_false",
                          help="always name the closest exercise, never 'none of these'")
+    analyse.add_argument("--runtime", default="torch", choices=("torch", "onnx"),
+                         help="onnx: --bundle is a bundle exported with posegraph export --format onnx, run with "
+                              "onnxruntime without torch")
     analyse.set_defaults(run=command_analyse)
 
     batch = commands.add_parser(

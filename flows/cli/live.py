@@ -20,7 +20,7 @@ def command_live(arguments: argparse.Namespace) -> int:
         from posegraph.flows.live_server import serve
 
         return serve(arguments.bundle, arguments.host, arguments.port, arguments.out, arguments.fps,
-                     reject=arguments.reject)
+                     reject=arguments.reject, runtime=arguments.runtime)
     if arguments.source is None:
         raise ValueError("give --source (a camera number, a URL or a video file) or --serve")
     try:
@@ -30,7 +30,7 @@ def command_live(arguments: argparse.Namespace) -> int:
     from posegraph.gcn.analysis import Analyser
     from posegraph.gcn.live_loop import run_live
 
-    analyser = Analyser.load(arguments.bundle)
+    analyser = Analyser.load(arguments.bundle, arguments.runtime)
     show = _Screen(arguments.show, arguments.record, arguments.fps)
     try:
         result = run_live(analyser, arguments.source, _print_event, LiveSettings(fps=arguments.fps),
@@ -147,6 +147,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                       help="end the session when no frame arrives for this long (default 5 s)")
     live.add_argument("--no-reject", dest="reject", action="store_false",
                       help="always name the closest exercise, never 'none of these'")
+    live.add_argument("--runtime", default="torch", choices=("torch", "onnx"),
+                      help="onnx: the bundle exported with posegraph export --format onnx, without torch")
     live.add_argument("--serve", action="store_true",
                       help="serve a page that uses the browser's camera (http://HOST:PORT; works offline)")
     live.add_argument("--host", default="127.0.0.1", help="with --serve: the address to listen on (default 127.0.0.1)")

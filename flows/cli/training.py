@@ -118,6 +118,8 @@ def command_calibrate(arguments: argparse.Namespace) -> int:
 
 def command_classify(arguments: argparse.Namespace) -> int:
     """Classify each given video (file or stored id) with one loaded model or a saved ensemble."""
+    if arguments.runtime == "onnx":
+        return _classify_with_onnx(arguments)
     from posegraph.gcn.ensemble import is_ensemble_file
     from posegraph.gcn.inference import load_classifier
 
@@ -149,6 +151,18 @@ def _load_video(video: str, arguments: argparse.Namespace, persons: int):
 
     store = _store(arguments.store) if arguments.store else None
     return PeopleSequence.from_source(resolve_source(video, store, persons=persons))
+
+
+def _classify_with_onnx(arguments: argparse.Namespace) -> int:
+    """An export folder (posegraph export) through onnxruntime; torch is never imported."""
+    from posegraph.gcn.onnx_runtime import OnnxClassifier
+
+    classifier = OnnxClassifier.load(arguments.checkpoint)
+    for video in arguments.video:
+        sequence = _load_video(video, arguments, int(classifier.sidecar.get("num_persons", 1)))
+        _show_answer(video, classifier.model, classifier.answer(sequence, arguments.top_k, arguments.reject), None,
+                     arguments)
+    return 0
 
 
 def _classify_with_ensemble(arguments: argparse.Namespace) -> int:
@@ -246,6 +260,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                           help="a classifier checkpoint (RUN/best.pt, or the run folder RUN) or a saved ensemble "
                                "(ENSEMBLE.yaml from posegraph ensemble --out)")
     classify.add_argument("--store", help="the store holding the video id")
+    classify.add_argument("--runtime", default="torch", choices=("torch", "onnx"),
+                          help="onnx: --checkpoint is an export folder (posegraph export), run with onnxruntime "
+                               "without torch")
     classify.add_argument("--top-k", type=int, default=5, help="how many classes to list (default 5)")
     classify.add_argument("--json", action="store_true", help="one JSON object per video")
     classify.add_argument("--no-reject", dest="reject", action="store_false",

@@ -70,15 +70,15 @@ def test_dropped_frames_are_filled_on_the_source_clock(analyser, synthetic_store
 
 
 def test_the_exercise_changes_only_when_the_new_answer_holds(analyser, synthetic_store, monkeypatch):
-    from posegraph.gcn import inference
+    from posegraph.gcn.answers import Answer
 
     answers = iter(["squat", "squat", "lunge", "squat", "lunge", "lunge", "lunge"])
 
-    def scripted(model, bundle, sequence, top_k=5, reject=True):
+    def scripted(sequence, top_k=5, reject=True):
         label = next(answers, "lunge")
-        return inference.Answer(label, False, [(label, 0.9)], 0.5)
+        return Answer(label, False, [(label, 0.9)], 0.5)
 
-    monkeypatch.setattr(inference, "answer_sequence", scripted)
+    monkeypatch.setattr(analyser, "answer", scripted)
     source = stored(synthetic_store, "squat")
     settings = LiveSettings(fps=source.fps, classify_every_s=1.0, classify_window_s=2.0)
     session = LiveSession(analyser, "switch", settings, frame_size=source.frame_size)

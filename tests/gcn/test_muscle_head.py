@@ -11,7 +11,8 @@ import torch
 from posegraph.features.muscles import MuscleTable, UnknownExerciseError
 from posegraph.gcn.config import load_config
 from posegraph.gcn.evaluation import muscle_metrics
-from posegraph.gcn.heads import Heads, MuscleLoss, heads_for
+from posegraph.gcn.heads import Heads, heads_for
+from posegraph.gcn.losses import MuscleLoss
 from posegraph.gcn.inference import evaluate_run
 from posegraph.gcn.training import train
 

@@ -22,6 +22,8 @@ from posegraph.skeleton.vocabulary import DEFAULT_FPS, PHASE_SCHEMES
 from .model_table import FAMILY_DEFAULTS, MODEL_FAMILIES, MODEL_KEYS  # noqa: F401  (re-exported)
 from .preprocess import JOINT_CONFIDENCE
 
+STREAMS = ("joint", "bone", "joint_motion", "bone_motion")  # the graph models' input streams (model_inputs)
+
 TASKS = ("classify", "phases")
 MUSCLE_MODES = ("none", "joint", "only")
 
@@ -74,6 +76,7 @@ class TrainConfig:
     clip_frames: int | None = None  # crop length in frames (training and test crops)
     flip: bool | None = None  # mirror training crops left-right half of the time (when augment)
     test_crops: int | None = None  # evenly spaced crops averaged per video at evaluation
+    stream: str = "joint"  # joint | bone | joint_motion | bone_motion: the input stream (model_inputs.input_stream)
     dropout: float | None = None
     partition: str | None = None
     edge_importance: bool | None = None
@@ -212,6 +215,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         raise ValueError(f"phase_scheme={resolved['phase_scheme']!r}: choose from {', '.join(PHASE_SCHEMES)}")
     if resolved.get("compile_mode", "default") not in COMPILE_MODES:
         raise ValueError(f"compile_mode={resolved['compile_mode']!r}: choose from {', '.join(COMPILE_MODES)}")
+    if resolved.get("stream", "joint") not in STREAMS:
+        raise ValueError(f"stream={resolved['stream']!r}: choose from {', '.join(STREAMS)}")
+    if resolved.get("task") == "phases" and resolved.get("stream", "joint") != "joint":
+        raise ValueError("stream applies to the graph classifiers; task=phases reads the joint stream")
     if resolved.get("joint_confidence", "presence") not in JOINT_CONFIDENCE:
         raise ValueError(f"joint_confidence={resolved['joint_confidence']!r}: choose from {', '.join(JOINT_CONFIDENCE)}")
     return resolve(TrainConfig(**resolved))

@@ -23,6 +23,7 @@ from posegraph.data import SkeletonStore
 from posegraph.skeleton import get_layout
 
 from .augment import camera_motion, evenly_spaced_crops, mirror, random_crop
+from .model_inputs import input_stream
 from .preprocess import DEFAULT_FPS, PeopleSequence, prepare, to_channels
 from .source_variation import vary_channels
 
@@ -70,8 +71,9 @@ class SkeletonDataset(Dataset):
     def __init__(self, store: SkeletonStore, items: list[VideoItem], model_layout: str, num_persons: int = 1,
                  train: bool = False, clip_frames: int = 48, seed: int = 0, augment: bool = True,
                  frames_per_second: float = DEFAULT_FPS, flip: bool = True, test_crops: int = 5,
-                 confidence: str = "presence", vary: bool = False) -> None:
+                 confidence: str = "presence", vary: bool = False, stream: str = "joint") -> None:
         self.store = store
+        self.stream = stream  # the input stream the model reads (model_inputs.input_stream)
         self.confidence, self.vary = confidence, vary
         self.items = items
         self.model_layout = model_layout
@@ -105,7 +107,9 @@ class SkeletonDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         data = self.sequence(index)
         if not self.train:
-            return torch.from_numpy(evenly_spaced_crops(data, self.clip_frames, self.test_crops)), self.items[index].label
+            crops = input_stream(evenly_spaced_crops(data, self.clip_frames, self.test_crops), self.model_layout,
+                                 self.stream)
+            return torch.from_numpy(crops), self.items[index].label
         random = np.random.default_rng([self.seed, self.epoch, index])
         if self.augment and self.vary:
             data = vary_channels(data, self.model_layout, np.random.default_rng([self.seed, self.epoch, index, 1]))
@@ -115,6 +119,7 @@ class SkeletonDataset(Dataset):
             data = mirror(data, self.mirror_index)
         if self.augment:
             data = camera_motion(data, random)
+        data = input_stream(data, self.model_layout, self.stream)
         return torch.from_numpy(np.ascontiguousarray(data, dtype=np.float32)), self.items[index].label
 
 

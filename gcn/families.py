@@ -87,14 +87,15 @@ class GraphFamily(ClassifierFamily):
         train_set = SkeletonDataset(store, train_items, layout, config.num_persons, train=True,
                                     clip_frames=config.clip_frames, seed=config.seed, augment=config.augment,
                                     frames_per_second=config.frames_per_second, flip=config.flip,
-                                    confidence=config.joint_confidence, vary=config.vary_source)
+                                    confidence=config.joint_confidence, vary=config.vary_source,
+                                    stream=config.stream)
         return train_set, self.eval_set(store, val_items, layout, config, {}), {"in_channels": GRAPH_IN_CHANNELS}
 
     def eval_set(self, store: SkeletonStore, items: list[VideoItem], layout: str, config: TrainConfig,
                  extra: dict) -> Dataset:
         return SkeletonDataset(store, items, layout, config.num_persons, clip_frames=config.clip_frames,
                                frames_per_second=config.frames_per_second, test_crops=config.test_crops,
-                               confidence=config.joint_confidence)
+                               confidence=config.joint_confidence, stream=config.stream)
 
     def video_logits(self, model: nn.Module, dataset: SkeletonDataset, config: TrainConfig,
                      device: torch.device, heads: Heads | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -2,8 +2,9 @@
 (:mod:`.families`) and exported models (:mod:`.onnx_runtime`) build their inputs here, and
 combine their outputs here, so both answer alike.
 
-- graph models (ST-GCN, MS-G3D): evenly spaced crops of the prepared skeleton,
-  ``(crops, C=3, T, V, M)``; the video's logits are the mean over crops;
+- graph models (ST-GCN, MS-G3D): evenly spaced crops of the prepared skeleton in the model's
+  input stream (:func:`input_stream`: joint, bone, joint or bone motion), ``(crops, C=3, T, V, M)``;
+  the video's logits are the mean over crops;
 - the sequence model (BiLSTM): scaled windows of the 83 features, ``(windows, frames, 83)``; the
   video's logits are the confidence-weighted vote of its windows (:func:`vote`).
 """
@@ -15,7 +16,7 @@ import numpy as np
 from posegraph.features import build_features
 
 from .augment import evenly_spaced_crops
-from .config import TrainConfig
+from .config import STREAMS, TrainConfig
 from .evaluation import softmax
 from .preprocess import PeopleSequence, prepare, to_channels
 from .sequence import FeatureScaler, video_probabilities, window_starts, windows
@@ -32,7 +33,49 @@ def graph_crops(config: TrainConfig, layout: str, sequence: PeopleSequence) -> n
     sequence = PeopleSequence(people[:persons], sequence.layout, sequence.timestamps, sequence.width,
                               sequence.height)
     data = to_channels(prepare(sequence, layout, config.frames_per_second, config.joint_confidence))
-    return np.ascontiguousarray(evenly_spaced_crops(data, config.clip_frames, config.test_crops), dtype=np.float32)
+    crops = evenly_spaced_crops(data, config.clip_frames, config.test_crops)
+    return np.ascontiguousarray(input_stream(crops, layout, config.stream), dtype=np.float32)
+
+
+def input_stream(data: np.ndarray, layout: str, stream: str = "joint") -> np.ndarray:
+    """The graph models' input stream from the joint stream (``to_channels``' x, y, confidence;
+    missing joints 0 with confidence 0):
+
+    - ``bone``: each joint minus its parent in the layout's bone tree (the centre joints minus
+      their midpoint), confidence the smaller of the two;
+    - ``joint_motion`` / ``bone_motion``: the next frame minus this one (the last frame 0),
+      confidence the smaller of the two frames'.
+
+    Where the confidence is 0 the vector is 0. Shapes: ``(C=3, T, V, M)`` kept; also ``(K, C, T, V, M)``.
+    """
+    if stream not in STREAMS:
+        raise ValueError(f"stream={stream!r}: choose from {', '.join(STREAMS)}")
+    if stream == "joint":
+        return data
+    from posegraph.skeleton import get_layout
+    from posegraph.skeleton.layout import CENTRE
+
+    data = np.asarray(data, dtype=np.float32)
+    xy, confidence = data[..., :2, :, :, :], data[..., 2:3, :, :, :]
+    if stream.startswith("bone"):
+        spec = get_layout(layout)
+        parents = np.array(spec.bone_parents)
+        centre = list(spec.center)
+        centre_xy = xy[..., centre, :].mean(axis=-2, keepdims=True)
+        centre_confidence = confidence[..., centre, :].min(axis=-2, keepdims=True)
+        rooted = parents == CENTRE
+        parent_xy = np.where(rooted[:, None], centre_xy, xy[..., np.where(rooted, 0, parents), :])
+        parent_confidence = np.where(rooted[:, None], centre_confidence,
+                                     confidence[..., np.where(rooted, 0, parents), :])
+        xy, confidence = xy - parent_xy, np.minimum(confidence, parent_confidence)
+    if stream.endswith("motion"):
+        moved = np.zeros_like(xy)
+        moved[..., :-1, :, :] = xy[..., 1:, :, :] - xy[..., :-1, :, :]
+        both = np.zeros_like(confidence)
+        both[..., :-1, :, :] = np.minimum(confidence[..., 1:, :, :], confidence[..., :-1, :, :])
+        xy, confidence = moved, both
+    xy = np.where(confidence > 0, xy, 0.0)
+    return np.ascontiguousarray(np.concatenate([xy, confidence], axis=-4), dtype=np.float32)
 
 
 def sequence_features(sequence: PeopleSequence, layout: str, frames_per_second: float,

@@ -60,7 +60,8 @@ def _bilstm(layout: str, num_classes: int, in_channels: int, num_persons: int, *
 
 
 # Keys every graph model reads (the phase model is a graph model with a temporal head).
-GRAPH_KEYS = ("num_persons", "clip_frames", "dropout", "flip", "test_crops", "phase_scheme", "within_weight")
+GRAPH_KEYS = ("num_persons", "clip_frames", "dropout", "flip", "test_crops", "stream", "phase_scheme",
+              "within_weight")
 
 MODEL_TABLE = (
     ModelSpec("stgcn", "graph", GRAPH_KEYS + ("partition", "edge_importance"), _stgcn),

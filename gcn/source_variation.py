@@ -28,13 +28,13 @@ comes from an explicit generator (resumable runs draw the same samples).
 from __future__ import annotations
 
 import warnings
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from posegraph.skeleton import get_layout
 from posegraph.skeleton.cleaning import CleaningSettings, clean
+from posegraph.skeleton.layout import CENTRE
 
 from .sequence import interpolate_frames
 
@@ -58,36 +58,9 @@ class SourceVariation:
     probability: float = 0.5
 
 
-CENTRE = -1  # a parent index meaning "the midpoint of the layout's centre joints"
-
-
 def bone_tree(layout: str) -> list[tuple[int, int]]:
-    """``(parent, child)`` pairs covering every joint, parents before children: breadth-first
-    from the layout's centre joints along its edges; a part with no edge to them (BlazePose's
-    face) hangs from the centre joints' midpoint (parent :data:`CENTRE`)."""
-    spec = get_layout(layout)
-    neighbours: dict[int, list[int]] = {joint: [] for joint in range(spec.num_joints)}
-    for first, second in spec.edges:
-        neighbours[first].append(second)
-        neighbours[second].append(first)
-    reached, order = set(spec.center), []
-
-    def walk(queue: deque) -> None:
-        while queue:
-            parent = queue.popleft()
-            for child in neighbours[parent]:
-                if child not in reached:
-                    reached.add(child)
-                    order.append((parent, child))
-                    queue.append(child)
-
-    walk(deque(spec.center))
-    for joint in range(spec.num_joints):
-        if joint not in reached:
-            reached.add(joint)
-            order.append((CENTRE, joint))
-            walk(deque([joint]))
-    return order
+    """The layout's :attr:`~posegraph.skeleton.layout.Layout.bone_tree` (defined once, in the layout)."""
+    return list(get_layout(layout).bone_tree)
 
 
 def vary_bones(joints: np.ndarray, layout: str, scales: np.ndarray) -> np.ndarray:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
+
+CENTRE = -1  # a parent index meaning "the midpoint of the layout's centre joints"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,43 @@ class Layout:
     @property
     def num_joints(self) -> int:
         return len(self.joint_names)
+
+    @property
+    def bone_tree(self) -> tuple[tuple[int, int], ...]:
+        """``(parent, child)`` pairs covering every joint but the centre ones, parents before
+        children: breadth-first from the centre joints along the edges; a part with no edge to them
+        (BlazePose's face) hangs from the centre joints' midpoint (parent :data:`CENTRE`). The one
+        tree bone augmentations and the bone input stream use."""
+        neighbours: dict[int, list[int]] = {joint: [] for joint in range(self.num_joints)}
+        for first, second in self.edges:
+            neighbours[first].append(second)
+            neighbours[second].append(first)
+        reached, order = set(self.center), []
+
+        def walk(queue: deque) -> None:
+            while queue:
+                parent = queue.popleft()
+                for child in neighbours[parent]:
+                    if child not in reached:
+                        reached.add(child)
+                        order.append((parent, child))
+                        queue.append(child)
+
+        walk(deque(self.center))
+        for joint in range(self.num_joints):
+            if joint not in reached:
+                reached.add(joint)
+                order.append((CENTRE, joint))
+                walk(deque([joint]))
+        return tuple(order)
+
+    @property
+    def bone_parents(self) -> tuple[int, ...]:
+        """Each joint's parent in :attr:`bone_tree` (:data:`CENTRE` for the centre joints)."""
+        parents = [CENTRE] * self.num_joints
+        for parent, child in self.bone_tree:
+            parents[child] = parent
+        return tuple(parents)
 
     @property
     def mirror_index(self) -> tuple[int, ...]:

@@ -21,8 +21,8 @@ REPCOUNT = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "repcou
 @pytest.fixture(scope="module")
 def stgcn_run(synthetic_store, tmp_path_factory):
     run = tmp_path_factory.mktemp("onnx") / "stgcn"
-    train(load_config(None, ["epochs=1", "clip_frames=16", "batch_size=8", "augment=false"], model="stgcn"),
-          synthetic_store.root, run, progress=False, log=lambda _: None)
+    overrides = ["epochs=1", "clip_frames=16", "batch_size=8", "augment=false", "stream=bone"]
+    train(load_config(None, overrides, model="stgcn"), synthetic_store.root, run, progress=False, log=lambda _: None)
     return run
 
 
@@ -49,6 +49,7 @@ def test_a_graph_model_exports_with_its_sidecar_and_checks_itself_on_real_landma
     assert sidecar["format"] == "posegraph-onnx/1" and sidecar["model"] == "stgcn" and sidecar["layout"] == "blazepose33"
     assert len(sidecar["joints"]) == 33 and sidecar["class_names"] and sidecar["frames_per_second"] > 0
     assert sidecar["check"]["max_abs_diff"] <= 1e-4 and sidecar["input"]["axes"][2] == "frames"
+    assert sidecar["config"]["stream"] == "bone"  # the input stream travels with the model
 
 
 def test_the_exported_answers_equal_pytorch_s_for_a_graph_and_a_sequence_model(stgcn_run, analysis_bundle,

@@ -130,6 +130,16 @@ def train_and_evaluate(config: TrainConfig, store: str, run_dir: str, resume: bo
     return {**trained, **evaluated}
 
 
+@flow(name="train", log_prints=True)
+def train_flow(store: str, run_dir: str, model: str = "stgcn", config_file: str | None = None,
+               settings: list[str] | None = None, split: str = "test") -> dict:
+    """Train and evaluate from plain parameters (a deployment's: ``settings`` are ``--set`` pairs)."""
+    from posegraph.gcn.config import load_config
+
+    config = load_config(config_file, list(settings or []), model=model)
+    return train_and_evaluate(config, store, run_dir, progress=False, split=split)
+
+
 @flow(name="evaluate", log_prints=True)
 def evaluate_flow(run_dir: str, store: str, split: str = "test") -> dict:
     return evaluate_task(run_dir, store, split)

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import analyse, analysis, ensemble, export, extraction, import_synth, live, score_count, store, training
+from . import analyse, analysis, deploy, ensemble, export, extraction, import_synth, live, score_count, store, training
 
 
 def command_demo(arguments: argparse.Namespace) -> int:
@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exercise videos -> skeletons -> Parquet tables -> skeleton-graph models.")
     parser.add_argument("--version", action="version", version=f"posegraph {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (analysis, import_synth, store, extraction, training, ensemble, export, score_count, analyse, live):
+    for group in (analysis, import_synth, store, extraction, training, ensemble, export, deploy, score_count, analyse,
+                  live):
         group.register(commands)
     demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")
     demo.add_argument("--out", default="demo_output", help="folder for everything the demo makes (default demo_output)")

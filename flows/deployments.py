@@ -5,8 +5,8 @@ The pool is created (type ``process``) when it does not exist, with ``pool_concu
 a time across its workers when given (one GPU training at a time: ``--pool-concurrency 1``); a
 deployment's own ``concurrency`` limits its runs too. The deployment's entry point is the flow's
 module path (``posegraph.flows.training.train_flow``): a worker runs it with the posegraph
-installed on its machine, no code is copied. ``posegraph extract --schedule`` and the other
-``serve`` commands stay for one machine.
+installed on its machine, no code is copied. ``posegraph serve`` (a schedule on one machine)
+stays.
 """
 
 from __future__ import annotations

@@ -128,6 +128,42 @@ def analysis_bundle(synthetic_store, tmp_path_factory) -> Path:
     return folder / "bundle"
 
 
+@pytest.fixture
+def prefect_server(tmp_path):
+    """A ``prefect server start`` of its own on a free port for the test; yields ``(api URL, the
+    environment of a client of it)``: its own PREFECT_HOME, this process's temporary server forgotten."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inherited = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+    environment = {**inherited, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_LOGGING_LEVEL": "WARNING",
+                   "COLUMNS": "240"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
+                               "--port", str(port)], env=environment, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        api = f"http://127.0.0.1:{port}/api"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{api}/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("prefect server start did not answer within 120 s")
+        yield api, {**environment, "PREFECT_API_URL": api}
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
+
+
 def uncommit(store: SkeletonStore, video: str) -> None:
     """Remove a video's ``videos`` rows only, as if its writer had died before committing them."""
     import pyarrow as pa

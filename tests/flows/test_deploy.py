@@ -3,12 +3,8 @@ deploy, one run at a time), a worker, and a deployment run that trains a small m
 run folder."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,54 +12,28 @@ import pytest
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _run(arguments: list[str], environment: dict, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run(arguments, env=environment, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.integration
-def test_a_training_deployment_runs_on_a_worker_of_its_pool(synthetic_store, tmp_path):
-    port = _free_port()
-    inherited = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
-    environment = {**inherited, "PREFECT_HOME": str(tmp_path / "prefect-home"), "COLUMNS": "240"}
-    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    try:
-        api = f"http://127.0.0.1:{port}/api"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{api}/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("prefect server start did not answer within 120 s")
-        client = {**environment, "PREFECT_API_URL": api}
-        run_dir = tmp_path / "run"
-        deployed = _run([str(BIN / "posegraph"), "deploy", "train", "--pool", "gpu-box", "--pool-concurrency", "1",
-                         "--param", f"store={synthetic_store.root}", "--param", f"run_dir={run_dir}",
-                         "--set", "epochs=1", "--set", "clip_frames=16"], client)
-        assert deployed.returncode == 0, deployed.stderr[-3000:]
-        assert "created process work pool 'gpu-box' (1 run(s) at a time)" in deployed.stdout
-        read_pool = ("from prefect.client.orchestration import get_client\n"
-                     "with get_client(sync_client=True) as c:\n"
-                     "    p = c.read_work_pool('gpu-box'); print(p.type, p.concurrency_limit)")
-        assert _run([sys.executable, "-c", read_pool], client).stdout.split() == ["process", "1"]
-        started = _run([str(BIN / "prefect"), "deployment", "run", "train/train-gpu-box"], client)
-        assert started.returncode == 0, started.stderr[-2000:]
-        worker = _run([str(BIN / "prefect"), "worker", "start", "--pool", "gpu-box", "--run-once"], client, timeout=600)
-        assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
-        assert (run_dir / "best.pt").is_file() and (run_dir / "metrics-test.json").is_file()
-        assert json.loads((run_dir / "history.json").read_text())[0]["epoch"] == 1
-        runs = _run([str(BIN / "prefect"), "flow-run", "ls"], client)
-        assert "train" in runs.stdout and "COMPLETED" in runs.stdout.upper()
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
+def test_a_training_deployment_runs_on_a_worker_of_its_pool(synthetic_store, tmp_path, prefect_server):
+    _, client = prefect_server
+    run_dir = tmp_path / "run"
+    deployed = _run([str(BIN / "posegraph"), "deploy", "train", "--pool", "gpu-box", "--pool-concurrency", "1",
+                     "--param", f"store={synthetic_store.root}", "--param", f"run_dir={run_dir}",
+                     "--set", "epochs=1", "--set", "clip_frames=16"], client)
+    assert deployed.returncode == 0, deployed.stderr[-3000:]
+    assert "created process work pool 'gpu-box' (1 run(s) at a time)" in deployed.stdout
+    read_pool = ("from prefect.client.orchestration import get_client\n"
+                 "with get_client(sync_client=True) as c:\n"
+                 "    p = c.read_work_pool('gpu-box'); print(p.type, p.concurrency_limit)")
+    assert _run([sys.executable, "-c", read_pool], client).stdout.split() == ["process", "1"]
+    started = _run([str(BIN / "prefect"), "deployment", "run", "train/train-gpu-box"], client)
+    assert started.returncode == 0, started.stderr[-2000:]
+    worker = _run([str(BIN / "prefect"), "worker", "start", "--pool", "gpu-box", "--run-once"], client, timeout=600)
+    assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
+    assert (run_dir / "best.pt").is_file() and (run_dir / "metrics-test.json").is_file()
+    assert json.loads((run_dir / "history.json").read_text())[0]["epoch"] == 1
+    runs = _run([str(BIN / "prefect"), "flow-run", "ls"], client)
+    assert "train" in runs.stdout and "COMPLETED" in runs.stdout.upper()

@@ -2,11 +2,8 @@
 422 to `prefect flow-run ls`), both with a temporary server and with a persistent one."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -45,35 +42,10 @@ def test_prefect_cli_lists_runs_artifacts_and_deployments_with_a_temporary_serve
         assert listed.returncode == 0 and "422" not in listed.stdout + listed.stderr, listed.stderr[-2000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.slow
 @pytest.mark.integration
-def test_a_persistent_server_sees_the_runs(tmp_path):
-    port = _free_port()
-    environment = _environment(tmp_path)
-    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    try:
-        api = f"http://127.0.0.1:{port}/api"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{api}/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("prefect server start did not answer within 120 s")
-        client = {**environment, "PREFECT_API_URL": api}
-        _run_a_flow(tmp_path, client)
-        runs = _prefect(["flow-run", "ls"], client)
-        assert runs.returncode == 0 and "synthesize" in runs.stdout, runs.stderr[-2000:]
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
+def test_a_persistent_server_sees_the_runs(tmp_path, prefect_server):
+    _, client = prefect_server
+    _run_a_flow(tmp_path, client)
+    runs = _prefect(["flow-run", "ls"], client)
+    assert runs.returncode == 0 and "synthesize" in runs.stdout, runs.stderr[-2000:]

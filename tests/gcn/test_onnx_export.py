@@ -125,3 +125,18 @@ def test_an_export_folder_that_is_broken_or_mismatched_is_one_clear_line(exporte
     (other / "model.json").unlink()
     error = classify(other)
     assert error.count("\n") == 1 and "posegraph export" in error
+
+
+def test_an_export_that_does_not_reproduce_the_model_fails_and_says_how(analysis_bundle, exported_bundle):
+    import torch
+
+    from posegraph.gcn.inference import load_classifier
+    from posegraph.gcn.onnx_export import ExportError, _check_inputs, _WithEmbedding, check_export
+
+    model, bundle = load_classifier(analysis_bundle / "classifier.pt", device="cpu")
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(0.05)  # the PyTorch model no longer is the exported one
+    sample = _check_inputs(bundle, None)
+    with pytest.raises(ExportError, match=r"logits of the batch differs from PyTorch's by .* \(tolerance 0.0001\); "):
+        check_export(_WithEmbedding(model).eval(), exported_bundle / "onnx" / "model.onnx", sample, 1)

@@ -36,9 +36,10 @@ def looped(data: np.ndarray, length: int) -> np.ndarray:
 
 
 def mirror(data: np.ndarray, mirror_index: tuple[int, ...]) -> np.ndarray:
-    """``(C, T, V, M)`` kept: x (channel 0, centred on the body) negated, joints swapped by ``mirror_index``."""
-    flipped = data[:, :, list(mirror_index)].copy()
-    flipped[0] = -flipped[0]
+    """x (channel 0, centred on the body) negated, joints swapped by ``mirror_index``.
+    Shapes: ``(..., C, T, V, M)`` kept (one sample, or a batch)."""
+    flipped = data[..., list(mirror_index), :].copy()
+    flipped[..., 0, :, :, :] = -flipped[..., 0, :, :, :]
     return flipped
 
 
@@ -57,7 +58,12 @@ def evenly_spaced_crops(data: np.ndarray, length: int, count: int) -> np.ndarray
 
 def camera_motion(data: np.ndarray, random: np.random.Generator) -> np.ndarray:
     """Smoothly varying rotation / scale / translation of x, y. Shapes: ``(C, T, V, M)`` kept."""
-    channels, frames, joints, persons = data.shape
+    return apply_camera(data, camera_path(data.shape[1], random))
+
+
+def camera_path(frames: int, random: np.random.Generator) -> np.ndarray:
+    """The camera's rotation (radians), scale and x, y shift per frame, interpolated between
+    random key frames every :data:`KEY_FRAME_STEP` frames. Shapes: ``(4, frames)``."""
     keys = np.append(np.arange(0, frames, KEY_FRAME_STEP), frames)
     count = len(keys)
     angle = np.radians(random.choice(ANGLES_DEG, count))
@@ -65,12 +71,20 @@ def camera_motion(data: np.ndarray, random: np.random.Generator) -> np.ndarray:
     shift_x = random.choice(TRANSLATIONS, count)
     shift_y = random.choice(TRANSLATIONS, count)
     positions = np.arange(frames)
-    angle, scale = np.interp(positions, keys, angle), np.interp(positions, keys, scale)
-    shift_x, shift_y = np.interp(positions, keys, shift_x), np.interp(positions, keys, shift_y)
+    return np.stack([np.interp(positions, keys, values) for values in (angle, scale, shift_x, shift_y)])
+
+
+def apply_camera(data: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """Move x, y along ``path`` (:func:`camera_path`); missing joints stay 0.
+
+    Shapes: ``data (..., C, T, V, M)`` kept, ``path (..., 4, T)`` (one path per sample of a batch)."""
+    channels = data.shape[-4]
     moved = data.copy()
-    x, y = data[0], data[1]
-    present = (data[2] > 0) if channels > 2 else np.ones_like(x, dtype=bool)
-    cos, sin = (np.cos(angle) * scale)[:, None, None], (np.sin(angle) * scale)[:, None, None]
-    moved[0] = np.where(present, cos * x - sin * y + shift_x[:, None, None], 0.0)
-    moved[1] = np.where(present, sin * x + cos * y + shift_y[:, None, None], 0.0)
+    x, y = data[..., 0, :, :, :], data[..., 1, :, :, :]
+    present = (data[..., 2, :, :, :] > 0) if channels > 2 else np.ones_like(x, dtype=bool)
+    angle, scale = path[..., 0, :, None, None], path[..., 1, :, None, None]
+    shift_x, shift_y = path[..., 2, :, None, None], path[..., 3, :, None, None]
+    cos, sin = np.cos(angle) * scale, np.sin(angle) * scale
+    moved[..., 0, :, :, :] = np.where(present, cos * x - sin * y + shift_x, 0.0)
+    moved[..., 1, :, :, :] = np.where(present, sin * x + cos * y + shift_y, 0.0)
     return moved.astype(np.float32)

@@ -23,6 +23,7 @@ from .model_table import FAMILY_DEFAULTS, MODEL_FAMILIES, MODEL_KEYS  # noqa: F4
 from .preprocess import JOINT_CONFIDENCE
 
 STREAMS = ("joint", "bone", "joint_motion", "bone_motion")  # the graph models' input streams (model_inputs)
+CACHE_MODES = ("auto", "on", "off", "stream")  # how a graph model's training reads clips (training_cache)
 
 TASKS = ("classify", "phases")
 MUSCLE_MODES = ("none", "joint", "only")
@@ -77,6 +78,8 @@ class TrainConfig:
     flip: bool | None = None  # mirror training crops left-right half of the time (when augment)
     test_crops: int | None = None  # evenly spaced crops averaged per video at evaluation
     stream: str = "joint"  # joint | bone | joint_motion | bone_motion: the input stream (model_inputs.input_stream)
+    cache: str = "auto"  # auto | on | off | stream: clips read from the training cache (training_cache)
+    cache_dir: str | None = None  # where caches live; None = STORE/_cache/clips (training_cache)
     dropout: float | None = None
     partition: str | None = None
     edge_importance: bool | None = None
@@ -217,6 +220,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         raise ValueError(f"compile_mode={resolved['compile_mode']!r}: choose from {', '.join(COMPILE_MODES)}")
     if resolved.get("stream", "joint") not in STREAMS:
         raise ValueError(f"stream={resolved['stream']!r}: choose from {', '.join(STREAMS)}")
+    if resolved.get("cache", "auto") not in CACHE_MODES:
+        raise ValueError(f"cache={resolved['cache']!r}: choose from {', '.join(CACHE_MODES)}")
     if resolved.get("task") == "phases" and resolved.get("stream", "joint") != "joint":
         raise ValueError("stream applies to the graph classifiers; task=phases reads the joint stream")
     if resolved.get("joint_confidence", "presence") not in JOINT_CONFIDENCE:

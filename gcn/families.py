@@ -13,23 +13,26 @@ beyond the weights (the BiLSTM's feature scaler and windowing).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from posegraph.data import SkeletonStore
 
 from .config import TrainConfig
-from .dataset import SkeletonDataset, VideoItem, average_over_crops, collate_crops
+from .dataset import CropRecipe, SkeletonDataset, VideoItem, average_over_crops, collate_crops
 from .heads import Heads
 from .losses import MuscleLoss
 from .model_inputs import graph_crops, sequence_windows, vote
 from .preprocess import PeopleSequence
 from .registry import build_model
+from .training_cache import training_clips
 
 if TYPE_CHECKING:
     from .bundle import ModelBundle
@@ -83,19 +86,32 @@ class GraphFamily(ClassifierFamily):
                            num_persons or config.num_persons, **config.model_options())
 
     def datasets(self, store: SkeletonStore, train_items: list[VideoItem], val_items: list[VideoItem],
-                 layout: str, config: TrainConfig) -> tuple[Dataset, Dataset, dict]:
-        train_set = SkeletonDataset(store, train_items, layout, config.num_persons, train=True,
-                                    clip_frames=config.clip_frames, seed=config.seed, augment=config.augment,
-                                    frames_per_second=config.frames_per_second, flip=config.flip,
-                                    confidence=config.joint_confidence, vary=config.vary_source,
-                                    stream=config.stream)
-        return train_set, self.eval_set(store, val_items, layout, config, {}), {"in_channels": GRAPH_IN_CHANNELS}
+                 layout: str, config: TrainConfig, log: Callable[[str], None] = print) -> tuple[Dataset, Dataset, dict]:
+        clips = training_clips(store, train_items, layout, config, "train", log)
+        if clips is not None and config.cache == "stream":
+            from .clip_stream import ClipStream
+
+            rank, world_size = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+            recipe = CropRecipe(layout, config.clip_frames, config.augment, config.flip, config.vary_source,
+                                config.stream)
+            train_set = ClipStream(clips, train_items, recipe, config.seed, rank=rank, world_size=world_size)
+        else:
+            train_set = SkeletonDataset(store, train_items, layout, config.num_persons, train=True,
+                                        clip_frames=config.clip_frames, seed=config.seed, augment=config.augment,
+                                        frames_per_second=config.frames_per_second, flip=config.flip,
+                                        confidence=config.joint_confidence, vary=config.vary_source,
+                                        stream=config.stream, clips=clips)
+        val_set = self.eval_set(store, val_items, layout, config, {}, split="val", log=log)
+        return train_set, val_set, {"in_channels": GRAPH_IN_CHANNELS}
 
     def eval_set(self, store: SkeletonStore, items: list[VideoItem], layout: str, config: TrainConfig,
-                 extra: dict) -> Dataset:
+                 extra: dict, split: str = "eval", log: Callable[[str], None] = print) -> Dataset:
+        """Evenly spaced crops of each video; read from the training cache when ``config.cache`` says
+        (``split`` names its folder: ``train``, ``val``, ``test``)."""
         return SkeletonDataset(store, items, layout, config.num_persons, clip_frames=config.clip_frames,
                                frames_per_second=config.frames_per_second, test_crops=config.test_crops,
-                               confidence=config.joint_confidence, stream=config.stream)
+                               confidence=config.joint_confidence, stream=config.stream,
+                               clips=training_clips(store, items, layout, config, split, log))
 
     def video_logits(self, model: nn.Module, dataset: SkeletonDataset, config: TrainConfig,
                      device: torch.device, heads: Heads | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +155,7 @@ class SequenceFamily(ClassifierFamily):
         return build_model(config.model, layout, class_count, in_channels or len(FEATURE_NAMES))
 
     def datasets(self, store: SkeletonStore, train_items: list[VideoItem], val_items: list[VideoItem],
-                 layout: str, config: TrainConfig) -> tuple[Dataset, Dataset, dict]:
+                 layout: str, config: TrainConfig, log: Callable[[str], None] = print) -> tuple[Dataset, Dataset, dict]:
         from posegraph.features import FEATURE_NAMES
 
         from .feature_windows import FeatureWindows
@@ -152,7 +168,7 @@ class SequenceFamily(ClassifierFamily):
         return train_set, self.eval_set(store, val_items, layout, config, extra), {**extra, "in_channels": len(FEATURE_NAMES)}
 
     def eval_set(self, store: SkeletonStore, items: list[VideoItem], layout: str, config: TrainConfig,
-                 extra: dict) -> Dataset:
+                 extra: dict, split: str = "eval", log: Callable[[str], None] = print) -> Dataset:
         from .feature_windows import FeatureWindows
         from .sequence import FeatureScaler
 

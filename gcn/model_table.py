@@ -61,7 +61,7 @@ def _bilstm(layout: str, num_classes: int, in_channels: int, num_persons: int, *
 
 # Keys every graph model reads (the phase model is a graph model with a temporal head).
 GRAPH_KEYS = ("num_persons", "clip_frames", "dropout", "flip", "test_crops", "stream", "phase_scheme",
-              "within_weight")
+              "within_weight", "cache", "cache_dir")
 
 MODEL_TABLE = (
     ModelSpec("stgcn", "graph", GRAPH_KEYS + ("partition", "edge_importance"), _stgcn),

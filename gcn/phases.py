@@ -200,7 +200,7 @@ class PhaseFamily:
         return nn.CrossEntropyLoss(weight=weights)
 
     def datasets(self, store: SkeletonStore, train_items: list[VideoItem], val_items: list[VideoItem],
-                 layout: str, config: TrainConfig) -> tuple[Dataset, Dataset, dict]:
+                 layout: str, config: TrainConfig, log=print) -> tuple[Dataset, Dataset, dict]:
         train_set = PhaseDataset(store, train_items, layout, config, train=True)
         if not len(train_set):
             raise ValueError(f"none of the {len(train_items)} training videos has phase labels: import them with "
@@ -208,7 +208,8 @@ class PhaseFamily:
         return train_set, self.eval_set(store, val_items, layout, config, {}), {"in_channels": 3}
 
     def eval_set(self, store: SkeletonStore, items: list[VideoItem], layout: str, config: TrainConfig,
-                 extra: dict) -> Dataset:
+                 extra: dict, split: str = "eval", log=print) -> Dataset:
+        """Whole videos with their phases (phase labels are per frame: read per video, never cached)."""
         return PhaseDataset(store, items, layout, config)
 
     def video_logits(self, model: nn.Module, dataset: PhaseDataset, config: TrainConfig,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler, IterableDataset
 
 from posegraph.data import SkeletonStore
 from posegraph.data.atomic import replace_text
@@ -223,7 +224,8 @@ def _set_up(config: TrainConfig, run_dir: Path, resume: bool, store_path: str | 
         save_config(config, run_dir / "config.yaml")
     wrapped = nn.parallel.DistributedDataParallel(model) if world.enabled else model
     runner = compiled_or_eager(wrapped, config.compile, log, config.compile_mode)
-    train_set, val_set, extra = family.datasets(store, corpus.splits["train"], corpus.splits["val"], layout, config)
+    train_set, val_set, extra = family.datasets(store, corpus.splits["train"], corpus.splits["val"], layout, config,
+                                                log=log if world.main else (lambda _: None))
     if heads.groups:
         extra["heads"] = heads.to_dict()
     metadata = dict(model=config.model, layout=layout, class_names=class_names, config=config.to_dict(),
@@ -247,6 +249,15 @@ def _set_up(config: TrainConfig, run_dir: Path, resume: bool, store_path: str | 
                 history, start_epoch)
 
 
+def train_sampler(dataset, world: Distributed, seed: int, epoch: int) -> DistributedSampler:
+    """This rank's share of the training clips in ``epoch``: one permutation drawn from ``(seed,
+    epoch)``, dealt to the ranks in turn (its start repeated so every rank gets as many): disjoint
+    across ranks, another each epoch, the same on every machine and after a resume."""
+    sampler = DistributedSampler(dataset, world.world_size, world.rank, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    return sampler
+
+
 def _train_epoch(run: _Run, epoch: int, progress: bool) -> dict:
     """One pass over the training set; the epoch's record (train loss, accuracy, learning rate)."""
     config, world, device, optimizer = run.config, run.world, run.device, run.optimizer
@@ -254,21 +265,28 @@ def _train_epoch(run: _Run, epoch: int, progress: bool) -> dict:
     run.train_set.set_epoch(epoch)
     for group in optimizer.param_groups:
         group["lr"] = _learning_rate(config, epoch, group["lr"])
-    sampler = DistributedSampler(run.train_set, world.world_size, world.rank, shuffle=True, seed=config.seed) \
-        if world.enabled else None
-    if sampler is not None:
-        sampler.set_epoch(epoch)
+    streamed = isinstance(run.train_set, IterableDataset)  # ClipStream deals its shards to ranks itself
+    sampler = train_sampler(run.train_set, world, config.seed, epoch) if world.enabled and not streamed else None
     order = torch.Generator().manual_seed(config.seed * 7919 + epoch)
-    loader = DataLoader(run.train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
-                        generator=order, num_workers=config.num_workers,
+    loader = DataLoader(run.train_set, batch_size=config.batch_size, shuffle=sampler is None and not streamed,
+                        sampler=sampler, generator=None if streamed else order, num_workers=config.num_workers,
                         drop_last=len(run.train_set) > config.batch_size, pin_memory=device.type == "cuda",
                         collate_fn=getattr(run.train_set, "collate", None))
     run.wrapped.train()
     freeze_frozen_batchnorm(run.model)
     total_loss, correct, seen = 0.0, 0, 0
+    started = time.perf_counter()
     bar = _bar(loader, epoch, config.epochs, progress and world.main)
-    for data, target in bar:
+    batches = iter(bar)
+    waited = 0.0  # seconds the step waited for the loader: the data path's cost the model cannot hide
+    while True:
+        asked = time.perf_counter()
+        try:
+            data, target = next(batches)
+        except StopIteration:
+            break
         data, target = data.to(device, non_blocking=True), target.to(device, non_blocking=True)
+        waited += time.perf_counter() - asked
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=run.autocast_type, enabled=config.amp):
             logits = run.runner(data)
@@ -280,9 +298,10 @@ def _train_epoch(run: _Run, epoch: int, progress: bool) -> dict:
         correct += run.heads.correct(logits.detach(), target)
         seen += len(target)
         if hasattr(bar, "set_postfix"):
-            bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}")
+            bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}", data_wait=f"{waited:.1f}s")
     return {"epoch": epoch + 1, "train_loss": total_loss / max(seen, 1), "train_accuracy": correct / max(seen, 1),
-            "lr": float(optimizer.param_groups[0]["lr"])}
+            "lr": float(optimizer.param_groups[0]["lr"]), "data_wait_s": round(waited, 3),
+            "epoch_s": round(time.perf_counter() - started, 3)}
 
 
 def _end_epoch(run: _Run, record: dict, epoch: int, log: Callable[[str], None]) -> bool:
@@ -310,7 +329,8 @@ def _end_epoch(run: _Run, record: dict, epoch: int, log: Callable[[str], None]) 
         replace_text(run.run_dir / "history.json", json.dumps(run.history, indent=1))  # read while training runs
         log(f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.3f} acc "
             f"{record['train_accuracy']:.3f} | val loss {record['val_loss']:.3f} acc {record['val_accuracy']:.3f}"
-            + (" (best)" if improved else ""))
+            + (" (best)" if improved else "")
+            + f" | {record['epoch_s']:.0f} s, {record['data_wait_s']:.1f} s waiting for data")
         stop[0] = float(run.stopper.should_stop)
     if world.enabled:
         dist.broadcast(stop, src=0)
@@ -322,7 +342,7 @@ def _finish(run: _Run, log: Callable[[str], None]) -> None:
     world, family = run.world, run.family
     if world.main and (run.run_dir / "best.pt").exists() and family.calibrates and run.heads.exercise_count:
         train_videos = family.eval_set(run.store, run.corpus.splits["train"], run.layout, run.config,
-                                       run.metadata["extra"])
+                                       run.metadata["extra"], split="train", log=log)
         calibrate_checkpoint(run.run_dir / "best.pt", run.model, family, run.val_set, train_videos, run.config,
                              run.device, log)
     if world.enabled:

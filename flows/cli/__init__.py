@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import analyse, analysis, deploy, ensemble, export, extraction, import_synth, live, score_count, store, training
+from . import analyse, analysis, cache, deploy, ensemble, export, extraction, import_synth, live, score_count, store, training
 
 
 def command_demo(arguments: argparse.Namespace) -> int:
@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   posegraph extract videos/ --store corpus              skeletons of every video under videos/ (label = folder)
   posegraph query "SELECT label, count(*) FROM videos GROUP BY 1" --store corpus
   posegraph train --model stgcn --store corpus          train with the defaults, evaluate on the test split
+  posegraph cache build --store corpus --layout openpose18   prepare the training clips once (large corpora)
   posegraph classify clip.mp4 --checkpoint runs/RUN/best.pt
   posegraph ensemble --checkpoints runs/A runs/B --store corpus --out ab.yaml   weights searched on val
   posegraph count squat.mp4 --out squat-count.png        count repetitions (no training needed)
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exercise videos -> skeletons -> Parquet tables -> skeleton-graph models.")
     parser.add_argument("--version", action="version", version=f"posegraph {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (analysis, import_synth, store, extraction, training, ensemble, export, deploy, score_count, analyse,
+    for group in (analysis, import_synth, store, extraction, training, cache, ensemble, export, deploy, score_count, analyse,
                   live):
         group.register(commands)
     demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")

@@ -26,7 +26,7 @@ from pathlib import Path
 from posegraph.data import SkeletonStore
 
 from .config import CACHE_MODES
-from .clip_cache import CacheDamagedError, ClipCache, ClipSettings, ClipSource, cache_key, open_cache
+from .clip_cache import SHARD_BYTES, CacheDamagedError, ClipCache, ClipSettings, ClipSource, cache_key, open_cache
 from .clip_cache_build import build_cache
 from .dataset import VideoItem
 
@@ -59,7 +59,8 @@ def clip_sources(store: SkeletonStore, items: list[VideoItem]) -> tuple[list[Cli
 
 def ensure_cache(store: SkeletonStore, items: list[VideoItem], settings: ClipSettings, name: str,
                  root: str | Path | None = None, workers: int = 1, log: Callable[[str], None] = print,
-                 progress: Callable[[int, int], None] | None = None, rebuild: bool = False) -> ClipCache:
+                 progress: Callable[[int, int], None] | None = None, rebuild: bool = False,
+                 shard_bytes: int = SHARD_BYTES) -> ClipCache:
     """The cache of ``items`` under ``settings``: opened when it is there and sound, else built
     (a damaged one is built again, saying why in one line). ``name``: the split, in the folder name."""
     clips, sizes = clip_sources(store, items)
@@ -68,7 +69,8 @@ def ensure_cache(store: SkeletonStore, items: list[VideoItem], settings: ClipSet
         log(f"training cache {folder}: {len(cache)} clips, reused")
         return cache
     root = Path(folder).parent if isinstance(folder, Path) else None
-    cache = build_cache(store, clips, sizes, settings, folder, workers=workers, progress=progress)
+    cache = build_cache(store, clips, sizes, settings, folder, workers=workers, shard_bytes=shard_bytes,
+                        progress=progress)
     if root is not None:
         _remove_older(root, f"{name}-{settings.layout}-", folder, log)
     log(built_line(cache))

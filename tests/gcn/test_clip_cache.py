@@ -1,0 +1,217 @@
+"""The training cache (issue 27): equal to the per-video path, rebuilt when it should be, never trusted damaged."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from posegraph.data import SkeletonStore
+from posegraph.data.frame_scan import scan_people
+from posegraph.data.synthetic import generate_corpus, store_records
+from posegraph.gcn.clip_cache import MANIFEST, ClipSettings, open_cache, CacheDamagedError
+from posegraph.gcn.clip_stream import ClipStream
+from posegraph.gcn.dataset import CropRecipe, SkeletonDataset, VideoItem, load_sequence
+from posegraph.gcn.preprocess import prepare, to_channels
+from posegraph.gcn.training import Distributed, train_sampler
+from posegraph.gcn.training_cache import ensure_cache
+
+SETTINGS = ClipSettings("openpose18", 16.0, "presence", 1)
+
+
+@pytest.fixture
+def store(tmp_path) -> SkeletonStore:
+    """Six exercises x two subjects, one take each (12 videos), in its own folder (tests change it)."""
+    store = SkeletonStore(tmp_path / "store")
+    store.write_videos(store_records(generate_corpus(subjects=2, takes=1, seed=5, repetitions=2)))
+    return store
+
+
+def items_of(store: SkeletonStore) -> list[VideoItem]:
+    rows = [row for row in store.videos().to_pylist() if row["status"] == "ok"]
+    return [VideoItem(row["video_id"], row["layout"], number % 3, row["width"], row["height"])
+            for number, row in enumerate(rows)]
+
+
+def build(store, items, log=None, settings=SETTINGS, **options):
+    messages = [] if log is None else log
+    cache = ensure_cache(store, items, settings, "train", log=messages.append, **options)
+    return cache, messages
+
+
+def test_the_bulk_scan_reads_what_read_video_reads(store):
+    rows = store.videos().to_pylist()
+    wanted = {row["video_id"]: row["extracted_at"] for row in rows}
+    scanned = list(scan_people(store, rows[0]["layout"], wanted, persons=2))
+    assert sorted(video.video_id for video in scanned) == sorted(wanted)
+    for video in scanned:
+        for person in range(2):
+            frames = store.read_video(video.video_id, person=person)
+            np.testing.assert_array_equal(video.people[person], frames.joints)
+            np.testing.assert_array_equal(video.timestamps, frames.timestamps)
+
+
+def test_cached_sequences_and_samples_equal_the_per_video_ones(store):
+    items = items_of(store)
+    cache, _ = build(store, items)
+    for item in items:
+        expected = to_channels(prepare(load_sequence(store, item.video_id, item.layout), "openpose18"))
+        np.testing.assert_array_equal(cache.sequence(item.video_id), expected)
+    for train in (True, False):
+        options = dict(train=train, seed=4, vary=True, stream="bone", clip_frames=40)
+        direct = SkeletonDataset(store, items, "openpose18", **options)
+        cached = SkeletonDataset(store, items, "openpose18", clips=cache, **options)
+        direct.set_epoch(3), cached.set_epoch(3)
+        for index in range(len(items)):
+            torch.testing.assert_close(cached[index][0], direct[index][0], rtol=0, atol=0)
+    batch = cached.__getitems__([0, 5, 2])  # a DataLoader batch made at once: the same samples
+    cached.train = True
+    batch = cached.__getitems__([0, 5, 2])
+    for sample, index in zip(batch, [0, 5, 2]):
+        torch.testing.assert_close(sample[0], cached[index][0], rtol=0, atol=0)
+
+
+def test_a_second_run_reuses_the_cache_and_a_new_video_or_setting_rebuilds_it(store):
+    items = items_of(store)
+    first, log = build(store, items)
+    assert "frame rows/s" in log[-1]
+    again, log = build(store, items)
+    assert "reused" in log[-1] and again.key == first.key
+    relabelled = [dataclasses.replace(item, label=(item.label + 1) % 3) for item in items]
+    assert "reused" in build(store, relabelled)[1][-1]  # labels are not cached
+
+    extra = store_records(generate_corpus(subjects=1, takes=1, seed=9, repetitions=2, exercises=("squat",)))
+    store.write_videos(extra)
+    grown, log = build(store, items_of(store))
+    assert "frame rows/s" in log[-1] and grown.key != first.key and len(grown) == len(items) + 1
+    assert not Path(first.folder).exists(), "the older cache of the same split and layout is removed"
+
+    slower, log = build(store, items_of(store), settings=dataclasses.replace(SETTINGS, frames_per_second=10.0))
+    assert "frame rows/s" in log[-1] and slower.key != grown.key
+    some = items_of(store)[0]
+    assert slower.sequence(some.video_id).shape[1] < grown.sequence(some.video_id).shape[1]
+
+
+def test_a_re_extracted_video_rebuilds_its_cache(store):
+    items = items_of(store)
+    first, _ = build(store, items)
+    info, skeletons = store_records(generate_corpus(subjects=2, takes=1, seed=5, repetitions=2))[0]
+    store.write_video(info, skeletons)  # the same video extracted again: a later extracted_at
+    second, log = build(store, items)
+    assert "frame rows/s" in log[-1] and second.key != first.key
+
+
+@pytest.mark.parametrize("damage", ["truncated shard", "flipped byte", "garbage manifest", "missing index",
+                                    "truncated index"])
+def test_a_damaged_cache_is_rebuilt_in_one_line_and_nothing_is_lost(store, damage):
+    items = items_of(store)
+    cache, _ = build(store, items)
+    folder = Path(cache.folder)
+    shard = folder / cache.shard_names[0]
+    expected = cache.sequence(items[0].video_id).copy()
+    del cache
+    if damage == "truncated shard":
+        shard.write_bytes(shard.read_bytes()[:-1000])
+    elif damage == "flipped byte":
+        data = bytearray(shard.read_bytes())
+        data[-7] ^= 0xFF
+        shard.write_bytes(bytes(data))
+    elif damage == "garbage manifest":
+        (folder / MANIFEST).write_text("{not json")
+    elif damage == "missing index":
+        (folder / "clips.parquet").unlink()
+    else:
+        index = folder / "clips.parquet"
+        index.write_bytes(index.read_bytes()[:50])
+    with pytest.raises(CacheDamagedError):
+        open_cache(folder)
+    rebuilt, log = build(store, items)
+    damaged = [line for line in log if "building it again" in line]
+    assert len(damaged) == 1 and str(folder) in damaged[0] and "\n" not in damaged[0]
+    np.testing.assert_array_equal(rebuilt.sequence(items[0].video_id), expected)
+    assert len(store.videos()) == len(items)  # the store is untouched
+    assert open_cache(folder, verify="full").key == rebuilt.key
+
+
+def test_the_distributed_sampler_splits_the_clips_across_ranks_and_epochs():
+    clips = list(range(103))
+    for world_size in (1, 2, 3, 4):
+        shares = [list(train_sampler(clips, Distributed(rank, world_size), seed=7, epoch=2))
+                  for rank in range(world_size)]
+        assert len({len(share) for share in shares}) == 1  # every rank steps as often
+        seen = [clip for share in shares for clip in share]
+        assert set(seen) == set(clips)
+        assert len(seen) - len(clips) < world_size  # only the padding repeats
+        assert shares == [list(train_sampler(clips, Distributed(rank, world_size), seed=7, epoch=2))
+                          for rank in range(world_size)]  # deterministic
+    first = list(train_sampler(clips, Distributed(0, 2), seed=7, epoch=0))
+    assert first != list(train_sampler(clips, Distributed(0, 2), seed=7, epoch=1))  # reshuffled per epoch
+
+
+def test_streaming_deals_shards_to_ranks_and_yields_the_same_count_on_each(store):
+    items = items_of(store)
+    cache, _ = build(store, items, shard_bytes=20_000)  # many small shards
+    assert len(cache.shard_names) > 4
+    recipe = CropRecipe("openpose18", clip_frames=32)
+    ranks = [ClipStream(cache, items, recipe, seed=1, buffer_clips=3, rank=rank, world_size=2) for rank in range(2)]
+    for stream in ranks:
+        stream.set_epoch(1)
+    shards = [set(stream.slot_shards(rank, 2)) for rank, stream in enumerate(ranks)]
+    assert not shards[0] & shards[1] and shards[0] | shards[1] == set(range(len(cache.shard_names)))
+    samples = [list(stream) for stream in ranks]
+    assert [len(part) for part in samples] == [len(items) // 2] * 2
+    labels = {item.label for item in items}
+    for data, label in samples[0] + samples[1]:
+        assert data.shape == (3, 32, 18, 1) and label in labels
+    one = ClipStream(cache, items, recipe, seed=1, buffer_clips=4)
+    one.set_epoch(1)
+    assert len(list(one)) == len(items)
+    with pytest.raises(ValueError, match="not in the cache"):
+        ClipStream(cache, items + [VideoItem("f" * 64, items[0].layout, 0)], recipe)
+
+
+def test_posegraph_cache_build_and_check(store, capsys):
+    from posegraph.flows.cli import main
+
+    assert main(["cache", "build", "--store", str(store.root), "--layout", "openpose18", "--split", "all",
+                 "--workers", "1", "--quiet"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.count("\n") == 0 and "clips" in line and "frame rows/s" in line
+    folder = line.split("training cache ", 1)[1].split(":", 1)[0]
+    assert json.loads((Path(folder) / MANIFEST).read_text())["clips"] == len(items_of(store))
+    assert main(["cache", "check", folder]) == 0
+    shard = sorted(Path(folder).glob("shard-*.npy"))[0]
+    data = bytearray(shard.read_bytes())
+    data[-1] ^= 0x01
+    shard.write_bytes(bytes(data))
+    assert main(["cache", "check", folder]) == 1
+    assert "SHA-256" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mode", ["on", "stream"])
+def test_training_reads_the_cache_and_reports_its_wait_for_data(store, tmp_path, mode):
+    from posegraph.gcn.config import load_config
+    from posegraph.gcn.training import train
+
+    lines: list[str] = []
+    config = load_config(None, ["epochs=1", f"cache={mode}", "split=stratified", "clip_frames=24"], model="stgcn")
+    train(config, store.root, tmp_path / "run", progress=False, log=lines.append)
+    assert any(line.startswith("training cache") and "frame rows/s" in line for line in lines)
+    epoch = next(line for line in lines if line.startswith("epoch 1/1"))
+    assert "waiting for data" in epoch
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert 0 <= history[0]["data_wait_s"] <= history[0]["epoch_s"]
+    assert any((Path(store.root) / "_cache" / "clips").glob("train-*"))
+
+
+def test_the_cache_setting_is_checked():
+    from posegraph.gcn.config import load_config
+
+    with pytest.raises(ValueError, match="cache='sometimes'"):
+        load_config(None, ["cache=sometimes"], model="stgcn")
+    with pytest.raises(ValueError):
+        load_config(None, ["cache=on"], model="bilstm")  # the sequence model reads feature windows

@@ -41,6 +41,7 @@ class TrainConfig:
     layout: str | None = None  # the model's layout; None = the store's (data are converted)
     frames_per_second: float = DEFAULT_FPS  # sequences are resampled to this rate by timestamps
     epochs: int | None = None
+    steps_per_epoch: int | None = None  # end an epoch after this many steps (corpus-scale runs); None = the whole split
     batch_size: int | None = None
     eval_batch_size: int | None = None
     optimizer: str | None = None  # sgd | adam

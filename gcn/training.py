@@ -37,7 +37,7 @@ from posegraph.data import SkeletonStore
 from posegraph.data.atomic import replace_text
 
 from .bundle import ModelBundle
-from .calibration import calibrate_checkpoint
+from .calibration import calibrate_checkpoint, class_mean_videos
 from .checkpoint import load_checkpoint, save_checkpoint, weights_checksum
 from .config import TrainConfig, save_config
 from .corpus import Corpus, select_corpus
@@ -279,7 +279,8 @@ def _train_epoch(run: _Run, epoch: int, progress: bool) -> dict:
     bar = _bar(loader, epoch, config.epochs, progress and world.main)
     batches = iter(bar)
     waited = 0.0  # seconds the step waited for the loader: the data path's cost the model cannot hide
-    while True:
+    steps = 0
+    while config.steps_per_epoch is None or steps < config.steps_per_epoch:
         asked = time.perf_counter()
         try:
             data, target = next(batches)
@@ -297,10 +298,12 @@ def _train_epoch(run: _Run, epoch: int, progress: bool) -> dict:
         total_loss += float(loss.detach()) * len(target)
         correct += run.heads.correct(logits.detach(), target)
         seen += len(target)
+        steps += 1
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}", data_wait=f"{waited:.1f}s")
     return {"epoch": epoch + 1, "train_loss": total_loss / max(seen, 1), "train_accuracy": correct / max(seen, 1),
-            "lr": float(optimizer.param_groups[0]["lr"]), "data_wait_s": round(waited, 3),
+            "lr": float(optimizer.param_groups[0]["lr"]), "steps": steps, "samples": seen,
+            "data_wait_s": round(waited, 3),
             "epoch_s": round(time.perf_counter() - started, 3)}
 
 
@@ -341,8 +344,8 @@ def _finish(run: _Run, log: Callable[[str], None]) -> None:
     """After the last epoch: calibrate the best checkpoint's "none of these"; processes meet."""
     world, family = run.world, run.family
     if world.main and (run.run_dir / "best.pt").exists() and family.calibrates and run.heads.exercise_count:
-        train_videos = family.eval_set(run.store, run.corpus.splits["train"], run.layout, run.config,
-                                       run.metadata["extra"], split="train", log=log)
+        train_videos = family.eval_set(run.store, class_mean_videos(run.corpus.splits["train"]), run.layout,
+                                       run.config, run.metadata["extra"], split="train", log=log)
         calibrate_checkpoint(run.run_dir / "best.pt", run.model, family, run.val_set, train_videos, run.config,
                              run.device, log)
     if world.enabled:

@@ -198,14 +198,26 @@ def test_training_reads_the_cache_and_reports_its_wait_for_data(store, tmp_path,
     from posegraph.gcn.training import train
 
     lines: list[str] = []
-    config = load_config(None, ["epochs=1", f"cache={mode}", "split=stratified", "clip_frames=24"], model="stgcn")
+    config = load_config(None, ["epochs=1", f"cache={mode}", "split=stratified", "clip_frames=24", "batch_size=2",
+                                "steps_per_epoch=3"], model="stgcn")
     train(config, store.root, tmp_path / "run", progress=False, log=lines.append)
     assert any(line.startswith("training cache") and "frame rows/s" in line for line in lines)
     epoch = next(line for line in lines if line.startswith("epoch 1/1"))
     assert "waiting for data" in epoch
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert 0 <= history[0]["data_wait_s"] <= history[0]["epoch_s"]
+    assert (history[0]["steps"], history[0]["samples"]) == (3, 6)  # steps_per_epoch ends the epoch early
     assert any((Path(store.root) / "_cache" / "clips").glob("train-*"))
+
+
+def test_class_means_come_from_a_capped_deterministic_share_of_each_class():
+    from posegraph.gcn.calibration import class_mean_videos
+
+    items = [VideoItem(f"{number:064x}", "openpose18", number % 3) for number in range(30)]
+    chosen = class_mean_videos(items, per_class=4)
+    assert [sum(item.label == label for item in chosen) for label in range(3)] == [4, 4, 4]
+    assert chosen == [item for item in items if item in chosen]  # split order kept
+    assert class_mean_videos(items, per_class=50) == items
 
 
 def test_the_cache_setting_is_checked():

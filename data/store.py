@@ -10,6 +10,7 @@ Layout on disk::
     STORE/scores/                    Delta table, one row per (video_id, layout, reference, method, frame)
     STORE/_locks/                    the writers' lock (local disk)
     STORE/_damaged/                  files `posegraph store check --repair` took out of the tables
+    STORE/_cache/clips/              training caches (gcn.training_cache); not data, safe to delete
 
 Each table's ``_delta_log/`` names the data files of every version: readers (this class, the
 SQL views, Spark, Trino, Polars, DuckDB's delta reader) see exactly the files of one version, so

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from .common import open_store
 
@@ -75,8 +76,44 @@ def command_migrate(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_report(arguments: argparse.Namespace) -> int:
+    """The data-quality report on stdout; exit status 1 when a ``--fail-on`` rule fails."""
+    import dataclasses
+    from pathlib import Path
+
+    from posegraph.data.quality import profile_store
+    from posegraph.data.quality_render import report_markdown, write_report_html
+    from posegraph.data.quality_rules import check_rules, validate_rules
+
+    validate_rules(arguments.fail_on)
+    store = open_store(arguments.store)
+    if arguments.flow:
+        from posegraph.flows.reporting import store_report_flow
+
+        report, results = store_report_flow(str(arguments.store), arguments.fail_on, arguments.html)
+    else:
+        report = profile_store(store)
+        results = check_rules(report, arguments.fail_on)
+        if arguments.html:
+            write_report_html(report, arguments.html, results)
+    print(report_markdown(report, results), end="")
+    if arguments.json:
+        document = dataclasses.asdict(report)
+        for distribution in document["distributions"]:
+            distribution.pop("values")
+        document.pop("video_values")
+        Path(arguments.json).write_text(json.dumps(document | {"rules": [dataclasses.asdict(item) for item in results]},
+                                                   indent=1))
+    if arguments.html:
+        print(f"\nHTML report written to {arguments.html}")
+    failed = [item for item in results if item.failed]
+    for item in failed:
+        print(f"posegraph store report: --fail-on {item.rule} failed: {item.detail}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    group = commands.add_parser("store", help="look after a store: compact, vacuum, history, check, migrate")
+    group = commands.add_parser("store", help="look after a store: compact, vacuum, history, check, report, migrate")
     actions = group.add_subparsers(dest="store_command", required=True, metavar="ACTION")
     compact = actions.add_parser("compact", help="merge small data files (also done every few hundred commits)")
     compact.add_argument("store", help="skeleton store folder")
@@ -97,6 +134,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     check.add_argument("--repair", action="store_true",
                        help="move damaged files to STORE/_damaged/, remove them from the tables, list videos to redo")
     check.set_defaults(run=command_check)
+    report = actions.add_parser("report", help="data-quality profile: counts, subjects across splits, outliers, "
+                                "duplicates, imbalance, failures (Markdown; --html; --fail-on for CI)")
+    report.add_argument("store", help="skeleton store folder (or object-storage URI)")
+    report.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with charts")
+    report.add_argument("--json", metavar="FILE", help="also write the report as JSON (format posegraph-store-report/1)")
+    report.add_argument("--fail-on", action="append", default=[], metavar="RULE",
+                        help="exit 1 when the rule fails: subjects-across-splits, duplicates, class-imbalance>R, "
+                             "failed>S, MEASURE<V[:S] or MEASURE>V[:S] (e.g. detection-rate<0.5:5%%); repeatable")
+    report.add_argument("--flow", action="store_true",
+                        help="run as a Prefect flow: the report also becomes a Prefect artifact (key store-report)")
+    report.set_defaults(run=command_report)
     migrate = actions.add_parser("migrate", help="copy a schema-version-1 store into the current format")
     migrate.add_argument("old", help="the version-1 store (only read)")
     migrate.add_argument("new", help="a new, empty folder for the version-2 store")

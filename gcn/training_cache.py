@@ -17,13 +17,12 @@ layout.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from posegraph.data import SkeletonStore
+from posegraph.data.cache_folders import store_cache_root
 
 from .config import CACHE_MODES
 from .clip_cache import SHARD_BYTES, CacheDamagedError, ClipCache, ClipSettings, ClipSource, cache_key, open_cache
@@ -43,10 +42,7 @@ def uses_cache(mode: str, clips: int) -> bool:
 def default_cache_root(store: SkeletonStore) -> Path:
     """``STORE/_cache/clips`` on local disk; ``~/.cache/posegraph/clips/<store hash>`` for a URI or a
     store this user cannot write to."""
-    if store.location.is_local and os.access(store.root, os.W_OK):
-        return Path(store.root) / "_cache" / "clips"
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return home / "posegraph" / "clips" / hashlib.sha256(str(store.root).encode()).hexdigest()[:12]
+    return store_cache_root(store, "clips")
 
 
 def clip_sources(store: SkeletonStore, items: list[VideoItem]) -> tuple[list[ClipSource], dict[str, tuple]]:

@@ -220,13 +220,13 @@ class VideoRecorder:
 
 def write_images(images: Iterable[np.ndarray], out: str | Path, frames_per_second: float,
                  legend=None) -> Path:
-    """Write ``.mp4`` (H.264 where OpenCV can, else mp4v), ``.gif`` (Pillow) or ``.png`` (contact sheet
+    """Write ``.mp4`` (H.264 where OpenCV can, else mp4v), ``.webm`` (VP8: plays in browsers), ``.gif`` (Pillow) or ``.png`` (contact sheet
     of 8 evenly spaced frames); ``legend(width)`` (e.g. :func:`visibility_legend`) goes below the
     sheet, or below every frame of a video. ``write_images.codec`` says which MP4 codec was used."""
     out = Path(out)
     suffix = out.suffix.lower()
-    if suffix not in (".png", ".gif", ".mp4"):
-        raise ValueError(f"{out}: choose an output ending in .mp4, .gif or .png")
+    if suffix not in (".png", ".gif", ".mp4", ".webm"):
+        raise ValueError(f"{out}: choose an output ending in .mp4, .webm, .gif or .png")
     frames = list(images)
     if not frames:
         raise ValueError("nothing to render: the video has no stored frames")
@@ -246,7 +246,14 @@ def write_images(images: Iterable[np.ndarray], out: str | Path, frames_per_secon
                          duration=int(round(1000 / frames_per_second)), optimize=True)
         return out
     height, width = frames[0].shape[:2]
-    writer, codec = _mp4_writer(out, frames_per_second, (width, height))
+    if suffix == ".webm":  # VP8: OpenCV's wheels encode it and every browser plays it (their mp4 is mp4v)
+        with native_stderr_silenced():  # FFmpeg notes that WebM stores VP8 under another tag; it is the same codec
+            writer, codec = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"VP80"), frames_per_second,
+                                            (width, height)), "vp8"
+        if not writer.isOpened():
+            raise ValueError(f"{out}: OpenCV could not open a WebM (VP8) writer; write an .mp4 or .gif instead")
+    else:
+        writer, codec = _mp4_writer(out, frames_per_second, (width, height))
     write_images.codec = codec
     for frame in frames:
         writer.write(frame)

@@ -8,7 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import analyse, analysis, cache, deploy, ensemble, export, extraction, import_synth, live, score_count, store, training
+from . import (analyse, analysis, cache, deploy, ensemble, export, extraction, import_synth, live, score_count, store,
+               training, ui)
 
 
 def command_demo(arguments: argparse.Namespace) -> int:
@@ -27,6 +28,8 @@ EXAMPLES = """examples:
   posegraph count squat.mp4 --out squat-count.png        count repetitions (no training needed)
   posegraph analyse squat.mp4 --bundle bundle --out report/   exercise, repetitions, form per rep, cues
   posegraph store check corpus --repair                 find and take out damaged files
+  posegraph store report corpus --html report.html      data quality: splits, outliers, duplicates, failures
+  posegraph ui --store corpus --runs runs/              browse the corpus in the browser
 
 'posegraph COMMAND --help' describes a command and its options."""
 
@@ -47,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"posegraph {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (analysis, import_synth, store, extraction, training, cache, ensemble, export, deploy, score_count, analyse,
-                  live):
+                  live, ui):
         group.register(commands)
     demo = commands.add_parser("demo", help="the end-to-end demo on synthetic data")
     demo.add_argument("--out", default="demo_output", help="folder for everything the demo makes (default demo_output)")

@@ -106,10 +106,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--name", default="nightly-extraction", help="deployment name")
     serve.set_defaults(run=command_serve)
 
-    render = commands.add_parser("render", help="draw a stored skeleton over its video (.mp4, .gif, .png sheet)")
+    render = commands.add_parser("render", help="draw a stored skeleton over its video (.mp4, .webm, .gif, .png sheet)")
     render.add_argument("video_id", help="the video id, or a unique prefix of it")
     render.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
-    render.add_argument("--out", required=True, help="FILE.mp4, FILE.gif or FILE.png (contact sheet)")
+    render.add_argument("--out", required=True,
+                        help="FILE.mp4, FILE.webm (plays in browsers), FILE.gif or FILE.png (contact sheet)")
     render.add_argument("--layout", help="which layout, when the video is stored in several")
     render.add_argument("--person", type=int, default=0, help="which person (0 = the most visible; default 0)")
     render.add_argument("--scale", type=float, default=1.0, help="resize by this factor (0.5 = half size; default 1)")

@@ -20,7 +20,9 @@
 8. repetitions counted on every rendered video (label-free, and a trained phase counter);
 9. ``posegraph analyse``: an analysis bundle built from the BiLSTM and the synthetic store, then the
    whole answer (exercise, muscles, sets and repetitions, form per repetition, cues) for a rendered
-   video and a real clip, each with its HTML report.
+   video and a real clip, each with its HTML report;
+10. live feedback, an ONNX export, and last the store's data-quality report (HTML) with the
+   commands that open the corpus browser (``posegraph ui``) and write the report.
 """
 
 from __future__ import annotations
@@ -180,9 +182,30 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     analyse_demo(out, store_path, bilstm_dir, extracted_path, Path(test_video["source_path"]))
     live_demo(out, out / "bundle", Path(test_video["source_path"]))
     export_demo(out, out / "bundle", Path(test_video["source_path"]))
+    browse_demo(out, store_path)
     chance = 1 / 6
     return 1 if (summary["failed"] or min(metrics["top1_accuracy"], bilstm["top1_accuracy"]) <= chance
                  or not scoring_ok) else 0
+
+
+def browse_demo(out: Path, store_path: Path) -> None:
+    """Step 15: the data-quality report of the store written as HTML, and the commands that open the
+    corpus browser on it and write the report."""
+    from posegraph.data import SkeletonStore
+    from posegraph.data.quality import profile_store
+    from posegraph.data.quality_render import write_report_html
+
+    html = out / "report.html"
+    print(f"\n== 15. the corpus: posegraph store report {store_path} --html {html}")
+    report = profile_store(SkeletonStore(store_path, create=False))
+    write_report_html(report, html)
+    outliers = sum(item.outlier_count for item in report.distributions)
+    print(f"   {report.videos} videos, {len(report.by_label)} labels, {len(report.subjects_across_splits)} subjects "
+          f"in more than one split, {len(report.duplicates)} duplicates, {outliers} outlying values; {html}")
+    print(f"\nBrowse the corpus (videos, overlays, charts, SQL, runs) in the browser:\n"
+          f"  .venv/bin/posegraph ui --store {store_path} --runs {out / 'runs'}\n"
+          f"Write the data-quality report:\n"
+          f"  .venv/bin/posegraph store report {store_path} --html {html}")
 
 
 def score_demo(out: Path, store_path: Path, extracted_path: Path, sequences) -> bool:

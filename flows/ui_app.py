@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -85,9 +86,12 @@ def videos_page(path: str) -> None:
         charts[0].altair_chart(alt.Chart(counts.reset_index(name="videos")).mark_bar().encode(
             x="videos:Q", y=alt.Y("label:N", sort="-x"), color="split:N").properties(title="videos per label"),
             width="stretch")
-        charts[1].altair_chart(alt.Chart(shown.dropna(subset=["detection_rate"])).mark_bar().encode(
-            x=alt.X("detection_rate:Q", bin=alt.Bin(maxbins=20), title="detection rate"), y="count()"
-        ).properties(title="detection rate"), width="stretch")
+        # binned here: the chart then carries 20 rows, not one per video (10,000 rows slowed the page)
+        counts, edges = np.histogram(shown["detection_rate"].dropna(), bins=20, range=(0.0, 1.0))
+        bins = pd.DataFrame({"from": edges[:-1], "to": edges[1:], "videos": counts})
+        charts[1].altair_chart(alt.Chart(bins).mark_bar().encode(
+            x=alt.X("from:Q", title="detection rate"), x2="to:Q", y="videos:Q").properties(title="detection rate"),
+            width="stretch")
     failed = shown[shown["status"] != "ok"]
     if len(failed):
         st.markdown("**Failures by reason**")
@@ -96,8 +100,8 @@ def videos_page(path: str) -> None:
         st.dataframe(reasons.value_counts().rename_axis("reason").reset_index(name="videos"), hide_index=True,
                      key="failures_table")
     if len(shown):
-        picked = st.selectbox("open a video", shown["video_id"].tolist(), key="open_video",
-                              format_func=lambda video: _describe(frame, video))
+        names = _descriptions(shown)
+        picked = st.selectbox("open a video", list(names), key="open_video", format_func=names.get)
         st.button("open", key="open_button", on_click=_go_to_video, args=(picked,))
 
 
@@ -107,9 +111,11 @@ def _go_to_video(video: str) -> None:
     st.session_state["page"] = "Video"
 
 
-def _describe(frame: pd.DataFrame, video: str) -> str:
-    row = frame[frame["video_id"] == video].iloc[0]
-    return f"{video[:12]}  {row['label'] or ''}  {row['split'] or ''}  {row['status']}"
+def _descriptions(frame: pd.DataFrame) -> dict[str, str]:
+    """Video id -> a short line naming it (made at once: a lookup per option took 12 s for 10,000)."""
+    text = (frame["video_id"].str[:12] + "  " + frame["label"].fillna("") + "  " + frame["split"].fillna("") + "  "
+            + frame["status"])
+    return dict(zip(frame["video_id"], text))
 
 
 def video_page(path: str) -> None:
@@ -124,7 +130,8 @@ def video_page(path: str) -> None:
     options = stored["video_id"].tolist()
     if st.session_state.get("video") not in options:
         st.session_state["video"] = options[0]
-    video = st.selectbox("video", options, key="video", format_func=lambda item: _describe(frame, item))
+    names = _descriptions(stored)
+    video = st.selectbox("video", options, key="video", format_func=names.get)
     row = stored[stored["video_id"] == video].iloc[0]
     store = _open(path)
     timeline = video_timeline(store, video, row["layout"])

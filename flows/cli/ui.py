@@ -15,9 +15,9 @@ from .common import open_store
 def ui_command_line(store: str, port: int, address: str) -> list[str]:
     """The ``streamlit run`` command that serves the app (headless, no usage statistics sent)."""
     app = Path(__file__).resolve().parents[1] / "ui_app.py"
-    return [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+    return [sys.executable, "-m", "posegraph.flows.ui_serve", "run", str(app), "--server.headless", "true",
             "--server.port", str(port), "--server.address", address, "--browser.gatherUsageStats", "false",
-            "--global.developmentMode", "false", "--server.fileWatcherType", "none"]
+            "--global.developmentMode", "false", "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
 
 
 def command_ui(arguments: argparse.Namespace) -> int:

@@ -16,31 +16,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.flows.browser import NEEDS_BROWSER, free_port, headless_chromium
+
 ARTIFACTS = Path(os.environ.get("POSEGRAPH_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 SQUAT = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "reps" / "workouttracker" / "data" / "raw" \
     / "squats" / "squat_17.mp4"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 FFMPEG = shutil.which("ffmpeg")
-try:
-    import selenium  # noqa: F401
-except ImportError:
-    selenium = None
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
-                       reason="no chromium/chromedriver here (apt-get install chromium chromium-driver)"),
+    *NEEDS_BROWSER,
     pytest.mark.skipif(FFMPEG is None, reason="no ffmpeg here to make the fake webcam's .y4m (apt-get install ffmpeg)"),
-    pytest.mark.skipif(selenium is None, reason="selenium is not installed (pip install -e '.[dev]')"),
     pytest.mark.skipif(not SQUAT.exists(), reason=f"{SQUAT} not found (../shared/testdata/reps)"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -76,19 +64,12 @@ def webcam_clip(tmp_path: Path) -> Path:
 
 
 def test_the_page_counts_from_the_camera_like_the_offline_analysis(server, analysis_bundle, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     url, reports = server
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,800",
-                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                 f"--use-file-for-fake-video-capture={webcam_clip(tmp_path)}"):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(DRIVER), options=options)
+    browser = headless_chromium("1100,800", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                                f"--use-file-for-fake-video-capture={webcam_clip(tmp_path)}")
     try:
         browser.get(url + "?autostart")
         assert "posegraph live" in browser.title

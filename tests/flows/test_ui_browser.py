@@ -5,7 +5,6 @@ keeps screenshots (``test-artifacts/ui-videos.png``, ``ui-video.png``; ``POSEGRA
 moves them; the README's picture is one of them)."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,26 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.flows.browser import NEEDS_BROWSER, free_port, headless_chromium
+
 ARTIFACTS = Path(os.environ.get("POSEGRAPH_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
-try:
-    import selenium  # noqa: F401
-except ImportError:
-    selenium = None
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
-                       reason="no chromium/chromedriver here (apt-get install chromium chromium-driver)"),
-    pytest.mark.skipif(selenium is None, reason="selenium is not installed (pip install -e '.[dev]')"),
-]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+pytestmark = [pytest.mark.slow, *NEEDS_BROWSER]
 
 
 @pytest.fixture
@@ -60,16 +43,10 @@ def ui_server(synthetic_store, tmp_path):
 
 
 def test_the_browser_shows_the_videos_table_a_chart_and_one_video(ui_server):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(DRIVER), options=options)
+    browser = headless_chromium("1400,1000")  # nothing beyond localhost: the app works offline
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
         browser.get(ui_server)

@@ -50,7 +50,8 @@ def migrate(old: str | Path, new: str | Path, progress: Callable[[str], None] = 
                      if (path / V1_PART_NAME).exists())
     with store.lock():
         for number, bucket in enumerate(buckets, 1):
-            videos = pq.read_table(old / "videos" / f"bucket={bucket}" / V1_PART_NAME)
+            # partitioning=None: the file's own columns only (pyarrow 24 adds the folders' hive keys by itself)
+            videos = pq.read_table(old / "videos" / f"bucket={bucket}" / V1_PART_NAME, partitioning=None)
             for table_name in ("frames", "features", "scores"):
                 for layout_folder in sorted((old / table_name).glob("layout=*")):
                     path = layout_folder / f"bucket={bucket}" / V1_PART_NAME
@@ -58,7 +59,7 @@ def migrate(old: str | Path, new: str | Path, progress: Callable[[str], None] = 
                         continue
                     layout = layout_folder.name.split("=", 1)[1]
                     committed = videos.filter(pc.equal(videos["layout"], layout))
-                    rows = pq.read_table(path)
+                    rows = pq.read_table(path, partitioning=None)
                     rows = rows.filter(pc.is_in(rows["video_id"], committed["video_id"]))
                     if table_name == "frames":  # frames carry their videos row's extracted_at now
                         stamps = dict(zip(committed["video_id"].to_pylist(), committed["extracted_at"].to_pylist()))

@@ -19,6 +19,7 @@ Run:  .venv/bin/python benchmarks/loader.py [--clips 100000] [--frames 320] [--w
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import time
@@ -33,7 +34,8 @@ def make_store(root: Path, clips: int, frames: int, batch: int = 1000) -> None:
     """``clips`` synthetic OpenPose-18 clips: a body swinging its limbs at a random rate, noise added."""
     from posegraph.data import SkeletonStore, Skeletons, VideoInfo
 
-    if (root / "_posegraph_store.json").exists() and json.loads((root / "benchmark.json").read_text())["clips"] == clips:
+    made = root / "benchmark.json"
+    if made.exists() and json.loads(made.read_text()) == {"clips": clips, "frames": frames, "ids": "sha256"}:
         return
     import shutil
 
@@ -53,7 +55,9 @@ def make_store(root: Path, clips: int, frames: int, batch: int = 1000) -> None:
             joints[0, :, :, 2] = 0.0
             joints[0, :, :, 3] = 1.0
             split = "val" if number % 500 == 0 else "test" if number % 500 == 1 else "train"
-            info = VideoInfo(f"{number:064x}", "openpose18", label=f"class{number % 10}", split=split,
+            # ids as extraction makes them (SHA-256), so the clips spread over the 256 buckets as real ones do
+            video_id = hashlib.sha256(f"benchmark clip {number}".encode()).hexdigest()
+            info = VideoInfo(video_id, "openpose18", label=f"class{number % 10}", split=split,
                              source_fps=16.0, sampled_fps=16.0, width=640, height=480, frame_count=frames,
                              duration_s=frames / 16.0)
             records.append((info, Skeletons("openpose18", joints, np.ones((1, frames), bool), clock,
@@ -62,7 +66,7 @@ def make_store(root: Path, clips: int, frames: int, batch: int = 1000) -> None:
         done = min(first + batch, clips)
         print(f"  store: {done}/{clips} clips ({done * frames / (time.perf_counter() - start):,.0f} rows/s written)",
               flush=True)
-    (root / "benchmark.json").write_text(json.dumps({"clips": clips, "frames": frames}))
+    made.write_text(json.dumps({"clips": clips, "frames": frames, "ids": "sha256"}))
 
 
 def rate(function, seconds: float = 10.0) -> tuple[float, int]:

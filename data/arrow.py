@@ -29,32 +29,38 @@ from .schema import (ANALYSES_SCHEMA, ANALYSIS_REPETITIONS_SCHEMA, PHASE_SCHEMES
                      VIDEOS_SCHEMA, frames_schema)
 
 
-def _row_groups_that_may_hold(file: pq.ParquetFile, video_id: str) -> list[int]:
-    """Row groups whose ``video_id`` statistics do not rule the video out (a file's rows are sorted)."""
+def _row_groups_that_may_hold(file: pq.ParquetFile, low: str, high: str | None = None) -> list[int]:
+    """Row groups whose ``video_id`` statistics do not rule out the ids from ``low`` to ``high``
+    (one id when ``high`` is None; a file's rows are sorted)."""
+    high = low if high is None else high
     column = file.schema_arrow.get_field_index("video_id")
     groups = []
     for index in range(file.metadata.num_row_groups):
         statistics = file.metadata.row_group(index).column(column).statistics
-        if statistics is None or not statistics.has_min_max or statistics.min <= video_id <= statistics.max:
+        if statistics is None or not statistics.has_min_max or (statistics.min <= high and low <= statistics.max):
             groups.append(index)
     return groups
 
 
 def read_data_file(location: StoreLocation, path: PurePath, video_id: str | None = None,
-                   columns: list[str] | None = None) -> pa.Table:
-    """Read one data file of the store (only ``video_id``'s rows, when given), with plain Arrow types.
+                   columns: list[str] | None = None, id_range: tuple[str, str] | None = None) -> pa.Table:
+    """Read one data file of the store (only ``video_id``'s rows, or the rows of the ids from
+    ``id_range[0]`` to ``id_range[1]``, when given), with plain Arrow types.
 
     A damaged file is a :class:`DamagedFileError` naming it and the repair command.
     """
     try:
         file = location.parquet_file(path)
-        if video_id is None:
+        if video_id is None and id_range is None:
             return plain_types(file.read(columns=columns))
-        groups = _row_groups_that_may_hold(file, video_id)
+        low, high = (video_id, video_id) if video_id is not None else id_range
+        groups = _row_groups_that_may_hold(file, low, high)
         names = None if columns is None else list(dict.fromkeys([*columns, "video_id"]))
         table = plain_types(file.read_row_groups(groups, columns=names)) if groups else \
             plain_types(file.schema_arrow.empty_table()).select(names or file.schema_arrow.names)
-        table = table.filter(pc.equal(table["video_id"], video_id))
+        ids = table["video_id"]
+        table = table.filter(pc.equal(ids, video_id) if video_id is not None else
+                             pc.and_(pc.greater_equal(ids, low), pc.less_equal(ids, high)))
         return table if columns is None else table.select(columns)
     except (OSError, pa.ArrowException, KeyError) as error:
         raise DamagedFileError(

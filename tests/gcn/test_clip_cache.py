@@ -55,6 +55,25 @@ def test_the_bulk_scan_reads_what_read_video_reads(store):
             np.testing.assert_array_equal(video.timestamps, frames.timestamps)
 
 
+def test_a_crowded_bucket_is_read_in_id_ranges_with_the_same_result(tmp_path, monkeypatch):
+    # 12 videos in 16 buckets: several share one; one video per read makes every such bucket a
+    # sequence of id-range reads (what a bucket of more than VIDEOS_PER_READ videos gets)
+    import posegraph.data.frame_scan as frame_scan
+
+    store = SkeletonStore(tmp_path / "crowded", bucket_digits=1)
+    store.write_videos(store_records(generate_corpus(subjects=2, takes=1, seed=5, repetitions=2)))
+    rows = store.videos().to_pylist()
+    assert len({store.bucket_of(row["video_id"]) for row in rows}) < len(rows)
+    wanted = {row["video_id"]: row["extracted_at"] for row in rows}
+    whole = {video.video_id: video for video in scan_people(store, rows[0]["layout"], wanted, persons=1)}
+    monkeypatch.setattr(frame_scan, "VIDEOS_PER_READ", 1)
+    ranged = list(scan_people(store, rows[0]["layout"], wanted, persons=1))
+    assert sorted(video.video_id for video in ranged) == sorted(wanted)
+    for video in ranged:
+        np.testing.assert_array_equal(video.people, whole[video.video_id].people)
+        assert video.rows == whole[video.video_id].rows > 0
+
+
 def test_cached_sequences_and_samples_equal_the_per_video_ones(store):
     items = items_of(store)
     cache, _ = build(store, items)

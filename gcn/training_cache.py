@@ -18,6 +18,7 @@ layout.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -104,13 +105,23 @@ def _exists(folder: str | Path) -> bool:
     return Path(folder).exists() if isinstance(folder, Path) else True
 
 
+STALE_STAGING_S = 6 * 3600  # a build's staging folder untouched this long was left by a killed build
+
+
 def _remove_older(root: str | Path, prefix: str, keep: str | Path, log: Callable[[str], None]) -> None:
+    """Other caches of the same split and layout, and staging folders that killed builds left (a
+    build in progress elsewhere writes into its own, and keeps it fresh)."""
     if not isinstance(root, Path) or not root.is_dir():
         return
     for other in root.iterdir():
         if other.is_dir() and other.name.startswith(prefix) and other != Path(keep):
             shutil.rmtree(other, ignore_errors=True)
             log(f"training cache {other}: removed (built for clips or settings no longer asked for)")
+        elif other.is_dir() and other.name.startswith("." + prefix) and ".building-" in other.name \
+                and time.time() - max([other.stat().st_mtime] + [item.stat().st_mtime for item in other.iterdir()]) \
+                > STALE_STAGING_S:
+            shutil.rmtree(other, ignore_errors=True)
+            log(f"training cache {other}: removed (left by a build that was killed)")
 
 
 def training_clips(store: SkeletonStore, items: list[VideoItem], layout: str, config, split: str,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 import json
 from pathlib import Path
 
@@ -109,7 +111,18 @@ def test_a_second_run_reuses_the_cache_and_a_new_video_or_setting_rebuilds_it(st
     assert "frame rows/s" in log[-1] and grown.key != first.key and len(grown) == len(items) + 1
     assert not Path(first.folder).exists(), "the older cache of the same split and layout is removed"
 
+    # a killed build's staging folder goes with the next build; a fresh one (a build in progress) stays
+    root = Path(grown.folder).parent
+    stale, fresh = root / ".train-openpose18-aaaa.building-1", root / ".train-openpose18-bbbb.building-2"
+    for folder in (stale, fresh):
+        folder.mkdir()
+        (folder / "shard-000-00000.npy").write_bytes(b"half")
+    old = time.time() - 7 * 3600
+    for path in (stale / "shard-000-00000.npy", stale):
+        os.utime(path, (old, old))
+
     slower, log = build(store, items_of(store), settings=dataclasses.replace(SETTINGS, frames_per_second=10.0))
+    assert not stale.exists() and fresh.exists() and any("killed" in line for line in log)
     assert "frame rows/s" in log[-1] and slower.key != grown.key
     some = items_of(store)[0]
     assert slower.sequence(some.video_id).shape[1] < grown.sequence(some.video_id).shape[1]

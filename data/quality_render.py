@@ -43,7 +43,8 @@ def report_markdown(report: StoreReport, results: list[RuleResult] = ()) -> str:
                         f"the median: {_pairs(report.smallest_classes)}")
     for distribution in report.distributions:
         if distribution.outlier_count:
-            problems.append(f"- {distribution.outlier_count} videos outside the usual {distribution.name} "
+            plural = "s" if distribution.outlier_count != 1 else ""
+            problems.append(f"- {distribution.outlier_count} video{plural} outside the usual {distribution.name} "
                             f"({_fmt(distribution.low_fence)} to {_fmt(distribution.high_fence)} {distribution.unit}): "
                             + ", ".join(f"{item.video_id[:12]} ({_fmt(item.value)})" for item in distribution.outliers[:5]))
     low_joints = [item for item in report.joint_visibility if item.outlier]

@@ -22,9 +22,6 @@ from .rejection import NONE_OF_THESE, Rejection, fit_rejection, minimum_videos
 # mean's standard error falls as 1/sqrt(n), so 200 gives it to 7% of one video's spread, and a
 # Kinetics-size split (240,000 videos, 400 classes) costs 80,000 videos' inference instead of all.
 CLASS_MEAN_VIDEOS = 200
-# The name their training-cache folder goes under: a subset of the train split, so not "train",
-# whose cache (the whole split, built for training) a build of the same name would replace.
-CLASS_MEANS_SPLIT = "train-class-means"
 
 
 def class_mean_videos(items: list, per_class: int = CLASS_MEAN_VIDEOS) -> list:

@@ -105,13 +105,16 @@ class GraphFamily(ClassifierFamily):
         return train_set, val_set, {"in_channels": GRAPH_IN_CHANNELS}
 
     def eval_set(self, store: SkeletonStore, items: list[VideoItem], layout: str, config: TrainConfig,
-                 extra: dict, split: str = "eval", log: Callable[[str], None] = print) -> Dataset:
+                 extra: dict, split: str = "eval", log: Callable[[str], None] = print,
+                 cached_from: list[VideoItem] | None = None) -> Dataset:
         """Evenly spaced crops of each video; read from the training cache when ``config.cache`` says
-        (``split`` names its folder: ``train``, ``val``, ``test``)."""
+        (``split`` names its folder: ``train``, ``val``, ``test``). ``cached_from``: the whole split
+        ``items`` are taken from, whose cache holds them (the class means' subset of the train split
+        reads training's cache instead of building, and replacing it with, a cache of its own)."""
         return SkeletonDataset(store, items, layout, config.num_persons, clip_frames=config.clip_frames,
                                frames_per_second=config.frames_per_second, test_crops=config.test_crops,
                                confidence=config.joint_confidence, stream=config.stream,
-                               clips=training_clips(store, items, layout, config, split, log))
+                               clips=training_clips(store, cached_from or items, layout, config, split, log))
 
     def video_logits(self, model: nn.Module, dataset: SkeletonDataset, config: TrainConfig,
                      device: torch.device, heads: Heads | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -168,7 +171,9 @@ class SequenceFamily(ClassifierFamily):
         return train_set, self.eval_set(store, val_items, layout, config, extra), {**extra, "in_channels": len(FEATURE_NAMES)}
 
     def eval_set(self, store: SkeletonStore, items: list[VideoItem], layout: str, config: TrainConfig,
-                 extra: dict, split: str = "eval", log: Callable[[str], None] = print) -> Dataset:
+                 extra: dict, split: str = "eval", log: Callable[[str], None] = print,
+                 cached_from: list[VideoItem] | None = None) -> Dataset:
+        """Feature windows of each video (read per video: this family has no cache)."""
         from .feature_windows import FeatureWindows
         from .sequence import FeatureScaler
 

@@ -155,7 +155,7 @@ def _stored_layout(store: SkeletonStore, bundle: ModelBundle) -> str:
 
 def calibrate_run(run_dir: str | Path, store_path: str | Path, checkpoint: str = "best.pt") -> Rejection:
     """Fit (again) the calibrated rejection of ``run_dir/checkpoint`` on its validation split and store it there."""
-    from .calibration import CLASS_MEANS_SPLIT, calibrate_checkpoint, class_mean_videos
+    from .calibration import calibrate_checkpoint, class_mean_videos
 
     path = Path(run_dir) / checkpoint
     model, bundle = load_classifier(path)
@@ -170,7 +170,7 @@ def calibrate_run(run_dir: str | Path, store_path: str | Path, checkpoint: str =
     extra = bundle.extra
     val_set = family.eval_set(store, corpus.splits["val"], bundle.layout, config, extra)
     train_videos = family.eval_set(store, class_mean_videos(corpus.splits["train"]), bundle.layout, config, extra,
-                                   split=CLASS_MEANS_SPLIT)
+                                   split="train", cached_from=corpus.splits["train"])
     return calibrate_checkpoint(path, model, family, val_set, train_videos, config, next(model.parameters()).device)
 
 

@@ -208,7 +208,7 @@ class PhaseFamily:
         return train_set, self.eval_set(store, val_items, layout, config, {}), {"in_channels": 3}
 
     def eval_set(self, store: SkeletonStore, items: list[VideoItem], layout: str, config: TrainConfig,
-                 extra: dict, split: str = "eval", log=print) -> Dataset:
+                 extra: dict, split: str = "eval", log=print, cached_from: list[VideoItem] | None = None) -> Dataset:
         """Whole videos with their phases (phase labels are per frame: read per video, never cached)."""
         return PhaseDataset(store, items, layout, config)
 

@@ -37,7 +37,7 @@ from posegraph.data import SkeletonStore
 from posegraph.data.atomic import replace_text
 
 from .bundle import ModelBundle
-from .calibration import CLASS_MEANS_SPLIT, calibrate_checkpoint, class_mean_videos
+from .calibration import calibrate_checkpoint, class_mean_videos
 from .checkpoint import load_checkpoint, save_checkpoint, weights_checksum
 from .config import TrainConfig, save_config
 from .corpus import Corpus, select_corpus
@@ -344,8 +344,9 @@ def _finish(run: _Run, log: Callable[[str], None]) -> None:
     """After the last epoch: calibrate the best checkpoint's "none of these"; processes meet."""
     world, family = run.world, run.family
     if world.main and (run.run_dir / "best.pt").exists() and family.calibrates and run.heads.exercise_count:
-        train_videos = family.eval_set(run.store, class_mean_videos(run.corpus.splits["train"]), run.layout,
-                                       run.config, run.metadata["extra"], split=CLASS_MEANS_SPLIT, log=log)
+        train_split = run.corpus.splits["train"]
+        train_videos = family.eval_set(run.store, class_mean_videos(train_split), run.layout, run.config,
+                                       run.metadata["extra"], split="train", log=log, cached_from=train_split)
         calibrate_checkpoint(run.run_dir / "best.pt", run.model, family, run.val_set, train_videos, run.config,
                              run.device, log)
     if world.enabled:

@@ -69,7 +69,6 @@ class Distribution:
     high_fence: float | None = None
     outlier_count: int = 0
     outliers: tuple[Outlier, ...] = ()
-    values: tuple[float, ...] = ()  # every value, for the HTML histogram
 
 
 @dataclass(frozen=True)
@@ -123,6 +122,7 @@ class StoreReport:
     failures: tuple[FailureGroup, ...]
     format: str = REPORT_FORMAT
     video_values: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)  # measure -> id -> value
+    # (the rules' and the histograms' input; left out of the JSON)
 
     def distribution(self, name: str) -> Distribution:
         return next(item for item in self.distributions if item.name == name)
@@ -140,9 +140,10 @@ def profile_store(store: SkeletonStore, timeout_s: float | None = 600.0) -> Stor
         row["interpolated"] = summary.get("interpolated")
         row["skeleton_hash"] = summary.get("skeleton_hash")
     labels = Counter(row["label"] or "(none)" for row in stored)
-    distributions = tuple(_distribution(name, unit, stored, column) for name, column, unit in MEASURES)
     values = {name: {row["video_id"]: float(row[column]) for row in stored if _finite(row.get(column))}
               for name, column, _ in MEASURES}
+    paths = {row["video_id"]: row["source_path"] for row in stored}
+    distributions = tuple(_distribution(name, unit, values[name], paths) for name, _, unit in MEASURES)
     return StoreReport(
         store=str(store.root), generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         videos=len(videos),
@@ -193,19 +194,17 @@ def _finite(value) -> bool:
     return value is not None and bool(np.isfinite(value))
 
 
-def _distribution(name: str, unit: str, rows: list[dict], key: str) -> Distribution:
-    present = [row for row in rows if _finite(row.get(key))]
-    if not present:
+def _distribution(name: str, unit: str, values: dict[str, float], paths: dict[str, str | None]) -> Distribution:
+    """``values``: video id -> the measure (finite values only)."""
+    if not values:
         return Distribution(name, unit, 0)
-    values = np.array([row[key] for row in present], dtype=np.float64)
-    q1, median, q3, low, high = _fences(values)
-    outside = sorted((row for row in present if not low <= row[key] <= high),
-                     key=lambda row: abs(row[key] - median), reverse=True)
+    array = np.fromiter(values.values(), dtype=np.float64, count=len(values))
+    q1, median, q3, low, high = _fences(array)
+    outside = sorted((video for video, value in values.items() if not low <= value <= high),
+                     key=lambda video: abs(values[video] - median), reverse=True)
     return Distribution(
-        name, unit, len(present), float(values.min()), q1, median, q3, float(values.max()), low, high,
-        len(outside), tuple(Outlier(row["video_id"], row["source_path"], float(row[key]))
-                            for row in outside[:OUTLIERS_LISTED]),
-        tuple(float(value) for value in values))
+        name, unit, len(values), float(array.min()), q1, median, q3, float(array.max()), low, high,
+        len(outside), tuple(Outlier(video, paths.get(video), values[video]) for video in outside[:OUTLIERS_LISTED]))
 
 
 def _label_by_split(rows: list[dict]) -> dict[str, dict[str, int]]:

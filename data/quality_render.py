@@ -24,6 +24,32 @@ def _pairs(pairs, limit: int = 15) -> str:
     return shown + (f", ... ({len(pairs) - limit} more)" if len(pairs) > limit else "")
 
 
+def problems_found(report: StoreReport) -> list[str]:
+    """One line per problem the profile found (what the Markdown and the HTML list first)."""
+    problems = []
+    for item in report.subjects_across_splits:
+        problems.append(f"subject **{item.subject}** in several splits: {', '.join(item.splits)} ({item.videos} videos)")
+    for item in report.duplicates:
+        problems.append(f"duplicate ({item.kind}): {', '.join(video[:12] for video in item.video_ids)} "
+                        f"({'; '.join(item.paths[:3])})")
+    if report.smallest_classes:
+        problems.append(f"class imbalance {report.class_imbalance:.1f}x (largest / smallest); classes under half "
+                        f"the median: {_pairs(report.smallest_classes)}")
+    for distribution in report.distributions:
+        if distribution.outlier_count:
+            plural = "s" if distribution.outlier_count != 1 else ""
+            problems.append(f"{distribution.outlier_count} video{plural} outside the usual {distribution.name} "
+                            f"({_fmt(distribution.low_fence)} to {_fmt(distribution.high_fence)} {distribution.unit}): "
+                            + ", ".join(f"{item.video_id[:12]} ({_fmt(item.value)})" for item in distribution.outliers[:5]))
+    low_joints = [item for item in report.joint_visibility if item.outlier]
+    if low_joints:
+        problems.append("joints seen far less than the others: " + ", ".join(
+            f"{item.joint} ({item.layout}, {item.mean_visibility:.2f})" for item in low_joints))
+    for group in report.failures:
+        problems.append(f"{group.count} x {group.reason} (e.g. {', '.join(group.examples[:2])})")
+    return problems
+
+
 def report_markdown(report: StoreReport, results: list[RuleResult] = ()) -> str:
     """The report as Markdown: counts, problems first, then the distributions."""
     lines = [f"# Data quality: {report.store}", "", f"{report.videos} videos ({_pairs(report.by_status)}); "
@@ -31,29 +57,7 @@ def report_markdown(report: StoreReport, results: list[RuleResult] = ()) -> str:
     if results:
         lines += ["## Rules", ""] + [f"- **{'FAILED' if item.failed else 'ok'}** `{item.rule}`: {item.detail}"
                                      for item in results] + [""]
-    lines += ["## Problems", ""]
-    problems = []
-    for item in report.subjects_across_splits:
-        problems.append(f"- subject **{item.subject}** in several splits: {', '.join(item.splits)} ({item.videos} videos)")
-    for item in report.duplicates:
-        problems.append(f"- duplicate ({item.kind}): {', '.join(video[:12] for video in item.video_ids)} "
-                        f"({'; '.join(item.paths[:3])})")
-    if report.smallest_classes:
-        problems.append(f"- class imbalance {report.class_imbalance:.1f}x (largest / smallest); classes under half "
-                        f"the median: {_pairs(report.smallest_classes)}")
-    for distribution in report.distributions:
-        if distribution.outlier_count:
-            plural = "s" if distribution.outlier_count != 1 else ""
-            problems.append(f"- {distribution.outlier_count} video{plural} outside the usual {distribution.name} "
-                            f"({_fmt(distribution.low_fence)} to {_fmt(distribution.high_fence)} {distribution.unit}): "
-                            + ", ".join(f"{item.video_id[:12]} ({_fmt(item.value)})" for item in distribution.outliers[:5]))
-    low_joints = [item for item in report.joint_visibility if item.outlier]
-    if low_joints:
-        problems.append("- joints seen far less than the others: " + ", ".join(
-            f"{item.joint} ({item.layout}, {item.mean_visibility:.2f})" for item in low_joints))
-    for group in report.failures:
-        problems.append(f"- {group.count} x {group.reason} (e.g. {', '.join(group.examples[:2])})")
-    lines += (problems or ["none found"]) + [""]
+    lines += ["## Problems", ""] + ([f"- {line}" for line in problems_found(report)] or ["none found"]) + [""]
     lines += ["## Videos", "", f"- per label: {_pairs(report.by_label)}", f"- per split: {_pairs(report.by_split)}",
               f"- per subject: {_pairs(report.by_subject)}",
               f"- class imbalance (largest / smallest): {_fmt(report.class_imbalance)}", ""]
@@ -70,11 +74,12 @@ def report_markdown(report: StoreReport, results: list[RuleResult] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _histogram_svg(distribution: Distribution, bins: int = 30, width: int = 360, height: int = 120) -> str:
-    """A histogram with the fences as dashed lines."""
-    if not distribution.values:
+def _histogram_svg(distribution: Distribution, measured: dict[str, float], bins: int = 30, width: int = 360,
+                   height: int = 120) -> str:
+    """A histogram of ``measured`` (video id -> value) with the fences as dashed lines."""
+    if not measured:
         return "<p>no values</p>"
-    values = np.array(distribution.values)
+    values = np.fromiter(measured.values(), dtype=np.float64, count=len(measured))
     low, high = float(values.min()), float(values.max())
     if high <= low:
         high = low + 1.0
@@ -116,17 +121,15 @@ def report_html(report: StoreReport, results: list[RuleResult] = ()) -> str:
         body.append("<h2>Rules</h2><ul>" + "".join(
             f'<li class="{"failed" if item.failed else "ok"}"><b>{"FAILED" if item.failed else "ok"}</b> '
             f"<code>{html.escape(item.rule)}</code>: {html.escape(item.detail)}</li>" for item in results) + "</ul>")
-    markdown = report_markdown(report)
-    problems = markdown.split("## Problems\n\n", 1)[1].split("\n\n## ", 1)[0].splitlines()
     body.append("<h2>Problems</h2><ul>" + "".join(
-        f"<li>{html.escape(line[2:] if line.startswith('- ') else line)}</li>" for line in problems) + "</ul>")
+        f"<li>{html.escape(line)}</li>" for line in problems_found(report) or ["none found"]) + "</ul>")
     body.append('<h2>Videos</h2><div class="charts">'
                 f"<figure><figcaption>per label</figcaption>{_bars_svg(report.by_label)}</figure>"
                 f"<figure><figcaption>per split</figcaption>{_bars_svg(report.by_split)}</figure>"
                 f"<figure><figcaption>per status</figcaption>{_bars_svg(report.by_status)}</figure></div>")
     body.append('<h2>Distributions (stored videos; dashed: the outlier fences)</h2><div class="charts">' + "".join(
         f"<figure><figcaption>{item.name} ({html.escape(item.unit)}): median {_fmt(item.median)}, "
-        f"{item.outlier_count} outliers</figcaption>{_histogram_svg(item)}</figure>"
+        f"{item.outlier_count} outliers</figcaption>{_histogram_svg(item, report.video_values.get(item.name, {}))}</figure>"
         for item in report.distributions) + "</div>")
     if report.joint_visibility:
         body.append("<h2>Visibility per joint</h2><table><tr><th>layout</th><th>joint</th><th>mean</th>"

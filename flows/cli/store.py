@@ -99,8 +99,6 @@ def command_report(arguments: argparse.Namespace) -> int:
     print(report_markdown(report, results), end="")
     if arguments.json:
         document = dataclasses.asdict(report)
-        for distribution in document["distributions"]:
-            distribution.pop("values")
         document.pop("video_values")
         Path(arguments.json).write_text(json.dumps(document | {"rules": [dataclasses.asdict(item) for item in results]},
                                                    indent=1))

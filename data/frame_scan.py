@@ -64,9 +64,9 @@ def scan_people(store: SkeletonStore, layout: str, wanted: Mapping[str, datetime
     buckets = sorted(wanted_by_bucket)
     for done, bucket in enumerate(buckets, start=1):
         ids = wanted_by_bucket[bucket]  # sorted
+        whole = len(ids) <= VIDEOS_PER_READ
         for first in range(0, len(ids), VIDEOS_PER_READ):
             video_ids = ids[first:first + VIDEOS_PER_READ]
-            whole = len(ids) <= VIDEOS_PER_READ
             table = _bucket_rows(store, by_bucket.get(bucket, []), video_ids,
                                  None if whole else (video_ids[0], video_ids[-1]))
             yield from _videos_of(table, video_ids, wanted, persons, joint_count)

@@ -15,10 +15,11 @@ Run:  .venv/bin/python benchmarks/repcount.py [--no-online] [--no-cv]
   ``count --live`` does); its final count against the offline one on every video, and the lag
   from each repetition's end to the first live report that falls inside it (negative: reported
   before the repetition's final end, at its turning point).
-- **Cross-validation**: the defaults were chosen while looking at these videos, so they are
-  in-sample. Leave-one-subject-out (videos without a ``stu<k>`` subject are their own group):
-  on each fold the grid below is searched on the other subjects (lowest MAE, then highest OBO)
-  and the chosen ratios count the held-out subject's videos.
+- **Cross-validation**: leave-one-subject-out (videos without a ``stu<k>`` subject are their own
+  group). (a) One counter: on each fold the grid below is searched on the other subjects (lowest
+  MAE, then highest OBO) and the chosen ratios count the held-out subject's videos. (b) The
+  default consensus (the median of the grid's counters at power 2) fits nothing per video or
+  subject; which grid it takes the median over (power 1, 2 or both) is chosen per fold the same way.
 - **Trained** (``--trained``): the phase counter (``task=phases``, ST-GCN with the temporal head)
   trained on the human boundaries (``posegraph import repcount``), subject-grouped K-fold CV: each
   fold's subjects are held out, the smallest training subjects (about 15%) choose the checkpoint,
@@ -31,7 +32,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -65,27 +65,37 @@ def measures(counted: list[int], truths: list[int]) -> tuple[float, float]:
     return mae, float(np.mean(np.abs(counted_array - true_array) <= 1))
 
 
-@contextmanager
-def ratios(values: dict):
-    """The counter's module ratios set to ``values`` for the duration (a benchmark-only knob)."""
-    from posegraph.scoring import counting, periodicity
+def grid_members() -> list:
+    """Every single counter of :data:`GRID` as :class:`~posegraph.scoring.counting.CounterRatios`."""
+    from posegraph.scoring.counting import CounterRatios
 
-    modules = {"RECURRENCE": periodicity, "PERIOD_TOLERANCE": periodicity, "PERIODICITY_POWER": periodicity,
-               "PROMINENCE": counting}
-    saved = {name: getattr(modules[name], name) for name in values}
-    try:
-        for name, value in values.items():
-            setattr(modules[name], name, value)
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(modules[name], name, value)
+    return [CounterRatios(recurrence, prominence, tolerance, power)
+            for recurrence, prominence, tolerance, power in itertools.product(*GRID.values())]
 
 
-def count_all(videos: list[dict]) -> list:
+def count_all(videos: list[dict], ratios=None) -> list:
+    """Every video counted (``ratios``: one counter or several, see ``count_repetitions``)."""
     from posegraph.scoring import count_repetitions
 
-    return [count_repetitions(video["joints"], "blazepose33", FPS) for video in videos]
+    return [count_repetitions(video["joints"], "blazepose33", FPS, ratios=ratios) for video in videos]
+
+
+def held_out_counts(videos: list[dict], counted: dict) -> tuple[np.ndarray, list]:
+    """Leave-one-subject-out: per group, the candidate with the lowest MAE (then highest OBO) on
+    the other groups counts the group's videos. ``counted``: candidate -> counts of every video."""
+    truths = np.asarray([v["true"] for v in videos])
+    held_out, chosen = np.zeros(len(videos), dtype=np.int64), []
+    for group in sorted({v["group"] for v in videos}):
+        test = np.asarray([v["group"] == group for v in videos])
+
+        def training_score(key):
+            mae, obo = measures(np.asarray(counted[key])[~test], truths[~test])
+            return mae, -obo
+
+        best = min(counted, key=training_score)
+        chosen.append(best)
+        held_out[test] = np.asarray(counted[best])[test]
+    return held_out, chosen
 
 
 def boundary_iou(video: dict, result) -> list[float]:
@@ -108,6 +118,14 @@ def report_counts(videos: list[dict]) -> None:
     mae, obo = measures(counted, truths)
     print(f"\n1. default counter on {len(videos)} videos ({frames:,} frames): MAE {mae:.3f}, OBO {obo:.3f} "
           f"(in-sample); {frames / seconds:,.0f} frames/s on one core")
+    from posegraph.scoring.counting import CounterRatios
+
+    started = time.perf_counter()
+    single = [r.count for r in count_all(videos, CounterRatios())]
+    single_seconds = time.perf_counter() - started
+    single_mae, single_obo = measures(single, truths)
+    print(f"  one counter at the default ratios (what the live counter recounts with): MAE {single_mae:.3f}, "
+          f"OBO {single_obo:.3f}; {frames / single_seconds:,.0f} frames/s")
     print(f"  {'exercise':<15} {'videos':>6} {'MAE':>6} {'OBO':>6}")
     for exercise in sorted({v["exercise"] for v in videos}):
         picked = [i for i, v in enumerate(videos) if v["exercise"] == exercise]
@@ -156,32 +174,32 @@ def report_online(videos: list[dict]) -> None:
 
 
 def report_cross_validation(videos: list[dict]) -> None:
+    """(a) one counter whose ratios are chosen on the other subjects (the previous default's way);
+    (b) the consensus (nothing is chosen per fold, so held out = in-sample), and which grid it
+    takes its median over (power 1, power 2 = the default, or both) chosen per fold."""
+    from posegraph.scoring.counting import CONSENSUS, CounterRatios
+
+    truths = list(v["true"] for v in videos)
     names = list(GRID)
-    combinations = [dict(zip(names, values)) for values in itertools.product(*GRID.values())]
-    counted = {}
-    for combination in combinations:
-        with ratios(combination):
-            counted[tuple(combination.values())] = [r.count for r in count_all(videos)]
-    truths = np.asarray([v["true"] for v in videos])
-    groups = sorted({v["group"] for v in videos})
-    held_out = np.zeros(len(videos), dtype=np.int64)
-    chosen = []
-    for group in groups:
-        test = np.asarray([v["group"] == group for v in videos])
-
-        def training_score(key):
-            mae, obo = measures(np.asarray(counted[key])[~test], truths[~test])
-            return mae, -obo
-
-        best = min(counted, key=training_score)
-        chosen.append(best)
-        held_out[test] = np.asarray(counted[best])[test]
-    mae, obo = measures(list(held_out), list(truths))
-    best_in_sample = min(counted, key=lambda key: measures(counted[key], list(truths))[0])
-    print(f"\n3. leave-one-subject-out ({len(groups)} groups) over {names} = {list(GRID.values())}: "
-          f"MAE {mae:.3f}, OBO {obo:.3f} (cross-validated); the grid's best in-sample "
-          f"{dict(zip(names, best_in_sample))}: MAE {measures(counted[best_in_sample], list(truths))[0]:.3f}; "
+    members = grid_members()
+    single = {tuple(vars(member).values()): [r.count for r in count_all(videos, member)] for member in members}
+    held_out, chosen = held_out_counts(videos, single)
+    best_in_sample = min(single, key=lambda key: measures(single[key], truths)[0])
+    print(f"\n3a. one counter, its ratios chosen by leave-one-subject-out ({len(set(v['group'] for v in videos))} "
+          f"groups) over {names} = {list(GRID.values())}: MAE {measures(list(held_out), truths)[0]:.3f}, OBO "
+          f"{measures(list(held_out), truths)[1]:.3f} (cross-validated); the grid's best in-sample "
+          f"{dict(zip(names, best_in_sample))}: MAE {measures(single[best_in_sample], truths)[0]:.3f}; "
           f"ratios chosen per fold: {sorted(set(chosen))}")
+    grids = {"power 1": tuple(CounterRatios(m.recurrence, m.prominence, m.period_tolerance, 1) for m in CONSENSUS),
+             "power 2 (default)": CONSENSUS, "both powers": tuple(members)}
+    consensus = {name: [r.count for r in count_all(videos, grid)] for name, grid in grids.items()}
+    for name, counts in consensus.items():
+        print(f"  consensus over {name} ({len(grids[name])} counters): MAE {measures(counts, truths)[0]:.3f}, "
+              f"OBO {measures(counts, truths)[1]:.3f} (nothing fitted per video or subject)")
+    held_out, chosen = held_out_counts(videos, consensus)
+    print(f"3b. consensus, its grid chosen per fold by the same leave-one-subject-out: MAE "
+          f"{measures(list(held_out), truths)[0]:.3f}, OBO {measures(list(held_out), truths)[1]:.3f}; "
+          f"grids chosen: {dict((name, chosen.count(name)) for name in grids)}")
 
 
 def folds_of(videos: list[dict], folds: int) -> list[set[str]]:

@@ -15,7 +15,7 @@
     exercises:
       squat: {reference: references/squat.json, fitted_from: "12 videos of split train of corpus",
               range_of_motion: {travel: 2.96, swing_deg: {left_knee_angle: 92.1, ...}, repetitions: 36}}
-    counter: {method: periodic-sets/2}
+    counter: {method: periodic-sets/3}
 
 The reference used for a video is the one of the exercise the classifier recognised, never
 picked by hand; an exercise without good executions in the store has no reference (its form is

@@ -23,10 +23,10 @@ and turns a score into the store's rows; ``phase_labels`` derives per-frame repe
 """
 
 from .artifact import ReferenceFileError
-from .counting import OnlineRepetitionCounter, RepetitionCount, RepetitionSet, count_repetitions
+from .counting import CONSENSUS, CounterRatios, OnlineRepetitionCounter, RepetitionCount, RepetitionSet, count_repetitions
 from .reference import FitOptions, FormReference
 from .result import FormScore, WorstJoint
 
-__all__ = ["FitOptions", "FormReference", "FormScore", "OnlineRepetitionCounter", "ReferenceFileError",
+__all__ = ["CONSENSUS", "CounterRatios", "FitOptions", "FormReference", "FormScore", "OnlineRepetitionCounter", "ReferenceFileError",
            "RepetitionCount", "RepetitionSet", "WorstJoint",
            "count_repetitions"]

@@ -96,14 +96,16 @@ def fill_gaps(values: np.ndarray) -> np.ndarray:
     return filled
 
 
-def autocorrelation(values: np.ndarray, max_lag: int, window: int, step: int, shortest: int = 1) -> np.ndarray:
+def autocorrelation(values: np.ndarray, max_lag: int, window: int, step: int, shortest: int = 1,
+                    power: float | None = None) -> np.ndarray:
     """Normalised autocorrelation at lags 0..max_lag, averaged over channels and windows, each
     weighted by its periodicity: its highest peak at a lag of ``shortest`` or more, to the power
-    :data:`PERIODICITY_POWER` (a channel or window with no positive peak weighs nothing; a plain
+    ``power`` (default :data:`PERIODICITY_POWER`; a channel or window with no positive peak weighs nothing; a plain
     mean where none has one).
 
     Shapes: ``values (T, D)`` -> ``(max_lag + 1,)``; 1 at lag 0.
     """
+    power = PERIODICITY_POWER if power is None else power
     frames = len(values)
     window = min(window, frames)
     size = 1 << int(np.ceil(np.log2(2 * window)))
@@ -118,9 +120,9 @@ def autocorrelation(values: np.ndarray, max_lag: int, window: int, step: int, sh
         moving = variance > 1e-12
         if moving.any():
             channels = covariance[:, moving] / variance[moving]
-            profile = _weighted_mean(channels, _highest_peak(channels, shortest) ** PERIODICITY_POWER)
+            profile = _weighted_mean(channels, _highest_peak(channels, shortest) ** power)
             profiles.append(profile)
-            weights.append(_highest_peak(profile[:, None], shortest)[0] ** PERIODICITY_POWER)
+            weights.append(_highest_peak(profile[:, None], shortest)[0] ** power)
     if not profiles:
         return np.zeros(max_lag + 1)
     return _weighted_mean(np.stack(profiles, axis=1), np.asarray(weights))
@@ -145,21 +147,37 @@ def _weighted_mean(columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return columns @ weights / total if total > 0 else columns.mean(axis=1)
 
 
-def dominant_period(trajectories: np.ndarray, fps: float) -> int | None:
-    """The repetition period in frames (module docstring, step 2), None when nothing repeats."""
+def dominant_period(trajectories: np.ndarray, fps: float, tolerance: float | None = None,
+                    power: float | None = None) -> int | None:
+    """The repetition period in frames (module docstring, step 2), None when nothing repeats.
+    ``tolerance`` and ``power`` default to :data:`PERIOD_TOLERANCE` and :data:`PERIODICITY_POWER`."""
+    return period_from_profile(period_profile(trajectories, fps, power), fps, tolerance)
+
+
+def period_profile(trajectories: np.ndarray, fps: float, power: float | None = None) -> np.ndarray | None:
+    """The velocities' weighted autocorrelation over the lags a period may take (step 2), None
+    where the sequence is too short or nothing moves. Shapes: ``(T, D)`` -> ``(lags,)``."""
     frames = len(trajectories)
     shortest = max(int(MIN_PERIOD_S * fps), 2)
     longest = min(int(MAX_PERIOD_S * fps), frames // 2)
     if trajectories.shape[1] == 0 or longest <= shortest:
         return None
     velocity = np.gradient(trajectories, axis=0)
-    profile = autocorrelation(velocity, longest, int(PERIOD_WINDOW_S * fps), int(PERIOD_STEP_S * fps), shortest)
+    return autocorrelation(velocity, longest, int(PERIOD_WINDOW_S * fps), int(PERIOD_STEP_S * fps), shortest, power)
+
+
+def period_from_profile(profile: np.ndarray | None, fps: float, tolerance: float | None = None) -> int | None:
+    """The shortest lag whose autocorrelation peak is within ``tolerance`` of the highest (step 2)."""
+    if profile is None:
+        return None
+    tolerance = PERIOD_TOLERANCE if tolerance is None else tolerance
+    shortest = max(int(MIN_PERIOD_S * fps), 2)
     peaks, _ = find_peaks(profile)
     peaks = peaks[peaks >= shortest]
     if not len(peaks) or profile[peaks].max() <= 0:
         return None
     best = profile[peaks].max()
-    return int(peaks[profile[peaks] >= (1 - PERIOD_TOLERANCE) * best][0])
+    return int(peaks[profile[peaks] >= (1 - tolerance) * best][0])
 
 
 def periodic_signal(trajectories: np.ndarray, period: int) -> np.ndarray:
@@ -205,11 +223,14 @@ def recurrence(signal: np.ndarray, period: int) -> np.ndarray:
     return best
 
 
-def repeating_runs(signal: np.ndarray, period: int) -> list[RepeatingRun]:
-    """The sets: runs of repeating frames with enough swing, gaps under a period closed, runs
+def repeating_runs(signal: np.ndarray, period: int, threshold: float | None = None,
+                   shares: np.ndarray | None = None) -> list[RepeatingRun]:
+    """The sets: runs of repeating frames (``shares``, :func:`recurrence` of the signal, at least
+    ``threshold``, default :data:`RECURRENCE`) with enough swing, gaps under a period closed, runs
     shorter than a period dropped, each widened by :data:`RUN_MARGIN` periods."""
     envelope = np.abs(hilbert(signal)) if len(signal) > 1 else np.zeros(len(signal))
-    recurring = recurrence(signal, period) >= RECURRENCE
+    shares = recurrence(signal, period) if shares is None else shares
+    recurring = shares >= (RECURRENCE if threshold is None else threshold)
     typical = np.median(envelope[recurring]) if recurring.any() else 0.0
     repeating = recurring & (envelope >= max(MIN_SWING / 2, SWING_SHARE * typical))
     edges = np.diff(np.concatenate([[0], repeating.astype(np.int8), [0]]))
@@ -222,3 +243,42 @@ def repeating_runs(signal: np.ndarray, period: int) -> list[RepeatingRun]:
     margin = int(RUN_MARGIN * period)
     return [RepeatingRun(max(start - margin, 0), min(end + margin, len(signal)), period)
             for start, end in runs if end - start >= period]
+
+
+class SequencePeriodicity:
+    """The per-sequence work of steps 2-4, each piece computed once however many counters ask:
+    the consensus counter (:data:`~.counting.CONSENSUS`) asks for 27 combinations of
+    tolerance, recurrence and prominence, which share a handful of periods and signals.
+
+    Shapes: ``trajectories (T, D)`` from :func:`pose_trajectories`."""
+
+    def __init__(self, trajectories: np.ndarray, fps: float) -> None:
+        self.trajectories, self.fps = trajectories, fps
+        self._memo: dict[tuple, object] = {}
+
+    def _remember(self, key: tuple, compute):
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def period(self, tolerance: float, power: float, start: int = 0, end: int | None = None) -> int | None:
+        """The period of frames ``[start, end)`` (the whole sequence by default)."""
+        end = len(self.trajectories) if end is None else end
+        profile = self._remember(("profile", start, end, power),
+                                 lambda: period_profile(self.trajectories[start:end], self.fps, power))
+        return self._remember(("period", start, end, power, tolerance),
+                              lambda: period_from_profile(profile, self.fps, tolerance))
+
+    def signal(self, period: int) -> np.ndarray:
+        """:func:`periodic_signal` at ``period``."""
+        return self._remember(("signal", period), lambda: periodic_signal(self.trajectories, period))
+
+    def runs(self, period: int, threshold: float) -> list[RepeatingRun]:
+        """:func:`repeating_runs` of the signal at ``period`` (its recurrence computed once)."""
+        shares = self._remember(("recurrence", period), lambda: recurrence(self.signal(period), period))
+        return self._remember(("runs", period, threshold),
+                              lambda: repeating_runs(self.signal(period), period, threshold, shares))
+
+    def remember(self, key: tuple, compute):
+        """Any other piece of per-sequence work, computed once per ``key``."""
+        return self._remember(("other",) + key, compute)

@@ -235,3 +235,17 @@ def test_count_command_reads_a_landmarks_file_at_its_frame_rate(tmp_path, capsys
     assert last["time_s"] == pytest.approx(last["frame_index"] / 30.0, abs=1e-3)  # rounded to ms
     assert main(["count", str(tmp_path / "squat.npy"), "--json", "--fps", "15"]) == 0  # the same frames, half the rate
     assert json.loads(capsys.readouterr().out)["fps"] == 15.0
+
+
+def test_the_default_count_is_the_median_of_the_consensus_counters():
+    from posegraph.scoring.counting import CONSENSUS, CounterRatios
+
+    joints, counts = two_sets_with_lead_in("biceps_curl")  # a case where the 27 counters disagree (7 to 10)
+    members = [count_repetitions(joints, fps=30.0, ratios=member).count for member in CONSENSUS]
+    assert len(set(members)) > 1
+    result = count_repetitions(joints, fps=30.0)
+    assert result.count == sorted(members)[len(members) // 2] == sum(counts)
+    assert len(result.frames) == result.count == sum(item.count for item in result.sets)
+    assert count_repetitions(joints, fps=30.0, ratios=CounterRatios()).count in members
+    with pytest.raises(ValueError, match="at least one"):
+        count_repetitions(joints, fps=30.0, ratios=())

@@ -33,11 +33,15 @@ import hashlib
 from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..skeleton import get_layout
 from ..skeleton.vocabulary import DEFAULT_FPS
+
+if TYPE_CHECKING:  # for the annotations only: records imports pyarrow
+    from .records import Skeletons, VideoInfo
 
 LAYOUT = "blazepose33"
 EXERCISES = ("squat", "push_up", "biceps_curl", "lateral_raise", "lunge", "jumping_jack")
@@ -393,7 +397,7 @@ def split_of(subject: str, subjects: list[str]) -> str:
     return "train"
 
 
-def store_records(sequences: list[SyntheticSequence]) -> list[tuple["VideoInfo", "Skeletons"]]:
+def store_records(sequences: list[SyntheticSequence]) -> list[tuple[VideoInfo, Skeletons]]:
     """``videos`` rows and skeletons for :meth:`SkeletonStore.write_videos`."""
     from .records import Skeletons, VideoInfo
 

@@ -16,6 +16,8 @@ import functools
 
 import numpy as np
 
+from posegraph.skeleton.geometry import mirror_image
+
 ANGLES_DEG = (-10.0, -5.0, 0.0, 5.0, 10.0)
 SCALES = (0.9, 1.0, 1.1)
 TRANSLATIONS = (-0.2, -0.1, 0.0, 0.1, 0.2)
@@ -44,11 +46,10 @@ def looped(data: np.ndarray, length: int) -> np.ndarray:
 
 
 def mirror(data: np.ndarray, mirror_index: tuple[int, ...]) -> np.ndarray:
-    """x (channel 0, centred on the body) negated, joints swapped by ``mirror_index``.
+    """:func:`~posegraph.skeleton.geometry.mirror_image` of model channels: x (channel 0,
+    centred on the body) negated, joints swapped by ``mirror_index``.
     Shapes: ``(..., C, T, V, M)`` kept (one sample, or a batch)."""
-    flipped = data[..., list(mirror_index), :]  # fancy indexing: already a copy
-    flipped[..., 0, :, :, :] = -flipped[..., 0, :, :, :]
-    return flipped
+    return mirror_image(data, mirror_index, joint_axis=-2, x_axis=-4)
 
 
 def evenly_spaced_crops(data: np.ndarray, length: int, count: int) -> np.ndarray:

@@ -20,11 +20,12 @@ from torch.utils.data import Dataset
 from posegraph.data import SkeletonStore
 from posegraph.features import build_features
 from posegraph.skeleton import get_layout
+from posegraph.skeleton.geometry import mirror_image
 
 from .dataset import VideoItem, load_sequence
 from .preprocess import prepare
 from .sequence import STRETCH, FeatureScaler, add_noise, cut_window, window_starts, windows
-from .source_variation import SourceVariation, mirror_joints, vary_source
+from .source_variation import SourceVariation, vary_source
 
 
 class FeatureWindows(Dataset):
@@ -94,7 +95,7 @@ class FeatureWindows(Dataset):
             joints = self.joints(position)
             segment = vary_source(joints[(start + np.arange(reach)) % len(joints)], self.layout, random)
             if random.random() < 0.5:  # the other side: the graph models' flip, on joints
-                segment = mirror_joints(segment, self.mirror_index)
+                segment = mirror_image(segment, self.mirror_index)
             return cut_window(build_features(segment, self.layout, self.frames_per_second)[0], 0,
                               self.window_frames, self.frame_step, random)
         return cut_window(features, start, self.window_frames, self.frame_step, random)

@@ -17,8 +17,8 @@ varies so the model does not learn it:
   :func:`posegraph.skeleton.cleaning.clean`).
 - :func:`change_speed`: people move faster or slower than the training clips.
 
-Left and right swapped by name is :func:`.augment.mirror` (on model channels) and
-:func:`mirror_joints` (on joints). :func:`vary_source` applies them all
+Left and right swapped by name is :func:`posegraph.skeleton.geometry.mirror_image` (on joints,
+and through :func:`.augment.mirror` on model channels). :func:`vary_source` applies them all
 with random strengths. Every function takes and returns ``joints (T, V, 4)``: x, y in body-frame
 coordinates (torso lengths, centred; :func:`posegraph.skeleton.geometry.body_frame`), z and
 visibility carried along (moved in time with x and y), NaN where a joint is missing; randomness
@@ -139,14 +139,6 @@ def miss_frames(joints: np.ndarray, share: float, random: np.random.Generator,
         missed = int((~found).sum())
     # every frame the detector found counts as detected here: only the missed ones are emptied
     return clean(joints, found, CleaningSettings(visibility_threshold=-np.inf, max_gap=settings.max_gap)).joints
-
-
-def mirror_joints(joints: np.ndarray, mirror_index: tuple[int, ...]) -> np.ndarray:
-    """The mirror image: x negated (body-frame x is centred on the body), left and right joints
-    swapped by name (``Layout.mirror_index``). Shapes: ``(T, V, 4)`` kept."""
-    flipped = np.array(joints[:, list(mirror_index)], dtype=np.float32, copy=True)
-    flipped[..., 0] = -flipped[..., 0]
-    return flipped
 
 
 def vary_channels(data: np.ndarray, layout: str, random: np.random.Generator,

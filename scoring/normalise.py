@@ -33,7 +33,7 @@ import numpy as np
 
 from posegraph.features.joints import FALLBACKS
 from posegraph.skeleton import Layout, get_layout
-from posegraph.skeleton.geometry import aspect_correct
+from posegraph.skeleton.geometry import aspect_correct, mirror_image
 from posegraph.skeleton.metrics import torso_size
 
 # The joints that say how a body is posed: one head point, the limbs' main joints. Frame scores
@@ -57,19 +57,6 @@ def body_joints(layout: Layout) -> np.ndarray:
     """Indices ``(J,)`` of the :data:`BODY_JOINTS` that ``layout`` has, in that order."""
     found = (joint_index(layout, name) for name in BODY_JOINTS)
     return np.array([index for index in found if index is not None], dtype=np.int64)
-
-
-def mirror_permutation(layout: Layout) -> np.ndarray:
-    """``(V,)`` index of each joint's mirror image: ``left_x`` <-> ``right_x``, others themselves."""
-    names = layout.joint_names
-    swapped = []
-    for name in names:
-        for this, other in (("left_", "right_"), ("right_", "left_")):
-            if name.startswith(this) and other + name[len(this):] in names:
-                name = other + name[len(this):]
-                break
-        swapped.append(names.index(name))
-    return np.array(swapped, dtype=np.int64)
 
 
 def seen_joints(joints: np.ndarray, min_visibility: float = 0.0) -> np.ndarray:
@@ -131,18 +118,8 @@ def normalise(joints: np.ndarray, layout: str | Layout, frame_size: tuple[float,
     poses = (xy - hips[:, None, :]) / np.median(torso)
     poses[~seen_joints(corrected, min_visibility)] = np.nan
     if mirror and facing_sign(poses, layout) < 0:
-        poses = mirrored(poses, layout)
+        poses = mirror_image(poses, layout.mirror_index)
     return poses.astype(np.float32)
-
-
-def mirrored(poses: np.ndarray, layout: Layout) -> np.ndarray:
-    """The mirror image: x -> -x, and each ``left_*`` joint swapped with its ``right_*``.
-
-    Shapes: ``poses (T, V, 2)`` -> ``(T, V, 2)`` (a copy).
-    """
-    flipped = poses[:, mirror_permutation(layout)].copy()
-    flipped[..., 0] *= -1.0
-    return flipped
 
 
 def differing_frames(first: np.ndarray, second: np.ndarray, layout: str | Layout,

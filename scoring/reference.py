@@ -31,11 +31,12 @@ from pathlib import Path
 import numpy as np
 
 from posegraph.skeleton import Layout, get_layout
+from posegraph.skeleton.geometry import mirror_image
 
 from . import artifact
 from .joint_clusters import JointClusters, fit_joint_clusters
 from .mapping import Calibration, calibrate
-from .normalise import body_joints, facing_sign, mirror_permutation, mirrored, normalise
+from .normalise import body_joints, facing_sign, normalise
 from .outliers import MIN_SEEN_SHARE, too_little_seen
 from .phases import PhaseClusters, fit_phases
 from .result import FormScore, summarise
@@ -188,7 +189,7 @@ class FormReference:
         poses = normalise(joints, spec, frame_size, mirror=False, min_visibility=self.options.min_visibility)
         flipped = self.options.mirror and facing_sign(poses, spec) < 0
         if flipped:
-            poses = mirrored(poses, spec)
+            poses = mirror_image(poses, spec.mirror_index)
         if method == "phase":
             matched = self.phases.match(poses)
             scores = self.phase_calibration.scores(self.phases.deviations(poses, matched))
@@ -196,7 +197,7 @@ class FormReference:
             matched = np.full(len(poses), -1, dtype=np.int64)
             scores = self.joint_calibration.scores(self.joint_clusters.deviations(poses))
         if flipped:  # scores belong to the joints as given: the person's own left knee stays left
-            scores = scores[:, mirror_permutation(spec)]
+            scores = scores[:, list(spec.mirror_index)]
         times = (np.asarray(timestamps, dtype=np.float64) if timestamps is not None
                  else np.arange(len(poses)) / fps if fps else None)
         return summarise(scores, body_joints(spec), spec.joint_names, method, matched, times)

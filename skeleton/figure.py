@@ -44,7 +44,6 @@ def draw_figure(image: np.ndarray, points: np.ndarray, depth: np.ndarray | None 
         points: ``(33, 2)`` pixel coordinates; depth: ``(33,)`` (smaller = nearer), optional.
     """
     depth = np.zeros(len(points)) if depth is None else depth
-    shoulder_width = np.linalg.norm(points[_J["left_shoulder"]] - points[_J["right_shoulder"]])
     hip_center = (points[_J["left_hip"]] + points[_J["right_hip"]]) / 2
     shoulder_center = (points[_J["left_shoulder"]] + points[_J["right_shoulder"]]) / 2
     torso_length = np.linalg.norm(shoulder_center - hip_center)

@@ -89,3 +89,21 @@ def resample(joints: np.ndarray, timestamps: np.ndarray, frames_per_second: floa
     after = np.clip(np.searchsorted(times, wanted), 1, len(times) - 1)
     nearest = np.where(wanted - times[after - 1] <= times[after] - wanted, after - 1, after)
     return np.take(joints, nearest, axis=axis), wanted
+
+
+def mirror_image(values: np.ndarray, mirror_index: tuple[int, ...] | list[int] | np.ndarray, joint_axis: int = -2,
+                 x_axis: int = -1) -> np.ndarray:
+    """The left-right mirror image of body-centred coordinates: x negated (x is centred on the
+    body, so this flips about it), each joint swapped with its mirror (``Layout.mirror_index``:
+    ``left_hip`` <-> ``right_hip``, midline joints kept). A missing joint (NaN, or 0 in model
+    channels) stays missing.
+
+    Shapes: any, kept (a copy); joints along ``joint_axis``, coordinates with x first along
+    ``x_axis``: ``(T, V, C)`` with the defaults, ``(..., C, T, V, M)`` model channels with
+    ``joint_axis=-2, x_axis=-4``.
+    """
+    flipped = np.take(values, np.asarray(mirror_index, dtype=np.int64), axis=joint_axis)  # a copy
+    x = [slice(None)] * flipped.ndim
+    x[x_axis] = 0
+    flipped[tuple(x)] = -flipped[tuple(x)]
+    return flipped

@@ -6,9 +6,10 @@ import pytest
 from posegraph.gcn.config import config_from_dict, load_config
 from posegraph.gcn.preprocess import PeopleSequence, as_present, prepare
 from posegraph.gcn.source_variation import (SourceVariation, bone_tree, change_speed, drop_joints, jitter, miss_frames,
-                                            mirror_joints, symmetric_scales, vary_bones, vary_channels, vary_source,
+                                            symmetric_scales, vary_bones, vary_channels, vary_source,
                                             vary_view)
 from posegraph.skeleton import get_layout
+from posegraph.skeleton.geometry import mirror_image
 
 
 def body(frames: int = 40, layout: str = "penn13", seed: int = 0) -> np.ndarray:
@@ -29,14 +30,14 @@ def lengths(joints: np.ndarray, layout: str) -> np.ndarray:
 def test_a_mirrored_sample_swaps_left_and_right_joints_by_name():
     layout = get_layout("blazepose33")
     joints = body(layout="blazepose33")
-    flipped = mirror_joints(joints, layout.mirror_index)
+    flipped = mirror_image(joints, layout.mirror_index)
     for name in ("wrist", "knee", "eye_outer", "heel"):
         left, right = layout.index(f"left_{name}"), layout.index(f"right_{name}")
         np.testing.assert_array_equal(flipped[:, left, 0], -joints[:, right, 0])
         np.testing.assert_array_equal(flipped[:, left, 1:], joints[:, right, 1:])
     nose = layout.index("nose")
     np.testing.assert_array_equal(flipped[:, nose, 0], -joints[:, nose, 0])
-    np.testing.assert_array_equal(mirror_joints(flipped, layout.mirror_index), joints)
+    np.testing.assert_array_equal(mirror_image(flipped, layout.mirror_index), joints)
 
 
 @pytest.mark.parametrize("angle", [-15.0, 7.5, 90.0])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from posegraph.scoring.normalise import BODY_JOINTS, body_joints, mirror_permutation, normalise
+from posegraph.scoring.normalise import BODY_JOINTS, body_joints, normalise
 from posegraph.skeleton import convert, get_layout
 from posegraph.skeleton.geometry import aspect_correct
 
@@ -49,7 +49,7 @@ def test_the_frame_size_is_corrected_for(squat):
 
 
 def test_a_mirror_image_faces_the_same_side(push_up):
-    mirrored = push_up.joints[:, mirror_permutation(BLAZEPOSE)].copy()  # a mirror swaps the sides
+    mirrored = push_up.joints[:, list(BLAZEPOSE.mirror_index)].copy()  # a mirror swaps the sides
     mirrored[..., 0] = 1.0 - mirrored[..., 0]
     original = normalise(push_up.joints, BLAZEPOSE, SIZE)
     np.testing.assert_allclose(normalise(mirrored, BLAZEPOSE, SIZE), original, atol=1e-5)
@@ -61,13 +61,14 @@ def test_a_mirror_image_faces_the_same_side(push_up):
 def test_mirror_pairs_are_found_by_name():
     for name in ("blazepose33", "coco17", "openpose18", "penn13", "ntu25"):
         layout = get_layout(name)
-        swap = mirror_permutation(layout)
+        swap = np.asarray(layout.mirror_index)
         assert (swap[swap] == np.arange(layout.num_joints)).all()
         for index, joint in enumerate(layout.joint_names):
             partner = layout.joint_names[swap[index]]
-            expected = (joint.replace("left_", "right_") if joint.startswith("left_")
-                        else joint.replace("right_", "left_"))
+            expected = joint.replace("left", "\0").replace("right", "left").replace("\0", "right")
             assert partner == (expected if expected in layout.joint_names else joint)
+    blazepose = get_layout("blazepose33")  # names with the side last are pairs too
+    assert blazepose.joint_names[blazepose.mirror_index[blazepose.index("mouth_left")]] == "mouth_right"
 
 
 def test_unseen_joints_and_frames_without_hips_come_out_nan(squat):

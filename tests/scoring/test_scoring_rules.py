@@ -8,7 +8,7 @@ import pytest
 
 from posegraph.scoring import FormReference
 from posegraph.scoring.mapping import HIGH_QUANTILE, MARGIN, Calibration, calibrate
-from posegraph.scoring.normalise import body_joints, mirror_permutation, normalise
+from posegraph.scoring.normalise import body_joints, normalise
 from posegraph.scoring.outliers import far_frames, too_little_seen
 from posegraph.scoring.phases import PhaseClusters, fit_phases
 from posegraph.scoring.result import summarise
@@ -157,7 +157,7 @@ def test_scores_belong_to_the_joints_as_given_when_mirrored(push_up_reference, s
     """A person facing the other way is compared mirrored, but a hidden left elbow is still
     reported as the left elbow (the overlay colours the person's own joints)."""
     push_up = synthetic("push_up")[0]
-    mirror = push_up.joints[:, mirror_permutation(BLAZEPOSE)].copy()
+    mirror = push_up.joints[:, list(BLAZEPOSE.mirror_index)].copy()
     mirror[..., 0] = 1.0 - mirror[..., 0]
     elbow = BLAZEPOSE.index("left_elbow")
     for joints in (push_up.joints.copy(), mirror):

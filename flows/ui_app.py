@@ -21,6 +21,7 @@ import os
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from posegraph.data import SkeletonStore
@@ -40,9 +41,13 @@ def _open(path: str) -> SkeletonStore:
     return SkeletonStore(path, create=False)
 
 
-@st.cache_data(ttl=30, show_spinner="reading the videos table")
-def _videos(path: str) -> pd.DataFrame:
-    return video_table(_open(path)).to_pandas()
+@st.cache_resource(ttl=30, show_spinner="reading the videos table")
+def _videos(path: str) -> tuple[pa.Table, pd.DataFrame]:
+    """The videos table as Arrow (what the filters read) and as pandas (what the widgets read),
+    kept for 30 s and shared, not copied, between reruns (neither is changed in place): a rerun
+    used to convert the pandas frame back to Arrow to filter it."""
+    table = video_table(_open(path))
+    return table, table.to_pandas()
 
 
 def _store_path() -> str:
@@ -54,7 +59,7 @@ def _store_path() -> str:
 
 
 def videos_page(path: str) -> None:
-    frame = _videos(path)
+    table, frame = _videos(path)
     st.subheader(f"{len(frame)} videos")
     left, middle, right = st.columns(3)
 
@@ -73,9 +78,7 @@ def videos_page(path: str) -> None:
                          (detection[0] if detection[0] > 0 else None, detection[1] if detection[1] < 1 else None),
                          (duration[0] if duration[0] > 0 else None, duration[1] if duration[1] < longest else None),
                          text)
-    import pyarrow as pa
-
-    shown = filter_videos(pa.Table.from_pandas(frame, preserve_index=False), chosen).to_pandas()
+    shown = filter_videos(table, chosen).to_pandas()
     st.caption(f"{len(shown)} of {len(frame)} videos match")
     st.dataframe(shown, width="stretch", hide_index=True, key="videos_table",
                  column_config={"detection_rate": st.column_config.ProgressColumn("detection rate", min_value=0,
@@ -122,7 +125,7 @@ def video_page(path: str) -> None:
     from posegraph.features import FEATURE_NAMES
     from posegraph.scoring.video_timeline import video_timeline
 
-    frame = _videos(path)
+    _, frame = _videos(path)
     stored = frame[frame["status"].isin(["ok", "rejected"])]
     if not len(stored):
         st.info("no stored videos")

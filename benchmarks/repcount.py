@@ -137,6 +137,11 @@ def report_counts(videos: list[dict]) -> None:
         part = measures([counted[i] for i in picked], [truths[i] for i in picked])
         label = f"{low}-{high}" if high < 10_000 else f"more than {low - 1}"
         print(f"  {label:<15} {len(picked):>6} {part[0]:>6.3f} {part[1]:>6.3f}")
+    agreed = np.asarray([result.agreement for result in results]) >= 0.8
+    for label, picked in (("agreement >= 0.8", np.flatnonzero(agreed)), ("agreement < 0.8", np.flatnonzero(~agreed))):
+        part = measures([counted[i] for i in picked], [truths[i] for i in picked])
+        print(f"  {label:<17} {len(picked):>4} videos: MAE {part[0]:.3f}, OBO {part[1]:.3f} "
+              f"(the share of the consensus counters that counted the answer)")
     ious = [iou for video, result in zip(videos, results) for iou in boundary_iou(video, result)]
     print(f"  boundaries: mean best IoU per true repetition {np.mean(ious):.3f} over {len(ious)} repetitions; "
           f"IoU >= 0.5 for {np.mean(np.asarray(ious) >= 0.5):.3f}")

@@ -131,6 +131,7 @@ def _document(source, name, answer, count, counted, forms, exercise, form, refer
         "muscles": [{"group": group, "probability": round(p, 4), "worked": group in answer.muscles_worked}
                     for group, p in answer.muscles],
         "count": count.count,
+        "count_agreement": counted["agreement"],
         "sets": counted["sets"],
         "repetitions": [item.to_dict() for item in forms],
         "cues": [cue.to_dict() for cue in cues_for(forms, exercise)],

@@ -30,10 +30,11 @@ class CountReport:
     def to_dict(self) -> dict:
         return {"video": self.video, "count": self.result.count, "repetitions": self.repetitions, "sets": self.sets,
                 "exercise": self.exercise, "method": self.result.method, "read": self.how_read,
-                "fps": self.result.fps}
+                "fps": self.result.fps, "agreement": self.result.agreement}
 
     def text(self) -> str:
-        lines = [f"{self.video}: {self.result.count} repetition(s) ({self.how_read}; {self.result.method})"]
+        agreement = "" if self.result.agreement is None else f"; {self.result.agreement:.0%} of the counters agree"
+        lines = [f"{self.video}: {self.result.count} repetition(s) ({self.how_read}; {self.result.method}{agreement})"]
         if len(self.sets) > 1:
             lines += [f"  set {item['set']}: {item['count']} repetition(s), {item['start_s']:.2f}-{item['end_s']:.2f} s"
                       for item in self.sets]

@@ -36,7 +36,7 @@ signal serves every exercise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.ndimage import median_filter, percentile_filter
@@ -100,7 +100,10 @@ class RepetitionCount:
     Shapes: ``frames (count,)`` the frame index of each repetition's turning point; ``starts``
     and ``ends (count,)`` the first and last frame of each repetition (a repetition's end is
     the next one's start within a set); ``signal (T,)`` the 1-D motion signal counted (torso
-    lengths). ``sets`` lists each set found (one per run of repetitions).
+    lengths). ``sets`` lists each set found (one per run of repetitions). ``agreement`` is the
+    share of the consensus counters that counted ``count`` (None where one counter counted): on
+    RepCount, videos where at least 80% agreed were within one repetition 86% of the time, the
+    others 53% (``benchmarks/README.md``).
     """
 
     count: int
@@ -113,6 +116,7 @@ class RepetitionCount:
     starts: np.ndarray | None = None
     ends: np.ndarray | None = None
     sets: tuple[RepetitionSet, ...] = ()
+    agreement: float | None = None
 
     def times(self) -> np.ndarray:
         """Seconds from the start at which each repetition was completed."""
@@ -145,8 +149,9 @@ class RepetitionCount:
         sets = [{"set": index + 1, "start_frame": frame(item.start), "end_frame": frame(item.end),
                  "start_s": seconds(item.start), "end_s": seconds(item.end), "count": item.count,
                  "period_s": round(item.period_s, 3)} for index, item in enumerate(self.sets)]
+        agreement = None if self.agreement is None else round(self.agreement, 3)
         return {"count": self.count, "method": self.method, "fps": self.fps, "amplitude": round(self.amplitude, 4),
-                "repetitions": repetitions, "sets": sets}
+                "agreement": agreement, "repetitions": repetitions, "sets": sets}
 
 
 def motion_signal(joints: np.ndarray, layout: str, fps: float) -> np.ndarray:
@@ -314,7 +319,8 @@ def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: floa
         ratios: one :class:`CounterRatios` (one counter: what the live counter recounts with,
             about 10x faster), or several whose median count is the answer; default
             :data:`CONSENSUS`. The repetitions returned are those of the counter nearest the
-            default ratios among those that counted the median.
+            default ratios among those that counted the median, and ``agreement`` the share
+            of the counters that counted it.
 
     Returns:
         :class:`RepetitionCount` with ``count``, ``frames`` (turning point of each repetition),
@@ -342,11 +348,13 @@ def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: floa
         return result
 
     results = [counted(member) for member in members]
+    if len(results) == 1:
+        return results[0]
     median = sorted(result.count for result in results)[len(results) // 2]
     default = CounterRatios()
-    nearest = min((index for index, result in enumerate(results) if result.count == median),
-                  key=lambda index: _distance(members[index], default))
-    return results[nearest]
+    agreeing = [index for index, result in enumerate(results) if result.count == median]
+    nearest = min(agreeing, key=lambda index: _distance(members[index], default))
+    return replace(results[nearest], agreement=len(agreeing) / len(results))
 
 
 def _distance(ratios: CounterRatios, other: CounterRatios) -> float:

@@ -246,6 +246,9 @@ def test_the_default_count_is_the_median_of_the_consensus_counters():
     result = count_repetitions(joints, fps=30.0)
     assert result.count == sorted(members)[len(members) // 2] == sum(counts)
     assert len(result.frames) == result.count == sum(item.count for item in result.sets)
-    assert count_repetitions(joints, fps=30.0, ratios=CounterRatios()).count in members
+    assert result.agreement == pytest.approx(members.count(result.count) / len(members)) and result.agreement < 1
+    assert result.to_dict()["agreement"] == round(result.agreement, 3)
+    single = count_repetitions(joints, fps=30.0, ratios=CounterRatios())
+    assert single.count in members and single.agreement is None and single.to_dict()["agreement"] is None
     with pytest.raises(ValueError, match="at least one"):
         count_repetitions(joints, fps=30.0, ratios=())

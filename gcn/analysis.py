@@ -15,7 +15,7 @@ repetition, cues; as a versioned JSON document.
 The document (``SCHEMA``, documented in the README) has, at its top level: ``schema``, ``video``,
 ``duration_s``, ``exercise``, ``muscles``, ``sets``, ``repetitions`` (each with ``start_s``,
 ``end_s``, ``score``), ``cues``, ``form`` (mean score, reference, a joint-by-time heat map) and
-``notes`` (what could not be judged, and why).
+``notes`` (what could not be judged, and why; and a count the counters disagreed on).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posegraph.scoring.counting import count_repetitions
+from posegraph.scoring.counting import count_repetitions, uncertainty_note
 from posegraph.scoring.cues import cues_for
 from posegraph.scoring.repetition_form import BODY_NAMES, repetition_forms
 from posegraph.skeleton.source import SkeletonSource
@@ -92,6 +92,7 @@ def analyse(analyser: Analyser, source: SkeletonSource, name: str, reject: bool 
     answer = analyser.answer(PeopleSequence.from_source(source), top_k=3, reject=reject)
     exercise = None if answer.rejected else answer.answer
     count = count_repetitions(source.joints, source.layout, source.fps, exercise)
+    notes += [note for note in (uncertainty_note(count),) if note]
     reference, rom, reference_name = form_judge(analyser, exercise, source.layout, notes)
     form = None if reference is None else reference.score(source.joints, source.frame_size,
                                                           timestamps=source.timestamps)

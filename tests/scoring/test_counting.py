@@ -238,7 +238,7 @@ def test_count_command_reads_a_landmarks_file_at_its_frame_rate(tmp_path, capsys
 
 
 def test_the_default_count_is_the_median_of_the_consensus_counters():
-    from posegraph.scoring.counting import CONSENSUS, CounterRatios
+    from posegraph.scoring.counting import CONSENSUS, SURE_AGREEMENT, CounterRatios, uncertainty_note
 
     joints, counts = two_sets_with_lead_in("biceps_curl")  # a case where the 27 counters disagree (7 to 10)
     members = [count_repetitions(joints, fps=30.0, ratios=member).count for member in CONSENSUS]
@@ -250,5 +250,10 @@ def test_the_default_count_is_the_median_of_the_consensus_counters():
     assert result.to_dict()["agreement"] == round(result.agreement, 3)
     single = count_repetitions(joints, fps=30.0, ratios=CounterRatios())
     assert single.count in members and single.agreement is None and single.to_dict()["agreement"] is None
+    # the counters disagree here (agreement 1/3): people are told to check the count; not where they agree
+    assert "count uncertain" in uncertainty_note(result) and f"gave {result.count}" in uncertainty_note(result)
+    assert uncertainty_note(single) is None
+    agreed = count_repetitions(synthetic("squat", 6), fps=30.0)
+    assert agreed.agreement >= SURE_AGREEMENT and uncertainty_note(agreed) is None
     with pytest.raises(ValueError, match="at least one"):
         count_repetitions(joints, fps=30.0, ratios=())

@@ -321,7 +321,7 @@ def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: floa
         fps: frames per second of ``joints``.
         exercise: an optional hint (accepted; one signal serves every exercise).
         ratios: one :class:`CounterRatios` (one counter: what the live counter recounts with,
-            about 10x faster), or several whose median count is the answer; default
+            about twice as fast), or several whose median count is the answer; default
             :data:`CONSENSUS`. The repetitions returned are those of the counter nearest the
             default ratios among those that counted the median, and ``agreement`` the share
             of the counters that counted it.

@@ -2,7 +2,7 @@
 counter, per exercise and count range, repetition boundaries, online lag, and a subject-grouped
 cross-validation of its ratios.
 
-Run:  .venv/bin/python benchmarks/repcount.py [--no-online] [--no-cv]
+Run:  .venv/bin/python benchmarks/repcount.py [--no-online] [--no-cv] [--sensitivity]
 
 - **Counts**: :func:`posegraph.scoring.count_repetitions` with its defaults on every video (the
   landmarks as stored: min-max normalised per frame, all-zero rows = nobody seen). The RepCount
@@ -20,6 +20,8 @@ Run:  .venv/bin/python benchmarks/repcount.py [--no-online] [--no-cv]
   MAE, then highest OBO) and the chosen ratios count the held-out subject's videos. (b) The
   default consensus (the median of the grid's counters at power 2) fits nothing per video or
   subject; which grid it takes the median over (power 1, 2 or both) is chosen per fold the same way.
+- **Sensitivity** (``--sensitivity``): the consensus recounted with other values of SWING_SHARE and
+  RUN_MARGIN (chosen on this work's data, outside the grid), each value also chosen per fold.
 - **Trained** (``--trained``): the phase counter (``task=phases``, ST-GCN with the temporal head)
   trained on the human boundaries (``posegraph import repcount``), subject-grouped K-fold CV: each
   fold's subjects are held out, the smallest training subjects (about 15%) choose the checkpoint,
@@ -207,6 +209,28 @@ def report_cross_validation(videos: list[dict]) -> None:
           f"grids chosen: {dict((name, chosen.count(name)) for name in grids)}")
 
 
+def report_sensitivity(videos: list[dict]) -> None:
+    """The two ratios outside the consensus's grid (chosen on this work's data): the consensus with
+    each of three values, and the value chosen per fold by leave-one-subject-out."""
+    from posegraph.scoring import periodicity
+
+    truths = [v["true"] for v in videos]
+    print()
+    for name, values in (("SWING_SHARE", (0.25, 0.35, 0.45)), ("RUN_MARGIN", (0.15, 0.25, 0.35))):
+        saved, counted = getattr(periodicity, name), {}
+        try:
+            for value in values:
+                setattr(periodicity, name, value)
+                counted[value] = [r.count for r in count_all(videos)]
+        finally:
+            setattr(periodicity, name, saved)
+        held_out, chosen = held_out_counts(videos, counted)
+        each = "; ".join(f"{value}: MAE {measures(counted[value], truths)[0]:.3f}" for value in values)
+        print(f"5. {name} (default {saved}): consensus {each}; chosen per fold: MAE "
+              f"{measures(list(held_out), truths)[0]:.3f}, OBO {measures(list(held_out), truths)[1]:.3f} "
+              f"({dict((value, chosen.count(value)) for value in values)})")
+
+
 def folds_of(videos: list[dict], folds: int) -> list[set[str]]:
     """Groups dealt into ``folds`` folds of about equal video counts (largest group first)."""
     sizes: dict[str, int] = {}
@@ -272,6 +296,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-online", dest="online", action="store_false", help="leave out the online counter")
     parser.add_argument("--no-cv", dest="cv", action="store_false", help="leave out the cross-validation")
+    parser.add_argument("--sensitivity", action="store_true",
+                        help="also the consensus with other values of the ratios outside its grid, cross-validated")
     parser.add_argument("--trained", action="store_true",
                         help="also train the phase counter on the real boundaries, subject-grouped CV (slow on a CPU)")
     parser.add_argument("--only-trained", action="store_true", help="only the trained phase counter")
@@ -290,6 +316,8 @@ def main() -> None:
         report_online(videos)
     if arguments.cv:
         report_cross_validation(videos)
+    if arguments.sensitivity:
+        report_sensitivity(videos)
     if arguments.trained:
         report_trained(videos, arguments.work, arguments.folds, arguments.settings)
 

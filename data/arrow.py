@@ -29,10 +29,9 @@ from .schema import (ANALYSES_SCHEMA, ANALYSIS_REPETITIONS_SCHEMA, PHASE_SCHEMES
                      VIDEOS_SCHEMA, frames_schema)
 
 
-def _row_groups_that_may_hold(file: pq.ParquetFile, low: str, high: str | None = None) -> list[int]:
+def _row_groups_that_may_hold(file: pq.ParquetFile, low: str, high: str) -> list[int]:
     """Row groups whose ``video_id`` statistics do not rule out the ids from ``low`` to ``high``
-    (one id when ``high`` is None; a file's rows are sorted)."""
-    high = low if high is None else high
+    (a file's rows are sorted)."""
     column = file.schema_arrow.get_field_index("video_id")
     groups = []
     for index in range(file.metadata.num_row_groups):

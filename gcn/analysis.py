@@ -92,7 +92,8 @@ def analyse(analyser: Analyser, source: SkeletonSource, name: str, reject: bool 
     answer = analyser.answer(PeopleSequence.from_source(source), top_k=3, reject=reject)
     exercise = None if answer.rejected else answer.answer
     count = count_repetitions(source.joints, source.layout, source.fps, exercise)
-    notes += [note for note in (uncertainty_note(count),) if note]
+    if note := uncertainty_note(count):
+        notes.append(note)
     reference, rom, reference_name = form_judge(analyser, exercise, source.layout, notes)
     form = None if reference is None else reference.score(source.joints, source.frame_size,
                                                           timestamps=source.timestamps)

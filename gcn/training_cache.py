@@ -108,6 +108,11 @@ def _exists(folder: str | Path) -> bool:
 STALE_STAGING_S = 6 * 3600  # a build's staging folder untouched this long was left by a killed build
 
 
+def _untouched_s(folder: Path) -> float:
+    """Seconds since the folder or a file in it last changed."""
+    return time.time() - max([folder.stat().st_mtime] + [item.stat().st_mtime for item in folder.iterdir()])
+
+
 def _remove_older(root: str | Path, prefix: str, keep: str | Path, log: Callable[[str], None]) -> None:
     """Other caches of the same split and layout, and staging folders that killed builds left (a
     build in progress elsewhere writes into its own, and keeps it fresh)."""
@@ -118,8 +123,7 @@ def _remove_older(root: str | Path, prefix: str, keep: str | Path, log: Callable
             shutil.rmtree(other, ignore_errors=True)
             log(f"training cache {other}: removed (built for clips or settings no longer asked for)")
         elif other.is_dir() and other.name.startswith("." + prefix) and ".building-" in other.name \
-                and time.time() - max([other.stat().st_mtime] + [item.stat().st_mtime for item in other.iterdir()]) \
-                > STALE_STAGING_S:
+                and _untouched_s(other) > STALE_STAGING_S:
             shutil.rmtree(other, ignore_errors=True)
             log(f"training cache {other}: removed (left by a build that was killed)")
 

@@ -341,17 +341,9 @@ def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: floa
         raise ValueError("ratios must name at least one CounterRatios")
     trajectories = pose_trajectories(joints, layout, fps)
     periodicity = SequencePeriodicity(trajectories, fps)
-    fallback: list[RepetitionCount] = []
-
-    def counted(member: CounterRatios) -> RepetitionCount:
-        result = _count_periodic(periodicity, member)
-        if result is None:
-            if not fallback:
-                fallback.append(_fallback_count(trajectories, fps))
-            result = fallback[0]
-        return result
-
-    results = [counted(member) for member in members]
+    results = [_count_periodic(periodicity, member)
+               or periodicity.remember(("fallback",), lambda: _fallback_count(trajectories, fps))
+               for member in members]
     if len(results) == 1:
         return results[0]
     median = sorted(result.count for result in results)[len(results) // 2]
@@ -385,12 +377,12 @@ def _count_periodic(periodicity: SequencePeriodicity, ratios: CounterRatios) -> 
         return None
     signal = periodicity.signal(period)
     runs = periodicity.runs(period, ratios.recurrence)
-    counted = [_count_run(periodicity, signal, run, ratios) for run in runs]
-    def periodic_enough(run: RepeatingRun) -> bool:
-        share = periodicity.remember(("share", run, period), lambda: _periodic_share(trajectories, signal, run))
-        return share >= MIN_PERIODIC_SHARE
-
-    counted = [item for run, item in zip(runs, counted) if _consistent(item[3], fps) and periodic_enough(run)]
+    counted = []
+    for run in runs:
+        item = _count_run(periodicity, signal, run, ratios)
+        if _consistent(item[3], fps) and periodicity.remember(
+                ("share", run, period), lambda: _periodic_share(trajectories, signal, run)) >= MIN_PERIODIC_SHARE:
+            counted.append(item)
     if sum(item[3].count for item in counted) < MIN_REPEATING_COUNT:
         return None
     frames, starts, ends = (np.concatenate([item[part] for item in counted]).astype(np.int64) for part in range(3))

@@ -256,7 +256,9 @@ class SequencePeriodicity:
         self.trajectories, self.fps = trajectories, fps
         self._memo: dict[tuple, object] = {}
 
-    def _remember(self, key: tuple, compute):
+    def remember(self, key: tuple, compute):
+        """A piece of per-sequence work, computed once per ``key`` (a tuple whose first item names
+        the piece: ``profile``, ``period``, ``signal``, ``recurrence`` and ``runs`` are this class's)."""
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
@@ -264,21 +266,17 @@ class SequencePeriodicity:
     def period(self, tolerance: float, power: float, start: int = 0, end: int | None = None) -> int | None:
         """The period of frames ``[start, end)`` (the whole sequence by default)."""
         end = len(self.trajectories) if end is None else end
-        profile = self._remember(("profile", start, end, power),
+        profile = self.remember(("profile", start, end, power),
                                  lambda: period_profile(self.trajectories[start:end], self.fps, power))
-        return self._remember(("period", start, end, power, tolerance),
+        return self.remember(("period", start, end, power, tolerance),
                               lambda: period_from_profile(profile, self.fps, tolerance))
 
     def signal(self, period: int) -> np.ndarray:
         """:func:`periodic_signal` at ``period``."""
-        return self._remember(("signal", period), lambda: periodic_signal(self.trajectories, period))
+        return self.remember(("signal", period), lambda: periodic_signal(self.trajectories, period))
 
     def runs(self, period: int, threshold: float) -> list[RepeatingRun]:
         """:func:`repeating_runs` of the signal at ``period`` (its recurrence computed once)."""
-        shares = self._remember(("recurrence", period), lambda: recurrence(self.signal(period), period))
-        return self._remember(("runs", period, threshold),
+        shares = self.remember(("recurrence", period), lambda: recurrence(self.signal(period), period))
+        return self.remember(("runs", period, threshold),
                               lambda: repeating_runs(self.signal(period), period, threshold, shares))
-
-    def remember(self, key: tuple, compute):
-        """Any other piece of per-sequence work, computed once per ``key``."""
-        return self._remember(("other",) + key, compute)

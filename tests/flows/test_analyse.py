@@ -110,3 +110,23 @@ def test_the_batch_flow_writes_sql_tables_and_goes_on_past_a_failing_video(bundl
     # run again, skipping what is analysed: only the broken one is tried (and fails again)
     assert main(["analyse-store", "--store", str(store), "--bundle", str(bundle), "--quiet", "--skip-analysed"]) == 1
     assert "0 of 1 videos analysed, 1 failed" in capsys.readouterr().out
+
+
+def test_a_count_the_counters_disagree_on_is_reported_with_a_note_to_check_it(bundle):
+    from posegraph.gcn.analysis import Analyser, analyse_source
+    from posegraph.skeleton.source import SkeletonSource
+    from tests.scoring.test_counting import synthetic, two_sets_with_lead_in
+
+    analyser = Analyser.load(bundle)
+
+    def analysed(joints: np.ndarray) -> dict:
+        times = np.arange(len(joints)) / 30.0
+        source = SkeletonSource(joints, "blazepose33", times, np.arange(len(joints)), 640, 480, None, 30.0, "file",
+                                "synthetic")
+        return analyse_source(analyser, source, "clip", reject=False)
+
+    disputed = analysed(two_sets_with_lead_in("biceps_curl")[0])  # the 27 counters count 7 to 10 here
+    assert disputed["count_agreement"] < 0.8
+    assert [note for note in disputed["notes"] if note.startswith("count uncertain: ") and f"gave {disputed['count']}" in note]
+    agreed = analysed(synthetic("squat", 6))
+    assert agreed["count_agreement"] >= 0.8 and not [note for note in agreed["notes"] if "count uncertain" in note]

@@ -7,19 +7,21 @@ Run:  .venv/bin/python benchmarks/analysis.py [--subjects 12] [--video VIDEO]
   (6 subjects x 2 takes, 6 exercises; a small BiLSTM as its classifier), then each of the
   synthetic fault sets (``data.synthetic.FAULTS``: shallow squat, knees caving, hips sagging,
   elbows flaring) is analysed for ``--subjects`` new subjects (seeds the bundle never saw), beside
-  the same subjects' good executions. Per video, the measure ranked is the mean over its
-  repetitions of the repetition's weakest body joint's score (``worst_joints[0].score``: a fault
-  sits in a few joints, and the mean over 13 joints dilutes it) times
+  the same subjects' good executions. Per video, the measure ranked is the depth factor
   ``min(1, median depth / SHALLOW)`` (depth = travel against the bundle's good executions;
-  ``SHALLOW`` = 0.75, the depth under which ``analyse`` gives a depth cue); for comparison, the
-  mean repetition score times the same depth factor, and the mean repetition score alone.
-  ROC-AUC (faulty lower = 1.0).
+  ``SHALLOW`` = 0.75, the depth under which ``analyse`` gives a depth cue) minus the mean over its
+  repetitions of the repetition's furthest-off body joint's ramp (``worst_joints[0].ramp``: 0 as
+  close as a typical good frame, 1 where the score reaches 0, not capped; a fault sits in a few
+  joints, and the mean over 13 joints dilutes it); for comparison, that joint's mean score
+  (``worst_joints[0].score``, capped at 0-100) times the depth factor, the mean repetition score
+  times the depth factor, and the mean repetition score alone. ROC-AUC (faulty lower = 1.0).
 - **Blame** (``--blame``): which body joints lose most score between correct and faulty
   executions (the four largest mean drops; phase method): the synthetic fault sets (reference
   from 6 subjects x 2 good videos, 6 new subjects) and the real labelled errors of
   ``../shared/testdata/form/`` (fitted on the first half of the correct rows, as ``scoring.py``);
   and, on those labels, runs of consecutive rows of one label (correct or an error) ranked by
-  their weakest body joint and by their mean frame score (the nearest to "videos" ``form/`` has).
+  their furthest-off body joint's mean ramp, that joint's mean score, and their mean frame
+  score (the nearest to "videos" ``form/`` has).
 - **Cost** (``--video``): wall time of ``resolve_source`` (BlazePose extraction) against the
   whole analysis of the extracted skeleton, on one real video.
 """
@@ -42,19 +44,20 @@ def roc_auc(good: list[float], faulty: list[float]) -> float:
     return float(((good_array > faulty_array) + 0.5 * (good_array == faulty_array)).mean())
 
 
-def video_measures(document: dict) -> tuple[float, float, float]:
-    """(weakest joint x depth factor, mean repetition score x depth factor, mean repetition score)
-    of one analysis (module docstring)."""
+def video_measures(document: dict) -> tuple[float, float, float, float]:
+    """(depth factor - weakest joint's ramp, weakest joint's score x depth factor, mean repetition
+    score x depth factor, mean repetition score) of one analysis (module docstring); higher is better."""
     from posegraph.scoring.cues import SHALLOW
 
     repetitions = document["repetitions"]
     scores = [rep["score"] for rep in repetitions if rep["score"] is not None]
-    weakest = [rep["worst_joints"][0]["score"] for rep in repetitions if rep["worst_joints"]]
+    weakest = [rep["worst_joints"][0] for rep in repetitions if rep["worst_joints"]]
     depths = [rep["depth"] for rep in repetitions if rep["depth"] is not None]
     score = float(np.mean(scores)) if scores else 0.0
-    joint = float(np.mean(weakest)) if weakest else 0.0
+    joint = float(np.mean([worst["score"] for worst in weakest])) if weakest else 0.0
+    ramp = float(np.mean([worst["ramp"] for worst in weakest])) if weakest else np.inf
     depth = min(1.0, float(np.median(depths)) / SHALLOW) if depths else 1.0
-    return joint * depth, score * depth, score
+    return depth - ramp, joint * depth, score * depth, score
 
 
 def separation(subjects: int, work: Path) -> None:
@@ -72,9 +75,9 @@ def separation(subjects: int, work: Path) -> None:
     build_bundle(work / "run", store.root, work / "bundle", split=None, log=lambda _: None)
     analyser = Analyser.load(work / "bundle")
     people = make_subjects(subjects, seed=1234)  # not the store's subjects (seed 11)
-    print("| fault | videos good / faulty | AUC, weakest joint x depth | AUC, score x depth | AUC, score alone | "
-          "recognised as the exercise |")
-    print("|---|---|---|---|---|---|")
+    print("| fault | videos good / faulty | AUC, depth - weakest joint's ramp | AUC, weakest joint's score x depth | "
+          "AUC, score x depth | AUC, score alone | recognised as the exercise |")
+    print("|---|---|---|---|---|---|---|")
     for fault, exercise in FAULTS.items():
         measures: dict[str, list] = {"good": [], "faulty": []}
         recognised = 0
@@ -88,7 +91,7 @@ def separation(subjects: int, work: Path) -> None:
                 document = analyse_source(analyser, source, f"{exercise}-{kind}-{index}", reject=False)
                 recognised += document["exercise"]["answer"] == exercise
                 measures[kind].append(video_measures(document))
-        aucs = [roc_auc([m[k] for m in measures["good"]], [m[k] for m in measures["faulty"]]) for k in range(3)]
+        aucs = [roc_auc([m[k] for m in measures["good"]], [m[k] for m in measures["faulty"]]) for k in range(4)]
         print(f"| {fault} | {len(people)} / {len(people)} | {' | '.join(f'{auc:.3f}' for auc in aucs)} | "
               f"{recognised} of {2 * len(people)} |")
 
@@ -145,7 +148,8 @@ def blame() -> None:
 
 def form_runs() -> None:
     """Real labels at the level of runs (consecutive rows of one label, ``scoring.py``'s split):
-    ROC-AUC of each run's weakest body joint (mean over its frames) and of its mean frame score."""
+    ROC-AUC of each run's furthest-off body joint (its mean ramp over the run's frames, negated),
+    of that joint's mean score and of the run's mean frame score."""
     import sys
     import warnings
 
@@ -158,15 +162,17 @@ def form_runs() -> None:
         print(f"(real labels skipped: {form_benchmark.FORM} not found)")
         return
 
-    def measures(reference, run) -> tuple[float, float]:
+    def measures(reference, run) -> tuple[float, float, float]:
         result = reference.score(run)
         body = [result.joint_names.index(name) for name in BODY if name in result.joint_names]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return float(np.nanmin(np.nanmean(result.joint_scores[:, body], axis=0))), \
+            return -float(np.nanmax(np.nanmean(result.joint_ramps[:, body], axis=0))), \
+                float(np.nanmin(np.nanmean(result.joint_scores[:, body], axis=0))), \
                 float(np.nanmean(result.frame_scores))
 
-    print("\n| split | exercise, error | runs correct / error | AUC, weakest joint | AUC, mean score |\n|---|---|---|---|---|")
+    print("\n| split | exercise, error | runs correct / error | AUC, weakest joint's ramp | AUC, weakest joint's score "
+          "| AUC, mean score |\n|---|---|---|---|---|---|")
     for split in ("first half", "every other run"):
         for exercise, path, errors in form_benchmark.REAL:
             fit, held_out, by_label = form_benchmark.real_splits(form_benchmark.FORM / path)[split]
@@ -175,7 +181,7 @@ def form_runs() -> None:
             for error in errors:
                 bad = np.array([measures(reference, run) for run in by_label[error]])
                 print(f"| {split} | {exercise}, {form_benchmark.ERRORS[exercise][error]} | {len(good)} / {len(bad)} | "
-                      f"{roc_auc(good[:, 0], bad[:, 0]):.3f} | {roc_auc(good[:, 1], bad[:, 1]):.3f} |")
+                      f"{' | '.join(f'{roc_auc(good[:, k], bad[:, k]):.3f}' for k in range(3))} |")
 
 
 def cost(video: Path, work: Path) -> None:

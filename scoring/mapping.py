@@ -50,11 +50,24 @@ class Calibration:
     low: np.ndarray
     high: np.ndarray
 
+    def ramp(self, deviations: np.ndarray) -> np.ndarray:
+        """How far along its ramp each deviation lies, not capped: 0 at ``low`` (score 100),
+        1 at ``high`` (score 0), 3 three ramps out. Summaries over a repetition rank joints on
+        this: the score's floor at 0 ties every joint past the ramp's end, however far past.
+
+        Shapes: ``deviations (T, V)`` -> ``(T, V)`` float64, NaN where NaN."""
+        with np.errstate(invalid="ignore"):
+            return (deviations - self.low) / (self.high - self.low)
+
     def scores(self, deviations: np.ndarray) -> np.ndarray:
         """Shapes: ``deviations (T, V)`` -> ``(T, V)`` float64 in 0-100, NaN where NaN."""
-        with np.errstate(invalid="ignore"):
-            ratio = (self.high - deviations) / (self.high - self.low)
-        return 100.0 * np.clip(ratio, 0.0, 1.0)
+        return scores_from_ramp(self.ramp(deviations))
+
+
+def scores_from_ramp(ramp: np.ndarray) -> np.ndarray:
+    """0-100 scores from :meth:`Calibration.ramp` positions: ``100 * clip(1 - ramp, 0, 1)``."""
+    with np.errstate(invalid="ignore"):
+        return 100.0 * np.clip(1.0 - ramp, 0.0, 1.0)
 
 
 def calibrate(deviations: np.ndarray) -> Calibration:

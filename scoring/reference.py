@@ -35,7 +35,7 @@ from posegraph.skeleton.geometry import mirror_image
 
 from . import artifact
 from .joint_clusters import JointClusters, fit_joint_clusters
-from .mapping import Calibration, calibrate
+from .mapping import Calibration, calibrate, scores_from_ramp
 from .normalise import body_joints, facing_sign, normalise
 from .outliers import MIN_SEEN_SHARE, too_little_seen
 from .phases import PhaseClusters, fit_phases
@@ -192,15 +192,16 @@ class FormReference:
             poses = mirror_image(poses, spec.mirror_index)
         if method == "phase":
             matched = self.phases.match(poses)
-            scores = self.phase_calibration.scores(self.phases.deviations(poses, matched))
+            ramps = self.phase_calibration.ramp(self.phases.deviations(poses, matched))
         else:
             matched = np.full(len(poses), -1, dtype=np.int64)
-            scores = self.joint_calibration.scores(self.joint_clusters.deviations(poses))
+            ramps = self.joint_calibration.ramp(self.joint_clusters.deviations(poses))
         if flipped:  # scores belong to the joints as given: the person's own left knee stays left
-            scores = scores[:, list(spec.mirror_index)]
+            ramps = ramps[:, list(spec.mirror_index)]
+        scores = scores_from_ramp(ramps)
         times = (np.asarray(timestamps, dtype=np.float64) if timestamps is not None
                  else np.arange(len(poses)) / fps if fps else None)
-        return summarise(scores, body_joints(spec), spec.joint_names, method, matched, times)
+        return summarise(scores, body_joints(spec), spec.joint_names, method, matched, times, ramps)
 
     # -- the file ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

@@ -5,8 +5,12 @@ repetitions (:class:`.counting.RepetitionCount`, each with its start, turning po
 give, per repetition:
 
 - **score**: the mean frame score over the repetition's frames (0-100);
-- **worst joints**: the body joints with the lowest mean score over those frames, each with
-  the moment of its lowest score;
+- **worst joints**: the body joints furthest from the reference over those frames, ranked by
+  their mean ramp position (``ramp``: 0 as close as a typical good frame, 1 far enough to score
+  0, not capped; :meth:`.mapping.Calibration.ramp`), each with its mean score (0-100) and the
+  moment it was furthest off. The cap matters: a joint twice as far past the ramp's end as
+  another scores 0 as well, and a repetition whose worst joint is far past it would tie with
+  one just past it;
 - **depth**: the repetition's travel (the swing, 95th minus 5th percentile, of the counter's
   periodic signal over the repetition, in torso lengths) against the good executions' typical
   travel (:class:`RangeOfMotion`, fitted from the reference's videos). A shallow squat passes
@@ -114,7 +118,7 @@ class RepetitionForm:
     turn_s: float
     end_s: float
     score: float | None  # 0-100, None where no frame could be scored
-    worst_joints: list[dict]  # {"joint", "score", "time_s"}
+    worst_joints: list[dict]  # {"joint", "score", "ramp", "time_s"}, furthest off first
     depth: float | None  # travel against good executions' (1.0 = as far; None without a reference)
     swing_deg: dict[str, float]  # each ROM angle's swing in this repetition
     there_s: float  # start -> turning point
@@ -173,15 +177,18 @@ def _scores_between(form: FormScore, start: int, end: int, timestamps: np.ndarra
         return None, []
     joint_scores = form.joint_scores[start:end + 1]
     body = [position for position, name in enumerate(form.joint_names) if name in BODY_NAMES]
+    # furthest off first, by the uncapped ramp where kept: the score's floor ties joints at 0
+    off = -joint_scores if form.joint_ramps is None else form.joint_ramps[start:end + 1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         means = np.nanmean(joint_scores[:, body], axis=0)
+        mean_off = np.nanmean(off[:, body], axis=0)
     worst = []
-    for position in np.argsort(np.where(np.isfinite(means), means, np.inf))[:WORST_PER_REPETITION]:
+    for position in np.argsort(np.where(np.isfinite(mean_off), -mean_off, np.inf))[:WORST_PER_REPETITION]:
         if not np.isfinite(means[position]):
             continue
-        column = joint_scores[:, body[position]]
-        moment = int(np.nanargmin(column))
+        moment = int(np.nanargmax(off[:, body[position]]))
         worst.append({"joint": form.joint_names[body[position]], "score": round(float(means[position]), 1),
+                      "ramp": None if form.joint_ramps is None else round(float(mean_off[position]), 3),
                       "time_s": _time(timestamps, start + moment)})
     return round(float(np.nanmean(frames)), 1), worst

@@ -6,8 +6,10 @@
   scored body joint (nobody seen) has no score (NaN).
 - **mean score**: the mean of the frame scores over the frames that have one.
 - **running score**: see :mod:`posegraph.scoring.running`.
-- **worst joints**: the three body joints with the lowest mean score over the frames where they
-  were scored, each with the frame (and time, when known) of its lowest score.
+- **worst joints**: the three body joints furthest from the reference over the frames where they
+  were scored (the highest mean ramp position, :meth:`.mapping.Calibration.ramp`: the score's
+  floor at 0 would tie every joint past the ramp's end), each with its mean score and the frame
+  (and time, when known) where it was furthest off.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ class WorstJoint:
     mean_score: float
     frame_index: int
     time: float | None  # seconds, when the frame times or rate are known
+    mean_ramp: float | None = None  # mean ramp position (0: typical good, 1: scores 0; not capped)
 
     def to_dict(self) -> dict[str, object]:
         return {"joint": self.joint, "mean_score": round(self.mean_score, 2),
-                "frame_index": self.frame_index, "time": self.time}
+                "frame_index": self.frame_index, "time": self.time,
+                "mean_ramp": None if self.mean_ramp is None else round(self.mean_ramp, 3)}
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,9 @@ class FormScore:
 
     Shapes: ``frame_scores (T,)``, ``joint_scores (T, V)`` in ``joint_names`` order,
     ``running_score (T,)``, ``matched_phase (T,)`` the reference pose cluster each frame was
-    compared with (-1: none, and always -1 for ``method="joint"``). NaN = no score.
+    compared with (-1: none, and always -1 for ``method="joint"``), ``joint_ramps (T, V)`` each
+    joint's ramp position (:meth:`.mapping.Calibration.ramp`: ``joint_scores`` before the clip
+    to 0-100, 0 typical good, 1 score 0; None where not kept). NaN = no score.
     """
 
     mean_score: float
@@ -53,6 +59,7 @@ class FormScore:
     joint_names: tuple[str, ...]
     method: str
     matched_phase: np.ndarray
+    joint_ramps: np.ndarray | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary with the issue's fields; NaN becomes None, scores rounded to 0.01."""
@@ -70,11 +77,13 @@ def _number(value: float) -> float | None:
 
 
 def summarise(joint_scores: np.ndarray, body_joints: np.ndarray, joint_names: tuple[str, ...],
-              method: str, matched_phase: np.ndarray, times: np.ndarray | None = None) -> FormScore:
+              method: str, matched_phase: np.ndarray, times: np.ndarray | None = None,
+              joint_ramps: np.ndarray | None = None) -> FormScore:
     """Frame, running and mean scores and the worst joints from per-joint scores (module docstring).
 
     Shapes: ``joint_scores (T, V)``, ``body_joints (J,)`` indices that count in frame scores,
-    ``matched_phase (T,)``, ``times (T,)`` seconds or None -> :class:`FormScore`.
+    ``matched_phase (T,)``, ``times (T,)`` seconds or None, ``joint_ramps (T, V)`` or None (the
+    worst joints are then the lowest mean scores) -> :class:`FormScore`.
     """
     body = joint_scores[:, body_joints]
     scored = np.isfinite(body)
@@ -84,10 +93,14 @@ def summarise(joint_scores: np.ndarray, body_joints: np.ndarray, joint_names: tu
     mean_score = float(frame_scores[counts > 0].mean()) if (counts > 0).any() else float("nan")
     joint_counts = scored.sum(axis=0)
     means = np.where(scored, body, 0.0).sum(axis=0) / np.maximum(joint_counts, 1)
+    # furthest off first: the ramp, where kept, ranks joints the clipped score ties at 0
+    off = -body if joint_ramps is None else np.where(scored, joint_ramps[:, body_joints], np.nan)
+    mean_off = np.where(scored, np.nan_to_num(off), 0.0).sum(axis=0) / np.maximum(joint_counts, 1)
     worst = []
-    for position in [p for p in np.argsort(means, kind="stable") if joint_counts[p] > 0][:WORST_COUNT]:
-        frame = int(np.nanargmin(body[:, position]))
+    for position in [p for p in np.argsort(-mean_off, kind="stable") if joint_counts[p] > 0][:WORST_COUNT]:
+        frame = int(np.nanargmax(off[:, position]))
         worst.append(WorstJoint(joint_names[body_joints[position]], float(means[position]), frame,
-                                None if times is None else float(times[frame])))
+                                None if times is None else float(times[frame]),
+                                None if joint_ramps is None else float(mean_off[position])))
     return FormScore(mean_score, frame_scores, joint_scores, running_score(frame_scores),
-                     tuple(worst), joint_names, method, matched_phase)
+                     tuple(worst), joint_names, method, matched_phase, joint_ramps)

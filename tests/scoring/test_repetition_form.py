@@ -76,3 +76,25 @@ def test_range_of_motion_round_trips_as_plain_data():
     rom = RangeOfMotion(2.5, {"left_knee_angle": 90.0}, 12)
     assert RangeOfMotion.from_dict(rom.to_dict()) == rom
     assert fit_range_of_motion([], []) == RangeOfMotion(None, {}, 0)
+
+
+def test_the_joint_furthest_past_the_ramps_end_is_blamed_first():
+    """Two joints score 0 in every frame, one 1.5 ramps out, the other 4: the capped scores tie,
+    the uncapped ramp ranks the farther first (listed by score alone, the elbow came first)."""
+    from posegraph.scoring.mapping import scores_from_ramp
+    from posegraph.scoring.normalise import body_joints
+    from posegraph.scoring.result import summarise
+    from posegraph.skeleton import get_layout
+
+    sequence, count = squat(make_subjects(1, seed=5)[0])
+    layout = get_layout("blazepose33")
+    ramps = np.zeros((len(sequence.joints), layout.num_joints))
+    ramps[:, layout.index("right_elbow")] = 1.5
+    ramps[:, layout.index("left_knee")] = 4.0
+    form = summarise(scores_from_ramp(ramps), body_joints(layout), layout.joint_names, "phase",
+                     np.zeros(len(ramps), np.int64), sequence.timestamps, ramps)
+    assert [worst.joint for worst in form.worst_joints[:2]] == ["left_knee", "right_elbow"]
+    for repetition in repetition_forms(count, form, sequence.joints, "blazepose33", sequence.timestamps):
+        first, second = repetition.worst_joints[:2]
+        assert (first["joint"], first["score"], first["ramp"]) == ("left_knee", 0.0, 4.0)
+        assert (second["joint"], second["score"], second["ramp"]) == ("right_elbow", 0.0, 1.5)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from posegraph.scoring import FormReference
-from posegraph.scoring.mapping import HIGH_QUANTILE, MARGIN, Calibration, calibrate
+from posegraph.scoring.mapping import HIGH_QUANTILE, MARGIN, Calibration, calibrate, scores_from_ramp
 from posegraph.scoring.normalise import body_joints, normalise
 from posegraph.scoring.outliers import far_frames, too_little_seen
 from posegraph.scoring.phases import PhaseClusters, fit_phases
@@ -55,6 +55,16 @@ def test_the_ramp_runs_from_100_at_low_to_0_at_high():
     deviations = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [9.0, np.nan]])
     np.testing.assert_allclose(calibration.scores(deviations),
                                [[100, 100], [100, 75], [50, 50], [0, 25], [0, np.nan]])
+
+
+def test_the_ramp_position_is_not_capped_where_the_score_is():
+    """Past the ramp's end the score stays 0 but the ramp keeps counting: 1 at ``high``, 4 at
+    four ramps out, so a repetition's joints can still be ranked there."""
+    calibration = Calibration(low=np.array([1.0]), high=np.array([3.0]))
+    deviations = np.array([[0.0], [1.0], [3.0], [9.0], [np.nan]])
+    np.testing.assert_allclose(calibration.ramp(deviations)[:, 0], [-0.5, 0.0, 1.0, 4.0, np.nan])
+    np.testing.assert_allclose(scores_from_ramp(calibration.ramp(deviations)), calibration.scores(deviations))
+    assert calibration.scores(deviations)[2, 0] == calibration.scores(deviations)[3, 0] == 0.0
 
 
 def test_calibration_comes_from_the_references_own_deviations():

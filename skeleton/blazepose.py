@@ -17,7 +17,7 @@ import numpy as np
 
 from .extractor import ExtractionResult
 from .layouts import BLAZEPOSE33
-from .native_logs import native_stderr_silenced
+from .native_logs import native_stderr_silenced, wait_for_models
 from .video import DEFAULT_FPS, FrameSampler
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ INFO/WARNING lines on every video
@@ -123,6 +123,7 @@ class _Landmarker:
                 smooth_landmarks=True, enable_segmentation=False,
                 min_detection_confidence=extractor.min_detection_confidence,
                 min_tracking_confidence=extractor.min_tracking_confidence)
+            wait_for_models(self.graph)  # _graph() runs silenced (__enter__)
 
             def detect(rgb: np.ndarray, timestamp_s: float) -> np.ndarray | None:
                 result = self.graph.process(rgb)

@@ -32,3 +32,13 @@ def native_stderr_silenced() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def wait_for_models(solution: object) -> None:
+    """Block until a MediaPipe ``solutions`` graph has loaded its models. They load on the
+    graph's own threads after the constructor returns, so without this TFLite's "Created TensorFlow
+    Lite XNNPACK delegate" line reaches stderr after :func:`native_stderr_silenced` has ended
+    (while the first video frame is read). Call it inside that block."""
+    waiting = getattr(getattr(solution, "_graph", None), "wait_until_idle", None)
+    if waiting is not None:
+        waiting()

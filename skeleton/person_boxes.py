@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .native_logs import native_stderr_silenced, wait_for_models
+
 HOLD_FRAMES = 5  # frames a box is kept when the detector misses the person
 SMOOTHING = 0.5  # weight of the new detection in the tracked box
 MODEL_ASPECT = 192 / 256  # HRNet input width / height (3:4)
@@ -77,11 +79,20 @@ class MediaPipeBoxDetector:
         import mediapipe as mp
 
         self.min_visibility = min_visibility
-        self.pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
-                                           enable_segmentation=False)
+        with native_stderr_silenced():  # MediaPipe's and TFLite's start-up lines
+            self.pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
+                                               enable_segmentation=False)
+            wait_for_models(self.pose)
+        self.settled = False  # MediaPipe warns when its landmark model first runs: hidden until then
 
     def __call__(self, image: np.ndarray) -> list[Box]:
-        result = self.pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        if self.settled:
+            result = self.pose.process(rgb)
+        else:
+            with native_stderr_silenced():
+                result = self.pose.process(rgb)
+            self.settled = result.pose_landmarks is not None
         if result.pose_landmarks is None:
             return []
         height, width = image.shape[:2]

@@ -13,12 +13,13 @@
    defaults and the muscle head, evaluated on the same held-out subject and printed beside ST-GCN;
    then their ensemble (weights searched on the validation subject) beside both, saved and used
    to classify the same video;
-7. form scoring: squat and push-up references fitted on the synthetic store, then the held-out
-   subject's rendered good squat and push-up (from the extracted store: their scores go to its
+7. form scoring: squat and push-up references fitted on good executions of six other subjects,
+   rendered and extracted as the judged videos are, then the held-out subject's rendered good
+   squat and push-up (from the extracted store: their scores go to its
    ``scores`` table) against the very same videos rendered with a fault (knees caving, hips
    sagging: BlazePose inside ``posegraph score``), with pictures and a query over ``scores``;
 8. repetitions counted on every rendered video (label-free, and a trained phase counter);
-9. ``posegraph analyse``: an analysis bundle built from the BiLSTM and the synthetic store, then the
+9. ``posegraph analyse``: an analysis bundle built from the BiLSTM and that reference store, then the
    whole answer (exercise, muscles, sets and repetitions, form per repetition, cues) for a rendered
    video and a real clip, each with its HTML report;
 10. live feedback, an ONNX export, and last the store's data-quality report (HTML) with the
@@ -33,6 +34,9 @@ from pathlib import Path
 import numpy as np
 
 from posegraph.skeleton.vocabulary import DEFAULT_FPS
+
+from .demo_form import (DEMO_VIDEO_REPETITIONS, DEMO_VIDEO_SEED, DEMO_VIDEO_SIZE, DEMO_VIDEO_SUBJECTS, REAL_SQUAT,
+                        REPOSITORY, analyse_demo, print_queries, reference_store_demo, score_demo)
 
 DEMO_QUERIES = (
     ("videos per exercise and split",
@@ -67,32 +71,9 @@ EXTRACTED_QUERIES = (
      "FROM joints j JOIN videos v USING (video_id, layout) GROUP BY v.label ORDER BY v.label"),
 )
 
-SCORE_QUERY = (
-    "the scores view: knees and hips of each stored video",
-    "SELECT reference, video_id[:12] AS video, joint, round(avg(score), 1) AS mean_score, "
-    "round(min(score), 1) AS lowest, count(*) FILTER (WHERE score < 50) AS frames_below_50 FROM scores "
-    "WHERE joint IN ('left_knee', 'right_knee', 'left_hip', 'right_hip') GROUP BY ALL ORDER BY reference, joint")
-# (exercise, fault): every rendered fault is the held-out subject's own video with one change.
-DEMO_FAULTS = (("squat", "knees_caving"), ("push_up", "hips_sagging"))
-SAGGING_MARGIN = 20.0  # points a sagging push-up must score below the good one (measured: 36-44)
-
-DEMO_VIDEO_SUBJECTS = 3  # three subjects: train / val / test splits by subject
-DEMO_VIDEO_SIZE = (480, 360)
-DEMO_VIDEO_SEED, DEMO_VIDEO_REPETITIONS = 1, 3
-REPOSITORY = Path(__file__).resolve().parents[1]
 # The classifiers learn muscle groups beside exercises; the synthetic corpus has lunges and jumping
 # jacks, which the source study's table lacks, so the demo uses the table that adds them.
 DEMO_MUSCLES = ["muscles=joint", f"muscle_table={REPOSITORY / 'configs' / 'muscle_groups_more.yaml'}"]
-
-
-def _print_queries(store, queries, store_path: Path) -> None:
-    from posegraph.data.export import format_table
-    from posegraph.data.query import run_query
-    from posegraph.features import FEATURE_NAMES
-
-    for title, sql in queries:
-        print(f"\n-- {title}\n$ posegraph query \"{sql}\" --store {store_path}")
-        print(format_table(run_query(store, sql, feature_columns=FEATURE_NAMES)))
 
 
 def recovery_report(store, sequences, videos_folder: Path) -> dict[str, float]:
@@ -129,11 +110,11 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     store_path = out / "store"
     print(f"== 1. synthetic skeleton corpus -> {store_path} (Prefect flow)")
     synthesize_corpus(str(store_path), subjects=subjects, takes=2, seed=0)
-    _print_queries(SkeletonStore(store_path), DEMO_QUERIES, store_path)
+    print_queries(SkeletonStore(store_path), DEMO_QUERIES, store_path)
     built = build_feature_table(SkeletonStore(store_path)).summary()
     print(f"\n$ posegraph features build --store {store_path}\n{built['videos']} videos, {built['frames']} frames "
           f"of 83 biomechanical features")
-    _print_queries(SkeletonStore(store_path), FEATURE_QUERIES, store_path)
+    print_queries(SkeletonStore(store_path), FEATURE_QUERIES, store_path)
 
     videos = (out / "videos").absolute()  # stored source paths are absolute
     print(f"\n== 2. rendering synthetic exercise videos -> {videos}")
@@ -148,7 +129,7 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     summary = run_extraction(str(manifest), str(extracted_path), workers=workers)
     print(summary_text(summary))
     extracted = SkeletonStore(extracted_path)
-    _print_queries(extracted, EXTRACTED_QUERIES, extracted_path)
+    print_queries(extracted, EXTRACTED_QUERIES, extracted_path)
 
     print("\n== 4. how well BlazePose recovers the drawn figure's joints (PCK@0.1 of torso size)")
     for exercise, score in recovery_report(extracted, sequences, videos).items():
@@ -177,9 +158,10 @@ def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     print(f"\n   the ensemble classifies the same rendered video: posegraph classify {test_video['source_path']} "
           f"--checkpoint {ensemble_file}")
     classify_file(Path(test_video["source_path"]), ensemble_file)
-    scoring_ok = score_demo(out, store_path, extracted_path, sequences)
+    reference_store = reference_store_demo(out, workers)
+    scoring_ok = score_demo(out, reference_store, extracted_path, sequences)
     count_demo(out, store_path, extracted, videos, sequences)
-    analyse_demo(out, store_path, bilstm_dir, extracted_path, Path(test_video["source_path"]))
+    analyse_demo(out, reference_store, bilstm_dir, extracted_path, Path(test_video["source_path"]))
     live_demo(out, out / "bundle", Path(test_video["source_path"]))
     export_demo(out, out / "bundle", Path(test_video["source_path"]))
     browse_demo(out, store_path)
@@ -206,65 +188,6 @@ def browse_demo(out: Path, store_path: Path) -> None:
           f"  .venv/bin/posegraph ui --store {store_path} --runs {out / 'runs'}\n"
           f"Write the data-quality report:\n"
           f"  .venv/bin/posegraph store report {store_path} --html {html}")
-
-
-def score_demo(out: Path, store_path: Path, extracted_path: Path, sequences) -> bool:
-    """Step 9: fit, score good and faulty executions, draw them. True when the faults show.
-
-    Knees caving hardly moves a whole squat's score (it shows only near the bottom; measured in
-    ``benchmarks/scoring.py``), so the squats are judged by their knees' scores; sagging hips
-    pull the whole push-up down, so the push-ups are judged by their form scores.
-    """
-    from posegraph.data import SkeletonStore
-    from posegraph.data.synthetic import generate_sequence, make_subjects, render_corpus
-    from posegraph.flows.video_commands import score_video
-    from posegraph.scoring.score_report import fit_reference, fit_summary
-
-    subjects = sorted({sequence.subject for sequence in sequences})
-    held_out = subjects[-1]
-    print(f"\n== 9. form scoring: references fitted on the synthetic store; subject {held_out}'s rendered "
-          f"good squat and push-up against the same videos rendered with a fault")
-    person = next(s for s in make_subjects(DEMO_VIDEO_SUBJECTS, seed=DEMO_VIDEO_SEED) if s.name == held_out)
-    extracted = SkeletonStore(extracted_path)
-    pictures = out / "scores"
-    ok = True
-    for exercise, fault in DEMO_FAULTS:
-        reference_path = out / "references" / f"{exercise}.json"
-        print(f"\n$ posegraph scoring fit --store {store_path} --exercise {exercise} --out {reference_path}")
-        print(fit_summary(fit_reference(store_path, exercise, reference_path), reference_path))
-        good = next(row for row in extracted.videos().to_pylist()
-                    if row["label"] == exercise and row["group"] == held_out and row["status"] == "ok")
-        faulty = generate_sequence(exercise, person, 0, DEMO_VIDEO_SEED, repetitions=DEMO_VIDEO_REPETITIONS,
-                                   width=DEMO_VIDEO_SIZE[0], height=DEMO_VIDEO_SIZE[1], fault=fault)
-        render_corpus([faulty], out / "faulty_videos" / fault)
-        faulty_video = out / "faulty_videos" / fault / exercise / f"{held_out}_take0.mp4"
-        reports = {}
-        for kind, target, store in (("good", good["video_id"][:12], extracted_path),
-                                    (fault, str(faulty_video), None)):
-            picture = pictures / f"{exercise}_{kind}.png"
-            print(f"\n$ posegraph score {target} --reference {reference_path}"
-                  + (f" --store {store}" if store else "") + f" --exercise {exercise} --out {picture}")
-            reports[kind] = score_video(target, reference_path, store_path=store, exercise=exercise, out=picture)
-            print(reports[kind].text())
-        good_report, faulty_report = reports["good"], reports[fault]
-        if exercise == "squat":
-            knees = [good_report.result.joint_names.index(name) for name in ("left_knee", "right_knee")]
-            good_knees, faulty_knees = (float(np.nanmean(report.result.joint_scores[:, knees]))
-                                        for report in (good_report, faulty_report))
-            separated = good_knees > faulty_knees
-            print(f"\n   knees (mean score of both): good {good_knees:.1f}, knees caving {faulty_knees:.1f}; "
-                  f"whole squat: good {good_report.result.mean_score:.1f}, knees caving "
-                  f"{faulty_report.result.mean_score:.1f}")
-        else:
-            gap = good_report.result.mean_score - faulty_report.result.mean_score
-            separated = gap >= SAGGING_MARGIN
-            print(f"\n   push-up: good {good_report.result.mean_score:.1f}, hips sagging "
-                  f"{faulty_report.result.mean_score:.1f} ({gap:.1f} points lower; at least "
-                  f"{SAGGING_MARGIN:.0f} expected)")
-        ok &= separated
-    _print_queries(extracted, (SCORE_QUERY,), extracted_path)
-    print(f"\npictures (joints red = 0 to green = 100, grey = no score): {pictures}/")
-    return ok
 
 
 PHASE_DEMO_SETTINGS = ["task=phases", "epochs=6"]  # a short run: enough to count the rendered videos
@@ -311,40 +234,12 @@ def count_demo(out: Path, store_path: Path, extracted, videos_folder: Path, sequ
             plotted = plot_count(result, frames.timestamps, out / "count.png", row["source_path"])
     print(f"  mean absolute error over {len(label_free_errors)} videos: label-free {np.mean(label_free_errors):.2f}, "
           f"trained {np.mean(trained_errors):.2f}; plot: {plotted}")
-    clip = REPOSITORY.parent / "shared" / "testdata" / "reps" / "workouttracker" / "data" / "raw" / "squats" / "squat_17.mp4"
+    clip = REAL_SQUAT
     if clip.exists():
         report = count_video(str(clip))
         print(f"\n$ posegraph count {clip}   (a real clip, 2 repetitions marked by hand)\n{report.text()}")
         report = count_video(str(clip), checkpoint=phase_dir / "best.pt")
         print(f"\n$ posegraph count {clip} --checkpoint {phase_dir / 'best.pt'}\n{report.text()}")
-
-
-def analyse_demo(out: Path, store_path: Path, run_dir: Path, extracted_path: Path, rendered: Path) -> None:
-    """Step 12: an analysis bundle from the BiLSTM and the synthetic store, then ``posegraph analyse``
-    on a rendered video of the held-out subject and on a real clip when present, with HTML reports."""
-    from posegraph.data import SkeletonStore
-    from posegraph.data.sources import resolve_source
-    from posegraph.gcn.analysis import Analyser, analyse, analysis_text
-    from posegraph.gcn.analysis_bundle import build_bundle
-    from posegraph.scoring.analysis_html import write_analysis_outputs
-
-    bundle_dir = out / "bundle"
-    print(f"\n== 12. the whole answer per video: posegraph bundle build --classifier {run_dir} --store {store_path} "
-          f"--out {bundle_dir}")
-    build_bundle(run_dir, store_path, bundle_dir, log=lambda line: print(f"  {line}"))
-    analyser = Analyser.load(bundle_dir)
-    clip = REPOSITORY.parent / "shared" / "testdata" / "reps" / "workouttracker" / "data" / "raw" / "squats" / "squat_17.mp4"
-    extracted = SkeletonStore(extracted_path)
-    for video in [rendered] + ([clip] if clip.exists() else []):
-        print(f"\n$ posegraph analyse {video} --bundle {bundle_dir} --out {out / 'analysis'} --video-format none")
-        if video == clip:
-            print("   (a real squat: this bundle's classifier has seen only drawn figures, and its 12 validation "
-                  "videos are too few to calibrate 'none of these', so expect a wrong answer; see "
-                  "benchmarks/README.md, crosssource.py, for models trained on real skeletons)")
-        source = resolve_source(video, extracted)
-        document, _ = analyse(analyser, source, str(video))
-        print(analysis_text(document))
-        print(f"report: {write_analysis_outputs(document, out / 'analysis', str(video))['html']}")
 
 
 def live_demo(out: Path, bundle_dir: Path, rendered: Path) -> None:
@@ -356,7 +251,7 @@ def live_demo(out: Path, bundle_dir: Path, rendered: Path) -> None:
     from posegraph.gcn.live_loop import run_live
     from posegraph.scoring.analysis_html import write_analysis_outputs
 
-    clip = REPOSITORY.parent / "shared" / "testdata" / "reps" / "workouttracker" / "data" / "raw" / "squats" / "squat_17.mp4"
+    clip = REAL_SQUAT
     video = clip if clip.exists() else rendered
     print(f"\n== 13. feedback while exercising: posegraph live --bundle {bundle_dir} --source {video} --realtime "
           f"--out {out / 'live'}")

@@ -161,7 +161,7 @@ def _exercise_entry(store, exercise: str, root: Path, given: str | Path | None, 
         starts, ends = count.boundaries()
         if len(starts):
             swings.append(angle_swings(source.joints, source.layout, source.fps, starts, ends, source.frame_size))
-            travel.append(travels(count))
+            travel.append(travels(count, source.joints, source.layout))
     rom = fit_range_of_motion(swings, travel) if swings else None
     log(f"{exercise}: reference from {fitted_from}; range of motion from "
         f"{rom.repetitions if rom else 0} repetitions")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from posegraph.scoring.counting import count_repetitions, uncertainty_note
-from posegraph.scoring.cues import cues_for, shallow_below
+from posegraph.scoring.cues import cues_for
 from posegraph.scoring.repetition_form import BODY_NAMES, repetition_forms
 from posegraph.skeleton.source import SkeletonSource
 
@@ -99,8 +99,7 @@ def analyse(analyser: Analyser, source: SkeletonSource, name: str, reject: bool 
                                                           timestamps=source.timestamps)
     forms = repetition_forms(count, form, source.joints, source.layout, source.timestamps, rom, source.frame_size)
     counted = count.to_dict(timestamps=source.timestamps)
-    cues = cues_for(forms, exercise, shallow_below(rom))
-    return _document(source, name, answer, count, counted, forms, cues, exercise, form, reference_name, notes), form
+    return _document(source, name, answer, count, counted, forms, exercise, form, reference_name, notes), form
 
 
 def form_judge(analyser: Analyser, exercise: str | None, layout: str, notes: list[str] | None = None):
@@ -123,7 +122,7 @@ def form_judge(analyser: Analyser, exercise: str | None, layout: str, notes: lis
     return reference, rom, entry.reference
 
 
-def _document(source, name, answer, count, counted, forms, cues, exercise, form, reference_name, notes) -> dict:
+def _document(source, name, answer, count, counted, forms, exercise, form, reference_name, notes) -> dict:
     return {
         "schema": SCHEMA,
         "video": name,
@@ -137,7 +136,7 @@ def _document(source, name, answer, count, counted, forms, cues, exercise, form,
         "count_agreement": counted["agreement"],
         "sets": counted["sets"],
         "repetitions": [item.to_dict() for item in forms],
-        "cues": [cue.to_dict() for cue in cues],
+        "cues": [cue.to_dict() for cue in cues_for(forms, exercise)],
         "form": _form_summary(form, reference_name, source.timestamps),
         "notes": notes,
     }

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from posegraph.scoring.counting import MIN_REPETITION_S, OnlineRepetitionCounter, RepetitionCount
-from posegraph.scoring.cues import cues_for, shallow_below
+from posegraph.scoring.cues import cues_for
 from posegraph.scoring.repetition_form import RepetitionForm, repetition_forms
 from posegraph.skeleton.cleaning import CleaningSettings, clean
 from posegraph.skeleton.layouts import BLAZEPOSE33
@@ -182,8 +182,7 @@ class LiveSession:
                    "start_s": form.start_s, "turn_s": form.turn_s, "end_s": form.end_s, "score": form.score,
                    "worst_joint": form.worst_joints[0]["joint"] if form.worst_joints else None,
                    "depth": form.depth}]
-        rom = form_judge(self.analyser, self.exercise, self.layout)[1]
-        for cue in cues_for(self.forms, self.exercise, shallow_below(rom)):
+        for cue in cues_for(self.forms, self.exercise):
             if number in cue.repetitions and cue.text not in self.cues_said:
                 self.cues_said.add(cue.text)
                 self.last_cue = cue.text

@@ -5,8 +5,7 @@ The rules compare a repetition with good executions (its depth against the refer
 of motion, its score) or with the person's own other repetitions (tempo, form fading), so they
 need no per-exercise thresholds:
 
-- **depth**: repetitions under :data:`SHALLOW` of the good executions' range of motion, and
-  shallower than good executions' repetitions get (:func:`shallow_below`: their 5th percentile)
+- **depth**: repetitions under :data:`SHALLOW` of the good executions' range of motion
   ("reps 6-8: about half (48%) of the range of motion of a good squat; go further");
 - **joints**: a repetition whose weakest body joint scores under :data:`LOW_SCORE` (over the
   repetition) names it and its worst moment ("rep 4: right knee furthest from good form (score 31)
@@ -24,7 +23,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .repetition_form import RangeOfMotion, RepetitionForm
+from .repetition_form import RepetitionForm
 
 SHALLOW = 0.75  # of good executions' range of motion
 LOW_SCORE = 60.0  # a repetition whose weakest joint scores under this names it
@@ -45,21 +44,10 @@ class Cue:
         return asdict(self)
 
 
-def shallow_below(rom: RangeOfMotion | None) -> float:
-    """The depth under which a repetition is called shallow: :data:`SHALLOW`, or lower where good
-    executions' own repetitions go shallower than that 5% of the time (``rom.shallowest``): good
-    push-ups travel more differently between people (coefficient of variation 0.21 over the 9
-    BlazePose-extracted subjects of ``make demo``) than squats (0.04), and a fixed 0.75 called a
-    held-out subject's good push-up shallow (0.75 of the reference's)."""
-    if rom is None or rom.shallowest is None:
-        return SHALLOW
-    return min(SHALLOW, rom.shallowest)
-
-
-def cues_for(forms: list[RepetitionForm], exercise: str | None, shallow: float = SHALLOW) -> list[Cue]:
+def cues_for(forms: list[RepetitionForm], exercise: str | None) -> list[Cue]:
     """Every cue the repetitions call for, in the order a coach would say them (depth, joints,
     tempo, fading)."""
-    return [*_depth(forms, exercise, shallow), *_joints(forms), *_tempo(forms), *_fading(forms)]
+    return [*_depth(forms, exercise), *_joints(forms), *_tempo(forms), *_fading(forms)]
 
 
 def _runs(numbers: list[int]) -> list[list[int]]:
@@ -77,8 +65,8 @@ def _named(run: list[int]) -> str:
     return f"rep {run[0]}" if len(run) == 1 else f"reps {run[0]}-{run[-1]}"
 
 
-def _depth(forms: list[RepetitionForm], exercise: str | None, below: float) -> list[Cue]:
-    shallow = [form.repetition for form in forms if form.depth is not None and form.depth < below]
+def _depth(forms: list[RepetitionForm], exercise: str | None) -> list[Cue]:
+    shallow = [form.repetition for form in forms if form.depth is not None and form.depth < SHALLOW]
     cues = []
     for run in _runs(shallow):
         depth = float(np.mean([forms[number - 1].depth for number in run]))

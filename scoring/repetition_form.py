@@ -49,24 +49,20 @@ BODY_NAMES = frozenset(BODY_JOINTS) | {"head"}  # the joints a repetition's blam
 @dataclass(frozen=True)
 class RangeOfMotion:
     """Good executions' typical travel (torso lengths) and swing per angle (degrees), medians over
-    ``repetitions`` of their repetitions, and ``shallowest``: the 5th percentile of those
-    repetitions' travels as a share of the median (how shallow a good repetition gets; None in
-    bundles built before it was kept). Plain data, saved in analysis bundles."""
+    ``repetitions`` of their repetitions. Plain data, saved in analysis bundles."""
 
     travel: float | None
     swing_deg: dict[str, float]
     repetitions: int
-    shallowest: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, content: dict) -> "RangeOfMotion":
-        travel, shallowest = content.get("travel"), content.get("shallowest")
+        travel = content.get("travel")
         return cls(None if travel is None else float(travel),
-                   {str(k): float(v) for k, v in content["swing_deg"].items()}, int(content["repetitions"]),
-                   None if shallowest is None else float(shallowest))
+                   {str(k): float(v) for k, v in content["swing_deg"].items()}, int(content["repetitions"]))
 
 
 def travels(count: RepetitionCount, joints: np.ndarray, layout: str) -> np.ndarray:
@@ -128,11 +124,9 @@ def fit_range_of_motion(swings: list[np.ndarray], travel: list[np.ndarray]) -> R
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         medians = np.nanmedian(stacked, axis=0)
-    typical = float(np.median(moved)) if len(moved) else 0.0
-    return RangeOfMotion(round(typical, 4) if len(moved) else None,
+    return RangeOfMotion(round(float(np.median(moved)), 4) if len(moved) else None,
                          {name: round(float(value), 2) for name, value in zip(ROM_ANGLES, medians)
-                          if np.isfinite(value)}, int(len(stacked)),
-                         round(float(np.percentile(moved, 5)) / typical, 3) if typical > 0 else None)
+                          if np.isfinite(value)}, int(len(stacked)))
 
 
 @dataclass(frozen=True)

@@ -74,26 +74,9 @@ def test_form_that_fades_within_a_set_is_said_once_per_set():
 
 
 def test_range_of_motion_round_trips_as_plain_data():
-    rom = RangeOfMotion(2.5, {"left_knee_angle": 90.0}, 12, 0.8)
+    rom = RangeOfMotion(2.5, {"left_knee_angle": 90.0}, 12)
     assert RangeOfMotion.from_dict(rom.to_dict()) == rom
-    older = {key: value for key, value in rom.to_dict().items() if key != "shallowest"}  # a bundle of before
-    assert RangeOfMotion.from_dict(older).shallowest is None
     assert fit_range_of_motion([], []) == RangeOfMotion(None, {}, 0)
-
-
-def test_a_repetition_is_shallow_only_below_what_good_executions_themselves_reach():
-    """Good repetitions travelling 0.6-1.4 of their median: one at 0.7 is as deep as good ones
-    get, one at 0.5 is not. Where good ones all travel alike the fixed 0.75 holds."""
-    from posegraph.scoring.cues import SHALLOW, shallow_below
-
-    spread = fit_range_of_motion([np.zeros((21, 8))], [np.linspace(0.6, 1.4, 21)])
-    assert spread.travel == pytest.approx(1.0) and spread.shallowest == pytest.approx(0.64, abs=0.01)
-    alike = fit_range_of_motion([np.zeros((21, 8))], [np.linspace(0.95, 1.05, 21)])
-    assert shallow_below(alike) == SHALLOW and shallow_below(None) == SHALLOW
-    forms = [rep(1), rep(2, depth=0.7), rep(3, depth=0.5), rep(4)]
-    assert [cue.repetitions for cue in cues_for(forms, "push_up", shallow_below(spread)) if cue.kind == "depth"] \
-        == [[3]]
-    assert [cue.repetitions for cue in cues_for(forms, "push_up") if cue.kind == "depth"] == [[2, 3]]
 
 
 def test_the_joint_furthest_past_the_ramps_end_is_blamed_first():

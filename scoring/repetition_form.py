@@ -38,7 +38,7 @@ from posegraph.skeleton.geometry import aspect_correct
 from .counting import RepetitionCount
 from .normalise import BODY_JOINTS
 from .periodicity import pose_trajectories
-from .result import FormScore
+from .result import FormScore, furthest_joints
 
 ROM_ANGLES = tuple(f"{side}_{joint}" for joint in ("knee_angle", "hip_angle", "elbow_angle", "shoulder_elevation")
                    for side in ("left", "right"))
@@ -196,20 +196,11 @@ def _scores_between(form: FormScore, start: int, end: int, timestamps: np.ndarra
     frames = form.frame_scores[start:end + 1]
     if not np.isfinite(frames).any():
         return None, []
-    joint_scores = form.joint_scores[start:end + 1]
     body = [position for position, name in enumerate(form.joint_names) if name in BODY_NAMES]
-    # furthest off first, by the uncapped ramp where kept: the score's floor ties joints at 0
-    off = -joint_scores if form.joint_ramps is None else form.joint_ramps[start:end + 1]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        means = np.nanmean(joint_scores[:, body], axis=0)
-        mean_off = np.nanmean(off[:, body], axis=0)
-    worst = []
-    for position in np.argsort(np.where(np.isfinite(mean_off), -mean_off, np.inf))[:WORST_PER_REPETITION]:
-        if not np.isfinite(means[position]):
-            continue
-        moment = int(np.nanargmax(off[:, body[position]]))
-        worst.append({"joint": form.joint_names[body[position]], "score": round(float(means[position]), 1),
-                      "ramp": None if form.joint_ramps is None else round(float(mean_off[position]), 3),
-                      "time_s": _time(timestamps, start + moment)})
+    ramps = None if form.joint_ramps is None else form.joint_ramps[start:end + 1]
+    worst = [{"joint": joint.joint, "score": round(joint.mean_score, 1),
+              "ramp": None if joint.mean_ramp is None else round(joint.mean_ramp, 3),
+              "time_s": _time(timestamps, start + joint.frame_index)}
+             for joint in furthest_joints(form.joint_scores[start:end + 1], body, form.joint_names,
+                                          WORST_PER_REPETITION, joint_ramps=ramps)]
     return round(float(np.nanmean(frames)), 1), worst

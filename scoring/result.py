@@ -91,16 +91,33 @@ def summarise(joint_scores: np.ndarray, body_joints: np.ndarray, joint_names: tu
     frame_scores = np.where(scored, body, 0.0).sum(axis=1) / np.maximum(counts, 1)
     frame_scores[counts == 0] = np.nan
     mean_score = float(frame_scores[counts > 0].mean()) if (counts > 0).any() else float("nan")
-    joint_counts = scored.sum(axis=0)
-    means = np.where(scored, body, 0.0).sum(axis=0) / np.maximum(joint_counts, 1)
+    worst = furthest_joints(joint_scores, body_joints, joint_names, WORST_COUNT, times, joint_ramps)
+    return FormScore(mean_score, frame_scores, joint_scores, running_score(frame_scores),
+                     worst, joint_names, method, matched_phase, joint_ramps)
+
+
+def furthest_joints(joint_scores: np.ndarray, columns: np.ndarray | list[int], joint_names: tuple[str, ...],
+                    count: int, times: np.ndarray | None = None,
+                    joint_ramps: np.ndarray | None = None) -> tuple[WorstJoint, ...]:
+    """The ``count`` joints among ``columns`` furthest from the reference over these frames
+    (module docstring: by mean ramp where ``joint_ramps`` are given, else by lowest mean score;
+    joints never scored are left out), each with the frame where it was furthest off.
+
+    Shapes: ``joint_scores (T, V)``, ``joint_ramps (T, V)`` or None, ``times (T,)`` seconds or
+    None; frame indices count from this array's first row.
+    """
+    columns = np.asarray(columns, dtype=np.int64)
+    scores = joint_scores[:, columns]
+    scored = np.isfinite(scores)
+    seen = scored.sum(axis=0)
+    means = np.where(scored, scores, 0.0).sum(axis=0) / np.maximum(seen, 1)
     # furthest off first: the ramp, where kept, ranks joints the clipped score ties at 0
-    off = -body if joint_ramps is None else np.where(scored, joint_ramps[:, body_joints], np.nan)
-    mean_off = np.where(scored, np.nan_to_num(off), 0.0).sum(axis=0) / np.maximum(joint_counts, 1)
+    off = -scores if joint_ramps is None else np.where(scored, joint_ramps[:, columns], np.nan)
+    mean_off = np.where(scored, np.nan_to_num(off), 0.0).sum(axis=0) / np.maximum(seen, 1)
     worst = []
-    for position in [p for p in np.argsort(-mean_off, kind="stable") if joint_counts[p] > 0][:WORST_COUNT]:
+    for position in [p for p in np.argsort(-mean_off, kind="stable") if seen[p] > 0][:count]:
         frame = int(np.nanargmax(off[:, position]))
-        worst.append(WorstJoint(joint_names[body_joints[position]], float(means[position]), frame,
+        worst.append(WorstJoint(joint_names[columns[position]], float(means[position]), frame,
                                 None if times is None else float(times[frame]),
                                 None if joint_ramps is None else float(mean_off[position])))
-    return FormScore(mean_score, frame_scores, joint_scores, running_score(frame_scores),
-                     tuple(worst), joint_names, method, matched_phase, joint_ramps)
+    return tuple(worst)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .extractor import ExtractionResult
 from .layouts import BLAZEPOSE33
-from .native_logs import native_stderr_silenced, wait_for_models
+from .native_logs import native_stderr_silenced, silenced_until, wait_for_models
 from .video import DEFAULT_FPS, FrameSampler
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ INFO/WARNING lines on every video
@@ -100,18 +100,7 @@ class _Landmarker:
     def __enter__(self):
         with native_stderr_silenced():
             detect = self._graph()
-        settled = [False]
-
-        def quiet_until_found(rgb: np.ndarray, timestamp_s: float) -> np.ndarray | None:
-            """MediaPipe warns on a graph's first frame and when its landmark model first runs
-            (the first frame with a person): those calls run with native stderr hidden."""
-            if settled[0]:
-                return detect(rgb, timestamp_s)
-            with native_stderr_silenced():
-                landmarks = detect(rgb, timestamp_s)
-            settled[0] = landmarks is not None
-            return landmarks
-        return quiet_until_found
+        return silenced_until(detect, lambda landmarks: landmarks is not None)
 
     def _graph(self):
         import mediapipe as mp

@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+Result = TypeVar("Result")
 
 
 @contextlib.contextmanager
@@ -42,3 +45,20 @@ def wait_for_models(solution: object) -> None:
     waiting = getattr(getattr(solution, "_graph", None), "wait_until_idle", None)
     if waiting is not None:
         waiting()
+
+
+def silenced_until(call: Callable[..., Result], done: Callable[[Result], bool]) -> Callable[..., Result]:
+    """``call`` with native stderr hidden until its first result that ``done`` accepts: MediaPipe
+    warns on a graph's first frame and when its landmark model first runs (the first frame with
+    a person), and says nothing after that."""
+    settled = False
+
+    def quiet(*args, **kwargs) -> Result:
+        nonlocal settled
+        if settled:
+            return call(*args, **kwargs)
+        with native_stderr_silenced():
+            result = call(*args, **kwargs)
+        settled = done(result)
+        return result
+    return quiet

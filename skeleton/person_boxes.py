@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .native_logs import native_stderr_silenced, wait_for_models
+from .native_logs import native_stderr_silenced, silenced_until, wait_for_models
 
 HOLD_FRAMES = 5  # frames a box is kept when the detector misses the person
 SMOOTHING = 0.5  # weight of the new detection in the tracked box
@@ -83,16 +83,10 @@ class MediaPipeBoxDetector:
             self.pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
                                                enable_segmentation=False)
             wait_for_models(self.pose)
-        self.settled = False  # MediaPipe warns when its landmark model first runs: hidden until then
+        self.process = silenced_until(self.pose.process, lambda result: result.pose_landmarks is not None)
 
     def __call__(self, image: np.ndarray) -> list[Box]:
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        if self.settled:
-            result = self.pose.process(rgb)
-        else:
-            with native_stderr_silenced():
-                result = self.pose.process(rgb)
-            self.settled = result.pose_landmarks is not None
+        result = self.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
         if result.pose_landmarks is None:
             return []
         height, width = image.shape[:2]

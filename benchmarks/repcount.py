@@ -18,8 +18,10 @@ Run:  .venv/bin/python benchmarks/repcount.py [--no-online] [--no-cv] [--sensiti
 - **Cross-validation**: leave-one-subject-out (videos without a ``stu<k>`` subject are their own
   group). (a) One counter: on each fold the grid below is searched on the other subjects (lowest
   MAE, then highest OBO) and the chosen ratios count the held-out subject's videos. (b) The
-  default consensus (the median of the grid's counters at power 2) fits nothing per video or
-  subject; which grid it takes the median over (power 1, 2 or both) is chosen per fold the same way.
+  default consensus (the median of 81 counters: the three ratios' grid at power 2 along each of
+  the three signal directions) fits nothing per video or subject; which counters it takes the
+  median over (every consensus tried: by power, by direction, the default) is chosen per fold the
+  same way.
 - **Sensitivity** (``--sensitivity``): the consensus recounted with other values of SWING_SHARE and
   RUN_MARGIN (chosen on this work's data, outside the grid), each value also chosen per fold.
 - **Trained** (``--trained``): the phase counter (``task=phases``, ST-GCN with the temporal head)
@@ -42,7 +44,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 REPCOUNT = REPOSITORY.parent / "shared" / "testdata" / "repcount"
 FPS = 30.0  # RepCount's videos are about 30 fps; the landmark files keep every frame
 GRID = {"RECURRENCE": (0.4, 0.5, 0.6), "PROMINENCE": (0.25, 0.35, 0.5), "PERIOD_TOLERANCE": (0.2, 0.3, 0.4),
-        "PERIODICITY_POWER": (1, 2)}
+        "PERIODICITY_POWER": (1, 2), "DIRECTION": ("positions", "velocities", "velocities-plain")}
 RANGES = ((0, 5), (6, 10), (11, 20), (21, 10_000))
 
 
@@ -71,8 +73,8 @@ def grid_members() -> list:
     """Every single counter of :data:`GRID` as :class:`~posegraph.scoring.counting.CounterRatios`."""
     from posegraph.scoring.counting import CounterRatios
 
-    return [CounterRatios(recurrence, prominence, tolerance, power)
-            for recurrence, prominence, tolerance, power in itertools.product(*GRID.values())]
+    return [CounterRatios(recurrence, prominence, tolerance, power, direction)
+            for recurrence, prominence, tolerance, power, direction in itertools.product(*GRID.values())]
 
 
 def count_all(videos: list[dict], ratios=None) -> list:
@@ -183,8 +185,8 @@ def report_online(videos: list[dict]) -> None:
 def report_cross_validation(videos: list[dict]) -> None:
     """(a) one counter whose ratios are chosen on the other subjects (the previous default's way);
     (b) the consensus (nothing is chosen per fold, so held out = in-sample), and which grid it
-    takes its median over (power 1, power 2 = the default, or both) chosen per fold."""
-    from posegraph.scoring.counting import CONSENSUS, CounterRatios
+    takes its median over chosen per fold among every consensus tried."""
+    from posegraph.scoring.counting import CONSENSUS
 
     truths = list(v["true"] for v in videos)
     names = list(GRID)
@@ -197,8 +199,23 @@ def report_cross_validation(videos: list[dict]) -> None:
           f"{measures(list(held_out), truths)[1]:.3f} (cross-validated); the grid's best in-sample "
           f"{dict(zip(names, best_in_sample))}: MAE {measures(single[best_in_sample], truths)[0]:.3f}; "
           f"ratios chosen per fold: {sorted(set(chosen))}")
-    grids = {"power 1": tuple(CounterRatios(m.recurrence, m.prominence, m.period_tolerance, 1) for m in CONSENSUS),
-             "power 2 (default)": CONSENSUS, "both powers": tuple(members)}
+
+    def members_where(**wanted) -> tuple:
+        return tuple(m for m in members if all(getattr(m, key) in values for key, values in wanted.items()))
+
+    # every consensus tried on these videos, so choosing among them is cross-validated too: the
+    # previous default (positions, power 2), its power 1 and both powers, each other direction
+    # alone, positions with either, and the default (all three directions at power 2)
+    grids = {"positions, power 1": members_where(direction={"positions"}, periodicity_power={1}),
+             "positions, power 2 (previous default)": members_where(direction={"positions"}, periodicity_power={2}),
+             "positions, both powers": members_where(direction={"positions"}),
+             "velocities": members_where(direction={"velocities"}, periodicity_power={2}),
+             "velocities-plain": members_where(direction={"velocities-plain"}, periodicity_power={2}),
+             "positions and velocities": members_where(direction={"positions", "velocities"}, periodicity_power={2}),
+             "positions and velocities-plain": members_where(direction={"positions", "velocities-plain"},
+                                                             periodicity_power={2}),
+             "three directions (default)": CONSENSUS,
+             "three directions, both powers": tuple(members)}
     consensus = {name: [r.count for r in count_all(videos, grid)] for name, grid in grids.items()}
     for name, counts in consensus.items():
         print(f"  consensus over {name} ({len(grids[name])} counters): MAE {measures(counts, truths)[0]:.3f}, "

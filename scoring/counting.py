@@ -22,13 +22,15 @@ falls back to hysteresis on the first principal component of the whole sequence
 and back); excursions under :data:`~.periodicity.MIN_SWING` torso lengths are never counted, so a
 still or fidgeting person counts 0.
 
-The answer is the **median of 27 counters** (:data:`CONSENSUS`): every combination of three
+The answer is the **median of 81 counters** (:data:`CONSENSUS`): every combination of three
 plausible values of the three ratios that decide what repeats (the share of energy that must
-recur, how far a turning point stands out, how close a shorter lag must come to be the period).
-One combination tuned to labelled videos did well on them and worse on new subjects (RepCount:
-MAE 0.205 in-sample, 0.238 when chosen on the other subjects); the median needs no tuning (0.210
-either way) and costs about twice one counter, as the counters share their periods and signals
-(:class:`~.periodicity.SequencePeriodicity`). The live counter recounts with one counter.
+recur, how far a turning point stands out, how close a shorter lag must come to be the period)
+and of the three ways of finding the direction the body repeats in
+(:data:`~.periodicity.SIGNAL_DIRECTIONS`). One combination tuned to labelled videos did well on
+them and worse on new subjects (RepCount: MAE 0.205 in-sample, 0.238 when chosen on the other
+subjects); the median over the ratios alone needs no tuning (0.210), and over the directions too,
+0.189 (0.198 with the choice of consensus cross-validated). The counters share their periods and
+signals (:class:`~.periodicity.SequencePeriodicity`). The live counter recounts with one counter.
 
 ``exercise`` is accepted for the API (a hint may pick the signal in future); today the same
 signal serves every exercise.
@@ -43,10 +45,10 @@ from scipy.ndimage import median_filter, percentile_filter
 from scipy.signal import find_peaks, peak_prominences
 
 from ..skeleton import get_layout
-from .periodicity import (MAX_PERIOD_S, MIN_SWING, PERIOD_TOLERANCE, PERIODICITY_POWER, RECURRENCE, RepeatingRun,
-                          SequencePeriodicity, pose_trajectories)
+from .periodicity import (MAX_PERIOD_S, MIN_SWING, PERIOD_TOLERANCE, PERIODICITY_POWER, RECURRENCE,
+                          SIGNAL_DIRECTIONS, RepeatingRun, SequencePeriodicity, pose_trajectories)
 
-METHOD = "periodic-sets/3"
+METHOD = "periodic-sets/4"
 FALLBACK_METHOD = "pca-hysteresis/1"
 MIN_AMPLITUDE = MIN_SWING  # torso lengths: the smallest peak-to-peak excursion that is a repetition
 PROMINENCE = 0.35  # of the local range: how far a turning point must stand out (the hysteresis below uses 0.3/0.7)
@@ -58,8 +60,9 @@ MIN_REPEATING_COUNT = 2  # fewer turning points than this in all sets is no evid
 MIN_PERIODS_COUNTED = 0.5  # a set must show a turning point for at least half of its periods
 MIN_PERIODIC_SHARE = 0.03  # a set's periodic signal swings at least this share of the run's main movement
 # below this agreement a count is said to be uncertain. RepCount: counts 80% or more of the
-# counters agreed on were within one repetition 86% of the time, the others 53% (the cut was
-# chosen looking at those videos; it changes no count, it says when to check one)
+# counters agreed on were within one repetition 91% of the time, the others 60% (the cut was
+# chosen looking at those videos with the 27 counters before; it changes no count, it says when
+# to check one)
 SURE_AGREEMENT = 0.8
 
 
@@ -68,20 +71,24 @@ class CounterRatios:
     """The ratios that say what "repeating" means to one counter (module docstrings of this
     module and :mod:`.periodicity`): the share of a frame's energy that must recur a period away,
     how far a turning point must stand out, how close a shorter lag's peak must come to the best
-    for it to be the period, and the power that weighs joints and windows by their periodicity."""
+    for it to be the period, the power that weighs joints and windows by their periodicity, and
+    how the periodic signal's direction is found (one of :data:`~.periodicity.SIGNAL_DIRECTIONS`)."""
 
     recurrence: float = RECURRENCE
     prominence: float = PROMINENCE
     period_tolerance: float = PERIOD_TOLERANCE
     periodicity_power: float = PERIODICITY_POWER
+    direction: str = "positions"
 
 
-# The default counter is the median of 27 counters, every combination of three plausible values
-# of each ratio, rather than one combination fitted to labelled videos. On RepCount's 75 videos
-# the single best combination reached MAE 0.205 in-sample, but choosing it on some subjects and
-# counting the others gave 0.238 (a video near a ratio's edge flips from 10 to 3 repetitions);
-# the median over the grid fits nothing and gave 0.210 (benchmarks/repcount.py).
-CONSENSUS = tuple(CounterRatios(recurrence, prominence, tolerance)
+# The default counter is the median of 81 counters, every combination of three plausible values
+# of each ratio and the three signal directions, rather than one combination fitted to labelled
+# videos. On RepCount's 75 videos the single best combination reached MAE 0.205 in-sample, but
+# choosing it on some subjects and counting the others gave 0.238 (a video near a ratio's edge
+# flips from 10 to 3 repetitions); the median over the ratios gave 0.210, over the directions too
+# 0.189, and 0.198 with the consensus itself chosen by leave-one-subject-out (benchmarks/repcount.py).
+CONSENSUS = tuple(CounterRatios(recurrence, prominence, tolerance, direction=direction)
+                  for direction in SIGNAL_DIRECTIONS
                   for recurrence in (0.4, 0.5, 0.6)
                   for prominence in (0.25, 0.35, 0.5)
                   for tolerance in (0.2, 0.3, 0.4))
@@ -106,8 +113,8 @@ class RepetitionCount:
     the next one's start within a set); ``signal (T,)`` the 1-D motion signal counted (torso
     lengths). ``sets`` lists each set found (one per run of repetitions). ``agreement`` is the
     share of the consensus counters that counted ``count`` (None where one counter counted): on
-    RepCount, videos where at least 80% agreed were within one repetition 86% of the time, the
-    others 53% (``benchmarks/README.md``).
+    RepCount, videos where at least 80% agreed were within one repetition 91% of the time, the
+    others 60% (``benchmarks/README.md``).
     """
 
     count: int
@@ -262,16 +269,17 @@ def _count_run(periodicity: SequencePeriodicity, signal: np.ndarray, run: Repeat
     if run.end - run.start >= 3 * period:  # a long set: its own period (a second set may be faster)
         own = periodicity.period(ratios.period_tolerance, ratios.periodicity_power, run.start, run.end)
         if own is not None and own != period:
-            period, part = own, periodicity.signal(own)
+            period, part = own, periodicity.signal(own, ratios.direction)
     # a period of context either side, so the set's first and last turns stand out as fully as the others
     begin, stop = max(run.start - period, 0), min(run.end + period, len(signal))
     part = part[begin:stop]
-    low, high = periodicity.remember(("range", begin, stop, period), lambda: _local_range(part, 3 * period))
+    low, high = periodicity.remember(("range", begin, stop, period, ratios.direction),
+                                     lambda: _local_range(part, 3 * period))
     span = high - low
     inside = slice(run.start - begin, run.end - begin)
     rest_low = _rest_side_low(part[inside], period, seen_starting=run.start > 0)
     far = part if rest_low else -part
-    turns, prominences = periodicity.remember(("turns", begin, stop, period, rest_low),
+    turns, prominences = periodicity.remember(("turns", begin, stop, period, rest_low, ratios.direction),
                                               lambda: _turning_points(far, period))
     turns = turns[prominences >= ratios.prominence * span[turns]]
     turns = turns[(turns >= inside.start) & (turns < inside.stop)]
@@ -298,10 +306,11 @@ def _consistent(repetition_set: RepetitionSet, fps: float) -> bool:
 
 
 def _periodic_share(trajectories: np.ndarray, signal: np.ndarray, run: RepeatingRun) -> float:
-    """The periodic signal's swing over the swing of the run's main movement (its first principal
-    component): a bounce inside one large movement repeats but is not a set. A single synthetic
-    jumping jack (the hips bounce twice while the arms sweep once) scores 0.01; RepCount's sets all
-    0.04 or more, and dropping runs under 0.05 changes none of its 75 counts."""
+    """The periodic signal's swing (along the ``positions`` direction) over the swing of the run's
+    main movement (its first principal component): a bounce inside one large movement repeats but
+    is not a set. A single synthetic jumping jack (the hips bounce twice while the arms sweep once)
+    scores 0.01; RepCount's sets all 0.04 or more, and dropping runs under 0.05 changes none of
+    its 75 counts."""
     part = trajectories[run.start:run.end]
     if len(part) < 2 or part.shape[1] == 0:
         return 0.0
@@ -341,7 +350,7 @@ def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: floa
         raise ValueError("ratios must name at least one CounterRatios")
     trajectories = pose_trajectories(joints, layout, fps)
     periodicity = SequencePeriodicity(trajectories, fps)
-    results = [_count_periodic(periodicity, member)
+    results = [periodicity.remember(("periodic", member), lambda: _count_periodic(periodicity, member))
                or periodicity.remember(("fallback",), lambda: _fallback_count(trajectories, fps))
                for member in members]
     if len(results) == 1:
@@ -359,29 +368,36 @@ def uncertainty_note(count: RepetitionCount) -> str | None:
     if count.agreement is None or count.agreement >= SURE_AGREEMENT:
         return None
     return (f"count uncertain: {count.agreement:.0%} of the counter's settings gave {count.count}; "
-            f"such counts were off by more than one about half the time on the test videos, so check it")
+            f"such counts were off by more than one 40% of the time on the test videos, so check it")
 
 
 def _distance(ratios: CounterRatios, other: CounterRatios) -> float:
     """How far apart two settings are (the ratios' absolute differences, summed)."""
     return (abs(ratios.recurrence - other.recurrence) + abs(ratios.prominence - other.prominence)
             + abs(ratios.period_tolerance - other.period_tolerance)
-            + abs(ratios.periodicity_power - other.periodicity_power))
+            + abs(ratios.periodicity_power - other.periodicity_power) + (ratios.direction != other.direction))
 
 
 def _count_periodic(periodicity: SequencePeriodicity, ratios: CounterRatios) -> RepetitionCount | None:
-    """The sets one counter finds, None where they hold too few repetitions (the fallback judges)."""
+    """The sets one counter finds, None where they hold too few repetitions (the fallback judges).
+
+    Whatever direction the counter's signal takes, a run's periodic share is measured on the
+    positions' signal: within one slow repetition the period found is spurious, and the
+    velocities' weights pick the sub-movement that recurs at it (a single synthetic squat or
+    jumping jack: two "repetitions", shares 0.04-0.24 along the velocities' directions), while
+    the positions' direction, the movement itself, swings little at that period (0.02)."""
     trajectories, fps = periodicity.trajectories, periodicity.fps
     period = periodicity.period(ratios.period_tolerance, ratios.periodicity_power)
     if period is None:
         return None
-    signal = periodicity.signal(period)
-    runs = periodicity.runs(period, ratios.recurrence)
+    signal = periodicity.signal(period, ratios.direction)
+    runs = periodicity.runs(period, ratios.recurrence, ratios.direction)
     counted = []
     for run in runs:
         item = _count_run(periodicity, signal, run, ratios)
-        if _consistent(item[3], fps) and periodicity.remember(
-                ("share", run, period), lambda: _periodic_share(trajectories, signal, run)) >= MIN_PERIODIC_SHARE:
+        share = periodicity.remember(("share", run, period),
+                                     lambda: _periodic_share(trajectories, periodicity.signal(period), run))
+        if _consistent(item[3], fps) and share >= MIN_PERIODIC_SHARE:
             counted.append(item)
     if sum(item[3].count for item in counted) < MIN_REPEATING_COUNT:
         return None

@@ -20,10 +20,19 @@ Everything here is derived from the sequence itself; the only constants are phys
    two repetitions also recur, and counting them as one halves the count (40%: a set paused for
    3 s mid-way recurs more strongly across the pause, at two repetitions plus the pause, than at
    one repetition; RepCount counts the same at 30% and 40%).
-3. **Periodic signal** (:func:`periodic_signal`): the first principal direction of the joints
-   weighted by how strongly each recurs at the period (joints that only jitter weigh nothing),
-   band-passed around the period (Gaussian smoothing at period/8 minus smoothing at the
-   period): one number per frame that goes up and down once per repetition.
+3. **Periodic signal** (:func:`periodic_signal`): the trajectories projected on the direction
+   the body repeats in, band-passed around the period (Gaussian smoothing at period/8 minus
+   smoothing at the period): one number per frame that goes up and down once per repetition.
+   The direction is estimated one of three ways (:data:`SIGNAL_DIRECTIONS`): the first principal
+   direction of the *positions*, each coordinate weighted by how strongly it recurs one period
+   later (joints that only jitter weigh nothing); or that of the *velocities*, weighted by how
+   the velocity recurs, the projection weighted (``velocities``) or not (``velocities-plain``).
+   Positions let one large movement that is not a repetition (getting on and off a bench,
+   standing up after the set) set the direction, as a slow movement recurs at any short lag;
+   its velocity does not recur, so the velocities' direction follows the repetitions (RepCount:
+   stu8_10's bench press 2 → 12 for 11), but it loses some sets that the positions' keeps
+   (stu2_62's sit-ups 10 → 3 for 19). Neither is better everywhere, so the consensus counter
+   takes its median over all three (``benchmarks/README.md``).
 4. **Repeating frames** (:func:`recurrence`): a frame belongs to a set where at least
    :data:`RECURRENCE` (half) of the signal's local energy comes back one period later or earlier
    (lags 0.75 to 1.35 periods, so a set may slow down or speed up). Walking in, setting up and
@@ -52,6 +61,7 @@ RECURRENCE_LAGS = (0.75, 1.35)  # periods: how much a set may speed up or slow d
 MIN_SWING = 0.12  # torso lengths: the smallest peak-to-peak swing that is a repetition
 SWING_SHARE = 0.35  # a set's frames swing at least this share of its typical swing (a rest's wobble does not)
 RUN_MARGIN = 0.25  # periods added at each end of a set: the recurrence window (a period wide) blurs its edges
+SIGNAL_DIRECTIONS = ("positions", "velocities", "velocities-plain")  # how the periodic signal's direction is found
 
 
 @dataclass(frozen=True)
@@ -180,25 +190,41 @@ def period_from_profile(profile: np.ndarray | None, fps: float, tolerance: float
     return int(peaks[profile[peaks] >= (1 - tolerance) * best][0])
 
 
-def periodic_signal(trajectories: np.ndarray, period: int) -> np.ndarray:
+def periodic_signal(trajectories: np.ndarray, period: int, direction: str = "positions") -> np.ndarray:
     """One number per frame that rises and falls once per repetition (module docstring, step 3).
+    ``direction``: one of :data:`SIGNAL_DIRECTIONS`, how the direction projected on is found.
 
     Shapes: ``trajectories (T, D)`` -> ``(T,)`` torso lengths.
     """
+    if direction not in SIGNAL_DIRECTIONS:
+        raise ValueError(f"direction must be one of {SIGNAL_DIRECTIONS}, got {direction!r}")
     centred = trajectories - trajectories.mean(axis=0)
     lag = min(period, len(centred) - 1)
-    variance = (centred ** 2).mean(axis=0)
-    moving = variance > 1e-12
+    moving = (centred ** 2).mean(axis=0) > 1e-12
     if lag < 1 or not moving.any():
         return np.zeros(len(centred))
-    recurring = (centred[lag:, moving] * centred[:-lag, moving]).mean(axis=0) / variance[moving]
-    weights = np.clip(recurring, 0.0, None)
+    centred = centred[:, moving]
+    if direction == "positions":
+        basis = centred
+    else:
+        velocity = np.gradient(centred, axis=0)
+        basis = velocity - velocity.mean(axis=0)
+    weights = np.clip(_recurring_share(basis, lag), 0.0, None)
     if not weights.any():
         weights = np.ones_like(weights)
-    weighted = centred[:, moving] * weights
-    _, _, directions = np.linalg.svd(weighted, full_matrices=False)
-    signal = centred[:, moving] @ (directions[0] * weights)
+    _, _, directions = np.linalg.svd(basis * weights, full_matrices=False)
+    projection = directions[0] if direction == "velocities-plain" else directions[0] * weights
+    signal = centred @ projection
     return gaussian_filter1d(signal, period / 8) - gaussian_filter1d(signal, period)
+
+
+def _recurring_share(centred: np.ndarray, lag: int) -> np.ndarray:
+    """Per column, the autocovariance at ``lag`` over the variance (0 where a column is still).
+
+    Shapes: ``centred (T, D)`` -> ``(D,)``."""
+    variance = (centred ** 2).mean(axis=0)
+    covariance = (centred[lag:] * centred[:-lag]).mean(axis=0)
+    return np.divide(covariance, variance, out=np.zeros_like(variance), where=variance > 1e-15)
 
 
 def recurrence(signal: np.ndarray, period: int) -> np.ndarray:
@@ -247,8 +273,9 @@ def repeating_runs(signal: np.ndarray, period: int, threshold: float | None = No
 
 class SequencePeriodicity:
     """The per-sequence work of steps 2-4, each piece computed once however many counters ask:
-    the consensus counter (:data:`~.counting.CONSENSUS`) asks for 27 combinations of
-    tolerance, recurrence and prominence, which share a handful of periods and signals.
+    the consensus counter (:data:`~.counting.CONSENSUS`) asks for 81 combinations of
+    tolerance, recurrence, prominence and signal direction, which share a handful of periods and
+    signals.
 
     Shapes: ``trajectories (T, D)`` from :func:`pose_trajectories`."""
 
@@ -271,12 +298,14 @@ class SequencePeriodicity:
         return self.remember(("period", start, end, power, tolerance),
                               lambda: period_from_profile(profile, self.fps, tolerance))
 
-    def signal(self, period: int) -> np.ndarray:
-        """:func:`periodic_signal` at ``period``."""
-        return self.remember(("signal", period), lambda: periodic_signal(self.trajectories, period))
+    def signal(self, period: int, direction: str = "positions") -> np.ndarray:
+        """:func:`periodic_signal` at ``period`` along ``direction``."""
+        return self.remember(("signal", period, direction),
+                              lambda: periodic_signal(self.trajectories, period, direction))
 
-    def runs(self, period: int, threshold: float) -> list[RepeatingRun]:
+    def runs(self, period: int, threshold: float, direction: str = "positions") -> list[RepeatingRun]:
         """:func:`repeating_runs` of the signal at ``period`` (its recurrence computed once)."""
-        shares = self.remember(("recurrence", period), lambda: recurrence(self.signal(period), period))
-        return self.remember(("runs", period, threshold),
-                              lambda: repeating_runs(self.signal(period), period, threshold, shares))
+        signal = self.signal(period, direction)
+        shares = self.remember(("recurrence", period, direction), lambda: recurrence(signal, period))
+        return self.remember(("runs", period, threshold, direction),
+                              lambda: repeating_runs(signal, period, threshold, shares))

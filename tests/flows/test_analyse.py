@@ -125,7 +125,7 @@ def test_a_count_the_counters_disagree_on_is_reported_with_a_note_to_check_it(bu
                                 "synthetic")
         return analyse_source(analyser, source, "clip", reject=False)
 
-    disputed = analysed(two_sets_with_lead_in("biceps_curl")[0])  # the 27 counters count 7 to 10 here
+    disputed = analysed(two_sets_with_lead_in("biceps_curl")[0])  # the 81 counters count 7 to 11 here
     assert disputed["count_agreement"] < 0.8
     assert [note for note in disputed["notes"] if note.startswith("count uncertain: ") and f"gave {disputed['count']}" in note]
     agreed = analysed(synthetic("squat", 6))

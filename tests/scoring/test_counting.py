@@ -240,7 +240,7 @@ def test_count_command_reads_a_landmarks_file_at_its_frame_rate(tmp_path, capsys
 def test_the_default_count_is_the_median_of_the_consensus_counters():
     from posegraph.scoring.counting import CONSENSUS, SURE_AGREEMENT, CounterRatios, uncertainty_note
 
-    joints, counts = two_sets_with_lead_in("biceps_curl")  # a case where the 27 counters disagree (7 to 10)
+    joints, counts = two_sets_with_lead_in("biceps_curl")  # a case where the 81 counters disagree (7 to 11)
     members = [count_repetitions(joints, fps=30.0, ratios=member).count for member in CONSENSUS]
     assert len(set(members)) > 1
     result = count_repetitions(joints, fps=30.0)

@@ -29,7 +29,7 @@ and of the three ways of finding the direction the body repeats in
 (:data:`~.periodicity.SIGNAL_DIRECTIONS`). One combination tuned to labelled videos did well on
 them and worse on new subjects (RepCount: MAE 0.205 in-sample, 0.238 when chosen on the other
 subjects); the median over the ratios alone needs no tuning (0.210), and over the directions too,
-0.189 (0.198 with the choice of consensus cross-validated). The counters share their periods and
+0.188 (0.197 with the choice of consensus cross-validated). The counters share their periods and
 signals (:class:`~.periodicity.SequencePeriodicity`). The live counter recounts with one counter.
 
 ``exercise`` is accepted for the API (a hint may pick the signal in future); today the same
@@ -86,7 +86,7 @@ class CounterRatios:
 # videos. On RepCount's 75 videos the single best combination reached MAE 0.205 in-sample, but
 # choosing it on some subjects and counting the others gave 0.238 (a video near a ratio's edge
 # flips from 10 to 3 repetitions); the median over the ratios gave 0.210, over the directions too
-# 0.189, and 0.198 with the consensus itself chosen by leave-one-subject-out (benchmarks/repcount.py).
+# 0.188, and 0.197 with the consensus itself chosen by leave-one-subject-out (benchmarks/repcount.py).
 CONSENSUS = tuple(CounterRatios(recurrence, prominence, tolerance, direction=direction)
                   for direction in SIGNAL_DIRECTIONS
                   for recurrence in (0.4, 0.5, 0.6)

@@ -46,7 +46,8 @@ from scipy.signal import find_peaks, peak_prominences
 
 from ..skeleton import get_layout
 from .periodicity import (MAX_PERIOD_S, MIN_SWING, PERIOD_TOLERANCE, PERIODICITY_POWER, RECURRENCE,
-                          SIGNAL_DIRECTIONS, RepeatingRun, SequencePeriodicity, pose_trajectories)
+                          SIGNAL_DIRECTIONS, RepeatingRun, SequencePeriodicity, first_direction,
+                          pose_trajectories)
 
 METHOD = "periodic-sets/4"
 FALLBACK_METHOD = "pca-hysteresis/1"
@@ -188,8 +189,7 @@ def _principal_signal(trajectories: np.ndarray, fps: float) -> np.ndarray:
 def _first_component(values: np.ndarray) -> np.ndarray:
     """The centred values projected on their first principal direction. Shapes: ``(T, D)`` -> ``(T,)``."""
     centred = values - values.mean(axis=0)
-    _, _, directions = np.linalg.svd(centred, full_matrices=False)
-    return centred @ directions[0]
+    return centred @ first_direction(centred)
 
 
 def _swing(signal: np.ndarray) -> float:

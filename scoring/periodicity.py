@@ -212,10 +212,19 @@ def periodic_signal(trajectories: np.ndarray, period: int, direction: str = "pos
     weights = np.clip(_recurring_share(basis, lag), 0.0, None)
     if not weights.any():
         weights = np.ones_like(weights)
-    _, _, directions = np.linalg.svd(basis * weights, full_matrices=False)
-    projection = directions[0] if direction == "velocities-plain" else directions[0] * weights
+    first = first_direction(basis * weights)
+    projection = first if direction == "velocities-plain" else first * weights
     signal = centred @ projection
     return gaussian_filter1d(signal, period / 8) - gaussian_filter1d(signal, period)
+
+
+def first_direction(values: np.ndarray) -> np.ndarray:
+    """The unit first principal direction of (already centred) values: the top eigenvector of
+    their D x D scatter, the same direction as the SVD's first right singular vector (up to sign)
+    for a fraction of its cost on long sequences (the SVD of (T, D) was a quarter of the counter's
+    time). Shapes: ``(T, D)`` -> ``(D,)``."""
+    _, vectors = np.linalg.eigh(values.T @ values)
+    return vectors[:, -1]
 
 
 def _recurring_share(centred: np.ndarray, lag: int) -> np.ndarray:

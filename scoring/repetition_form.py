@@ -37,7 +37,7 @@ from posegraph.skeleton.geometry import aspect_correct
 
 from .counting import RepetitionCount
 from .normalise import BODY_JOINTS
-from .periodicity import pose_trajectories
+from .periodicity import first_direction, pose_trajectories
 from .result import FormScore, furthest_joints
 
 ROM_ANGLES = tuple(f"{side}_{joint}" for joint in ("knee_angle", "hip_angle", "elbow_angle", "shoulder_elevation")
@@ -86,7 +86,7 @@ def travels(count: RepetitionCount, joints: np.ndarray, layout: str) -> np.ndarr
     if trajectories.shape[1] == 0 or len(inside) < 2:
         return np.full(len(starts), np.nan)
     moving = trajectories[inside] - trajectories[inside].mean(axis=0)
-    direction = np.linalg.svd(moving, full_matrices=False)[2][0]
+    direction = first_direction(moving)
     position = trajectories @ direction
     return np.array([np.percentile(position[int(a):int(b) + 1], 95) - np.percentile(position[int(a):int(b) + 1], 5)
                      if b >= a and a < len(position) else np.nan for a, b in zip(starts, ends)])

@@ -3,6 +3,7 @@ product's own BlazePose extraction of real videos (issue 23).
 
 Run:  .venv/bin/python benchmarks/crosssource.py --run RUN_FOLDER [--run RUN_FOLDER ...]
       .venv/bin/python benchmarks/crosssource.py --train bilstm --train stgcn [--work DIR]
+      .venv/bin/python benchmarks/crosssource.py --train bilstm --second-source [--work DIR]
 
 - **Training** (``--train MODEL``): ``posegraph import penn-action ../shared/testdata/penn_action/train``
   into ``WORK/penn`` (once), then ``gcn.training.train`` with the defaults and no config file (what
@@ -27,6 +28,11 @@ Run:  .venv/bin/python benchmarks/crosssource.py --run RUN_FOLDER [--run RUN_FOL
 - **RepCount** (``--repcount``, a second source): the 75 videos of ``repcount/`` (MediaPipe
   BlazePose landmarks from another pipeline, min-max normalised per frame) whose exercise is a
   Penn class, and the rest as outside.
+- **Trained on two sources** (``--train MODEL --second-source``): RepCount's 63 videos of Penn's
+  classes are added to the training split (converted to ``penn13`` by joint name, labelled with
+  the Penn class) of a copy of the Penn store, ``WORK/penn-repcount``; the validation split stays
+  Penn's. It tests whether the cross-source gap is the training data (Penn's squats are barbell
+  squats, the real ones body-weight). RepCount is then training data, so ``--repcount`` is refused.
 """
 
 from __future__ import annotations
@@ -192,16 +198,45 @@ def report(run: Path, store: Path, cache: Path, with_repcount: bool) -> None:
               f"{dict(Counter((row[0], row[1]) for row in outside_rows))}")
 
 
-def train_default(model: str, work: Path) -> Path:
-    """A run trained with the defaults on Penn Action's training clips (imported once into ``work/penn``)."""
+def add_repcount_training(store_path: Path) -> None:
+    """RepCount's videos of Penn's classes into the store's training split, as ``penn13`` joints
+    labelled with the Penn class (through the store's one import path)."""
+    from posegraph.data import SkeletonStore
+    from posegraph.data.batches import import_files
+    from posegraph.data.records import Skeletons
+    from posegraph.data.repcount import read_counts, repcount_record
+    from posegraph.skeleton import convert
+
+    videos, _ = read_counts(TESTDATA / "repcount")
+    by_path = {video.path: video for video in videos if video.exercise in REPCOUNT_CLASSES}
+
+    def record(path: Path):
+        video = by_path[path]
+        info, skeletons, problem = repcount_record(video, 30.0, "train")
+        if problem is not None:
+            return info, skeletons, problem
+        joints = convert(skeletons.joints, "blazepose33", "penn13").astype(np.float32)
+        return (info.replace(layout="penn13", label=REPCOUNT_CLASSES[video.exercise], group=f"repcount-{video.group}"),
+                Skeletons("penn13", joints, skeletons.detected, skeletons.timestamps, skeletons.frame_indices), None)
+
+    report = import_files(SkeletonStore(store_path), list(by_path), record)
+    print(f"second source: {len(report.imported)} RepCount videos added to the training split "
+          f"({len(report.failed)} failed)", flush=True)
+
+
+def train_default(model: str, work: Path, second_source: bool = False) -> Path:
+    """A run trained with the defaults on Penn Action's training clips (imported once into
+    ``work/penn``), with RepCount's videos of Penn's classes added when ``second_source``."""
     from posegraph.gcn.config import load_config
     from posegraph.gcn.training import train
 
-    store = work / "penn"
+    store = work / ("penn-repcount" if second_source else "penn")
     if not store.exists():
         subprocess.run([str(Path(sys.executable).with_name("posegraph")), "import", "penn-action",
                         str(TESTDATA / "penn_action" / "train"), "--store", str(store), "--quiet"], check=True)
-    run = work / model
+        if second_source:
+            add_repcount_training(store)
+    run = work / (f"{model}-penn-repcount" if second_source else model)
     started = time.perf_counter()
     train(load_config(None, [], model=model), store, run, resume=(run / "last.pt").exists(), progress=False,
           log=lambda line: print(f"[{time.perf_counter() - started:7.1f} s] {line}", flush=True))
@@ -220,13 +255,19 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/posegraph-crosssource-cache"),
                         help="where the extracted skeletons of the real clips are kept between runs")
     parser.add_argument("--repcount", action="store_true", help="also classify RepCount's 75 landmark files")
+    parser.add_argument("--second-source", action="store_true",
+                        help="train with RepCount's videos of Penn's classes added (store WORK/penn-repcount)")
     arguments = parser.parse_args()
-    runs = list(arguments.run) + [train_default(model, arguments.work) for model in arguments.train] + \
-        list(arguments.ensemble)
+    if arguments.second_source and arguments.repcount:
+        parser.error("--second-source trains on RepCount's videos, so --repcount would classify its own training "
+                     "data: leave one out")
+    runs = list(arguments.run) + [train_default(model, arguments.work, arguments.second_source)
+                                  for model in arguments.train] + list(arguments.ensemble)
     if not runs:
         parser.error("give --run RUN_FOLDER, --train MODEL or --ensemble FILE")
+    default_store = arguments.work / ("penn-repcount" if arguments.second_source else "penn")
     for run in runs:
-        report(run, arguments.store or arguments.work / "penn", arguments.cache, arguments.repcount)
+        report(run, arguments.store or default_store, arguments.cache, arguments.repcount)
 
 
 if __name__ == "__main__":

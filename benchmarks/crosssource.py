@@ -224,13 +224,18 @@ def add_repcount_training(store_path: Path) -> None:
           f"({len(report.failed)} failed)", flush=True)
 
 
+def training_store(work: Path, second_source: bool) -> Path:
+    """Where the runs of ``work`` are trained: Penn alone, or Penn with RepCount's videos added."""
+    return work / ("penn-repcount" if second_source else "penn")
+
+
 def train_default(model: str, work: Path, second_source: bool = False) -> Path:
     """A run trained with the defaults on Penn Action's training clips (imported once into
     ``work/penn``), with RepCount's videos of Penn's classes added when ``second_source``."""
     from posegraph.gcn.config import load_config
     from posegraph.gcn.training import train
 
-    store = work / ("penn-repcount" if second_source else "penn")
+    store = training_store(work, second_source)
     if not store.exists():
         subprocess.run([str(Path(sys.executable).with_name("posegraph")), "import", "penn-action",
                         str(TESTDATA / "penn_action" / "train"), "--store", str(store), "--quiet"], check=True)
@@ -265,9 +270,9 @@ def main() -> None:
                                   for model in arguments.train] + list(arguments.ensemble)
     if not runs:
         parser.error("give --run RUN_FOLDER, --train MODEL or --ensemble FILE")
-    default_store = arguments.work / ("penn-repcount" if arguments.second_source else "penn")
     for run in runs:
-        report(run, arguments.store or default_store, arguments.cache, arguments.repcount)
+        report(run, arguments.store or training_store(arguments.work, arguments.second_source), arguments.cache,
+               arguments.repcount)
 
 
 if __name__ == "__main__":

@@ -40,11 +40,13 @@ from pathlib import Path
 
 import numpy as np
 
+from posegraph.scoring.periodicity import SIGNAL_DIRECTIONS
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 REPCOUNT = REPOSITORY.parent / "shared" / "testdata" / "repcount"
 FPS = 30.0  # RepCount's videos are about 30 fps; the landmark files keep every frame
 GRID = {"RECURRENCE": (0.4, 0.5, 0.6), "PROMINENCE": (0.25, 0.35, 0.5), "PERIOD_TOLERANCE": (0.2, 0.3, 0.4),
-        "PERIODICITY_POWER": (1, 2), "DIRECTION": ("positions", "velocities", "velocities-plain")}
+        "PERIODICITY_POWER": (1, 2), "DIRECTION": SIGNAL_DIRECTIONS}
 RANGES = ((0, 5), (6, 10), (11, 20), (21, 10_000))
 
 

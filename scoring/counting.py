@@ -350,7 +350,7 @@ def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: floa
         raise ValueError("ratios must name at least one CounterRatios")
     trajectories = pose_trajectories(joints, layout, fps)
     periodicity = SequencePeriodicity(trajectories, fps)
-    results = [periodicity.remember(("periodic", member), lambda: _count_periodic(periodicity, member))
+    results = [_count_periodic(periodicity, member)
                or periodicity.remember(("fallback",), lambda: _fallback_count(trajectories, fps))
                for member in members]
     if len(results) == 1:
@@ -395,9 +395,9 @@ def _count_periodic(periodicity: SequencePeriodicity, ratios: CounterRatios) -> 
     counted = []
     for run in runs:
         item = _count_run(periodicity, signal, run, ratios)
-        share = periodicity.remember(("share", run, period),
-                                     lambda: _periodic_share(trajectories, periodicity.signal(period), run))
-        if _consistent(item[3], fps) and share >= MIN_PERIODIC_SHARE:
+        if _consistent(item[3], fps) and periodicity.remember(
+                ("share", run, period),
+                lambda: _periodic_share(trajectories, periodicity.signal(period), run)) >= MIN_PERIODIC_SHARE:
             counted.append(item)
     if sum(item[3].count for item in counted) < MIN_REPEATING_COUNT:
         return None

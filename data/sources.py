@@ -12,11 +12,13 @@ Classify, score, count, render and the analysis all read their input through :fu
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 from ..skeleton.source import SkeletonSource
+from ..skeleton.video import check_video_path
 from ..skeleton.vocabulary import DEFAULT_FPS
 from .errors import VideoNotFoundError
 from .ingest import content_hash
@@ -113,10 +115,13 @@ def resolve_source(target: str | Path, store: SkeletonStore | None = None, layou
     """``target`` (a video file, a landmarks file, or a stored id or prefix with ``store``) as a
     :class:`SkeletonSource` in ``layout`` (None: any; a video file is extracted as blazepose33).
 
-    Raises ``FileNotFoundError`` for a path that is not there, or an id without ``store``.
+    Raises ``FileNotFoundError`` for a path that is not there, or an id without ``store``;
+    :class:`~posegraph.skeleton.video.VideoError` for a path that is there but not a file.
     """
     target = str(target)
     path = Path(target)
+    if os.path.lexists(path) and not path.is_file():  # a folder, a fifo, a device, a dangling link
+        check_video_path(path)  # raises VideoError saying which; never opens it (a fifo would wait forever)
     if not path.is_file() and (path.suffix or "/" in target):  # ids are hex digits: this meant a file
         raise FileNotFoundError(f"{target}: no such file")
     if path.is_file() and path.suffix.lower() in LANDMARK_SUFFIXES:

@@ -3,8 +3,13 @@
 - Worker processes call :func:`die_with_parent` as they start: the kernel kills them when the
   parent dies (``PR_SET_PDEATHSIG`` on Linux; elsewhere a thread polls the parent), so a worker
   orphaned by ``kill -9`` never goes on extracting.
-- :func:`watch_over` starts a small watchdog process that kills given processes (the temporary
-  Prefect server) when this process dies, however it dies.
+- :func:`tie_children_to_this_process`, called by every command before it starts anything,
+  marks this process's environment with a token that every process it starts inherits (workers,
+  the temporary Prefect server, a browser, ffmpeg, and theirs), and starts a watchdog that, once
+  this process has died however it died, stops every process still carrying the token. The tie
+  is made before any child exists, so a ``kill -9`` at any moment of start-up leaves nothing: a
+  child that was being started when the kill came carries the token all the same.
+- :func:`watch_over` starts a watchdog that kills given processes when this process dies.
 - :func:`interruptible` turns Ctrl-C and SIGTERM into: finish the writes in flight, say what
   was stored, stop every child process, exit 130 at once (Prefect's own clean-up would wait
   minutes on a temporary server that the terminal's Ctrl-C already stopped). The run resumes
@@ -48,26 +53,83 @@ def die_with_parent() -> None:
     threading.Thread(target=watch, name="posegraph-parent-watch", daemon=True).start()
 
 
+LIFELINE_ENV = "POSEGRAPH_LIFELINE"
+
+# The watchdog: argv = parent pid, token ('' for none), pids. Plain Python with nothing imported
+# beyond the standard library, so it is up in tens of milliseconds. Processes carrying the token are
+# found in /proc (Linux) or through psutil; three rounds, for children started while the first ended.
 _WATCHDOG = """
 import os, signal, sys, time
-parent, pids = int(sys.argv[1]), [int(p) for p in sys.argv[2:]]
+parent, token, pids = int(sys.argv[1]), sys.argv[2], [int(p) for p in sys.argv[3:]]
+entry = ("\\0POSEGRAPH_LIFELINE=" + token + "\\0").encode()
+me = os.getpid()
 while os.getppid() == parent:
-    time.sleep(0.5)
-for sig in (signal.SIGTERM, signal.SIGKILL):
-    for pid in pids:
+    time.sleep(0.2)
+
+def marked():
+    if not token:
+        return []
+    found = []
+    if os.path.isdir("/proc"):
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) != me:
+                try:
+                    with open("/proc/%s/environ" % name, "rb") as file:
+                        if entry in b"\\0" + file.read():
+                            found.append(int(name))
+                except OSError:
+                    pass
+        return found
+    import psutil
+    for process in psutil.process_iter():
         try:
-            os.kill(pid, sig)
-        except OSError:
+            if process.pid != me and process.environ().get("POSEGRAPH_LIFELINE") == token:
+                found.append(process.pid)
+        except psutil.Error:
             pass
-    time.sleep(2)
+    return found
+
+for round in range(3):
+    targets = set(pids if round == 0 else []) | set(marked())
+    if not targets:
+        break
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in targets:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        time.sleep(1.0 if sig == signal.SIGTERM else 0.2)
 """
+
+_tied_token: str | None = None
+
+
+def _start_watchdog(token: str, pids: tuple[int, ...]) -> subprocess.Popen:
+    quick = ["-S"] if os.path.isdir("/proc") else []  # no site-packages needed where /proc is read (not psutil)
+    return subprocess.Popen([sys.executable, *quick, "-c", _WATCHDOG, str(os.getpid()), token, *map(str, pids)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def tie_children_to_this_process() -> str:
+    """Mark this process's environment with a lifeline token and start the watchdog (module
+    docstring); once per process. Returns the token (``POSEGRAPH_LIFELINE`` in the children)."""
+    global _tied_token
+    if _tied_token is not None and os.environ.get(LIFELINE_ENV) == _tied_token:
+        return _tied_token
+    import secrets
+
+    token = f"{os.getpid()}-{secrets.token_hex(6)}"
+    os.environ[LIFELINE_ENV] = token  # before the watchdog: the watchdog itself excludes its own pid
+    _start_watchdog(token, ())
+    _tied_token = token
+    return token
 
 
 def watch_over(*pids: int) -> subprocess.Popen:
     """A watchdog process that kills ``pids`` once this process has died (``kill -9`` included)."""
-    return subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), *map(str, pids)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    return _start_watchdog("", pids)
 
 
 def stop_children(grace_s: float = 3.0) -> None:
@@ -117,4 +179,5 @@ def interruptible(report: Callable[[], str]) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-__all__ = ["INTERRUPTED_EXIT_CODE", "die_with_parent", "interruptible", "stop_children", "watch_over"]
+__all__ = ["INTERRUPTED_EXIT_CODE", "LIFELINE_ENV", "die_with_parent", "interruptible", "stop_children",
+           "tie_children_to_this_process", "watch_over"]

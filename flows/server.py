@@ -23,12 +23,11 @@ def share_temporary_server() -> str | None:
         return os.environ.get("PREFECT_API_URL") or get_current_settings().api.url
     from prefect.server.api.server import SubprocessASGIServer
 
+    from posegraph.flows.lifeline import tie_children_to_this_process
+
+    tie_children_to_this_process()  # before the start, not after: a kill -9 during it must stop the server too
     server = SubprocessASGIServer()  # the same singleton Prefect's own client would start
     if not server.running:
         server.start()
-        if server.server_process is not None:
-            from posegraph.flows.lifeline import watch_over
-
-            watch_over(server.server_process.pid)  # stopped even if this process is killed with -9
     os.environ["PREFECT_API_URL"] = server.api_url
     return server.api_url

@@ -31,6 +31,7 @@ from posegraph.scoring.counting import MIN_REPETITION_S, OnlineRepetitionCounter
 from posegraph.scoring.cues import cues_for
 from posegraph.scoring.repetition_form import RepetitionForm, repetition_forms
 from posegraph.skeleton.cleaning import CleaningSettings, clean
+from posegraph.skeleton.frame_input import FrameClock
 from posegraph.skeleton.layouts import BLAZEPOSE33
 from posegraph.skeleton.source import SkeletonSource
 from posegraph.skeleton.vocabulary import DEFAULT_FPS
@@ -56,6 +57,10 @@ class LiveSettings:
     # (0.5 s / 0.5 s: 0.13 s); the final count is the offline one in every case.
     announce_delay_s: float = 0.75
     recount_every_s: float = 0.5
+    # A gap in time is filled with unseen frames to keep the counter's clock, but at most this
+    # long: the work and memory of one frame stay bounded whatever gap a source claims (a stall
+    # ends a session after 5 s by default, so real gaps are shorter).
+    max_gap_fill_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class LiveSession:
         self._next_classify = settings.classify_window_s / 2
         self._next_status = 0.0
         self._visibility = CleaningSettings().visibility_threshold
+        # no limit ahead here: the door (the server, the live loop) holds MAX_AHEAD_S; this guards the state
+        self._clock = FrameClock(max_ahead_s=float("inf"), origin_s=-float("inf"))
 
     @property
     def count(self) -> int:
@@ -125,15 +132,20 @@ class LiveSession:
         None when nobody was seen; ``t_s`` its source time. Returns the events it makes, in order.
 
         A gap in time (frames dropped, or lost by the source) is filled with unseen frames, so the
-        counter's clock stays the source's."""
+        counter's clock stays the source's; at most ``max_gap_fill_s`` of them. ``t_s`` must pass
+        the frame-time rule (:class:`~posegraph.skeleton.frame_input.FrameClock`): a time that is
+        not finite or goes back raises :class:`~posegraph.skeleton.frame_input.FrameTimeError`."""
         read_at = time.monotonic() if read_at is None else read_at
+        t_s = self._clock.check(t_s)
         events: list[dict] = []
-        missing = int(round((t_s - self.timestamps[-1]) * self.fps)) - 1 if self.timestamps else 0
+        gap_frames = (t_s - self.timestamps[-1]) * self.fps if self.timestamps else 0.0
+        missing = min(int(round(gap_frames)) - 1, int(self.settings.max_gap_fill_s * self.fps))
         for _ in range(missing):
             self._add(None, self.timestamps[-1] + 1.0 / self.fps, self.frame_indices[-1])
             for frame in self.counter.update(self.raw[-1]):
                 events += self._repetition(frame, t_s)
         self._add(landmarks, t_s, frame_index)
+        self._clock.accept(t_s)
         self.last_landmarks = landmarks
         for frame in self.counter.update(self._counted(landmarks)):
             events += self._repetition(frame, t_s)

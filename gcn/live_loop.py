@@ -15,6 +15,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from posegraph.skeleton.frame_input import FrameClock, FrameTimeError
 from posegraph.skeleton.stream import FrameStream, LiveFrame
 from posegraph.skeleton.video import probe
 
@@ -33,7 +34,9 @@ def run_live(analyser: Analyser, source: str, emit: Callable[[dict], None], sett
              stop: threading.Event | None = None) -> LiveResult:
     """Analyse ``source`` (a camera number, a URL or a file) live until it ends, stalls, ``stop``
     is set or Ctrl-C; ``emit`` gets each event (``status`` events also carry ``dropped``, the
-    frames dropped so far because processing fell behind). Returns the session's
+    frames dropped so far because processing fell behind). A frame whose time breaks the
+    frame-time rule (:class:`~posegraph.skeleton.frame_input.FrameClock`) is dropped with an
+    ``error`` event, as the live page's server drops it. Returns the session's
     :class:`~.live.LiveResult` (its ``error`` says why there is no document)."""
     from posegraph.skeleton.blazepose import BlazePoseExtractor
 
@@ -41,12 +44,18 @@ def run_live(analyser: Analyser, source: str, emit: Callable[[dict], None], sett
     if stream.kind == "file":
         stream.native_fps = probe(source).frames_per_second
     session: LiveSession | None = None
+    clock = FrameClock()
     pose_s: list[float] = []
     rest_s: list[float] = []
     ended = None
     try:
         with BlazePoseExtractor(target_fps=settings.fps).landmarker() as detect:
             for frame in stream:
+                try:
+                    clock.check(frame.t_s)
+                except FrameTimeError as error:
+                    emit({"type": "error", "t_s": None, "error": f"{source}: {error}", "frames_refused": clock.refused})
+                    continue
                 if session is None:
                     size = stream.frame_size or (frame.image.shape[1], frame.image.shape[0])
                     settings = LiveSettings(**{**settings.__dict__, "fps": session_fps(stream, settings.fps)})
@@ -55,7 +64,7 @@ def run_live(analyser: Analyser, source: str, emit: Callable[[dict], None], sett
                 began = time.perf_counter()
                 landmarks = detect(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB), frame.t_s)
                 posed = time.perf_counter()
-                events = session.update(landmarks, frame.t_s, frame.index, frame.read_at)
+                events = session.update(landmarks, clock.accept(frame.t_s), frame.index, frame.read_at)
                 pose_s.append(posed - began)
                 rest_s.append(time.perf_counter() - posed)
                 for event in events:

@@ -5,6 +5,7 @@ libraries are imported inside the commands, so ``--help`` stays fast."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -61,19 +62,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The one error boundary of every command: a product error (a file that is not a video, a
+    store that is not one, a bad checkpoint, ...) is one line naming the file and what to do, exit
+    2; anything else is a bug: one line saying where its traceback was written, exit 1
+    (``POSEGRAPH_DEBUG=1`` shows it instead)."""
     arguments = build_parser().parse_args(argv)
-    from posegraph.data.errors import StoreError
+    from posegraph.flows.lifeline import tie_children_to_this_process
 
+    tie_children_to_this_process()  # before anything starts a process: a kill -9 at any moment leaves none
     try:
         return arguments.run(arguments)
-    except (StoreError, OSError, ValueError) as error:  # CheckpointError is a ValueError
-        if isinstance(error, BrokenPipeError):
-            return _closed_pipe()
-        print(f"posegraph {arguments.command}: error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"posegraph {arguments.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+    except Exception as error:  # noqa: BLE001 - the boundary: nobody should read a traceback to learn their file is bad
+        if not _is_product_error(error):
+            if os.environ.get("POSEGRAPH_DEBUG"):
+                raise
+            print(f"posegraph {arguments.command}: internal error ({type(error).__name__}: {error}); this is a bug: "
+                  f"the traceback is in {_save_traceback(arguments.command)}", file=sys.stderr)
+            return 1
+        print(f"posegraph {arguments.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _is_product_error(error: BaseException) -> bool:
+    """An error about the user's input or machine, worded for them (not a bug)."""
+    from posegraph.data.errors import StoreError
+    from posegraph.skeleton.video import VideoError
+
+    return isinstance(error, (StoreError, VideoError, OSError, ValueError))  # CheckpointError is a ValueError
+
+
+def _save_traceback(command: str) -> str:
+    import tempfile
+    import traceback
+
+    with tempfile.NamedTemporaryFile("w", prefix=f"posegraph-{command}-", suffix=".txt", delete=False) as file:
+        traceback.print_exc(file=file)
+    return file.name
 
 
 def _closed_pipe() -> int:

@@ -30,6 +30,7 @@ def command_analyse(arguments: argparse.Namespace) -> int:
     the others go on (exit status 1 when any failed)."""
     from posegraph.data.errors import StoreError
     from posegraph.gcn.analysis import Analyser, analysis_text
+    from posegraph.skeleton.video import VideoError
 
     from .common import open_store
 
@@ -39,9 +40,11 @@ def command_analyse(arguments: argparse.Namespace) -> int:
     for video in arguments.video:
         try:
             document = _analyse_one(analyser, video, store, arguments)
-        except (ValueError, OSError, StoreError) as error:
+        except (ValueError, OSError, StoreError, VideoError) as error:
             failed += 1
-            print(f"posegraph analyse: {video}: {error}", file=sys.stderr)
+            said = str(error)
+            print(f"posegraph analyse: error: {said if said.startswith(str(video)) else f'{video}: {said}'}",
+                  file=sys.stderr)
             continue
         print(json.dumps(document) if arguments.json else analysis_text(document), flush=True)
     if failed and len(arguments.video) > 1:

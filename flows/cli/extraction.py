@@ -21,18 +21,24 @@ def _extraction_options(arguments: argparse.Namespace):
                              max_gap=arguments.max_gap, min_detection_rate=arguments.min_detection_rate)
 
 
-def _check_source_and_store(arguments: argparse.Namespace) -> None:
+def _check_source_and_store(arguments: argparse.Namespace) -> int:
     """Ordinary mistakes (a missing source, a bad manifest, a --store that is not a store) as one
-    line, before the flow starts (inside it they would come after Prefect's traceback)."""
+    line, before the flow starts (inside it they would come after Prefect's traceback). Returns how
+    many videos the source names."""
     from posegraph.data.ingest import discover_videos
 
-    discover_videos(arguments.source)
+    jobs = discover_videos(arguments.source)
     _store(arguments.store, create=True)
+    return len(jobs)
 
 
 def command_extract(arguments: argparse.Namespace) -> int:
     options = _extraction_options(arguments)
-    _check_source_and_store(arguments)
+    if not _check_source_and_store(arguments):  # a schedule (serve) may find none today; one run asked for some
+        from posegraph.data.ingest import VIDEO_SUFFIXES
+
+        raise ValueError(f"{arguments.source}: no video files in it or below (looked for "
+                         f"{', '.join(VIDEO_SUFFIXES)}); give a folder of videos, a file, a pattern or a manifest")
     from posegraph.flows.extraction import run_extraction
 
     summary = run_extraction(arguments.source, arguments.store, options, workers=arguments.workers,
@@ -60,6 +66,7 @@ def command_render(arguments: argparse.Namespace) -> int:
     from posegraph.data.rendering import missing_source, render_stored_video
 
     store = _store(arguments.store)
+    arguments.video_id = _stored_id(store, arguments.video_id)
     missing = missing_source(store, arguments.video_id)
     if missing:
         print(f"note: {missing}", file=sys.stderr)
@@ -68,6 +75,25 @@ def command_render(arguments: argparse.Namespace) -> int:
                               end_s=arguments.end, max_frames=arguments.max_frames)
     print(f"rendered {out}")
     return 0
+
+
+def _stored_id(store, target: str) -> str:
+    """A stored video's id (or prefix) as given, or the id of a video file given instead (its content
+    hash), when the store holds it; a path that is not a stored video is one clear error."""
+    from pathlib import Path
+
+    path = Path(target)
+    if not (path.exists() or path.is_symlink() or path.suffix or "/" in target):
+        return target  # an id or a prefix
+    from posegraph.data.ingest import content_hash
+    from posegraph.skeleton.video import check_video_path
+
+    check_video_path(path)  # a folder, a fifo, a missing or unreadable file: said in words
+    digest = content_hash(path)
+    if not store.video_rows(digest):
+        raise ValueError(f"{target}: this file is not in the store at {store.root}; render draws stored skeletons: "
+                         f"posegraph extract {target} --store {store.root} first")
+    return digest
 
 
 def _add_extraction_arguments(parser: argparse.ArgumentParser) -> None:

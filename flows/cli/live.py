@@ -17,10 +17,14 @@ def command_live(arguments: argparse.Namespace) -> int:
     from posegraph.skeleton.video import VideoError
 
     if arguments.serve:
+        from posegraph.flows.live_limits import ServerLimits
+
+        limits = ServerLimits(max_sessions=arguments.max_sessions, stall_s=arguments.stall_s,
+                              frame_timeout_s=arguments.frame_timeout_s)
         from posegraph.flows.live_server import serve
 
         return serve(arguments.bundle, arguments.host, arguments.port, arguments.out, arguments.fps,
-                     reject=arguments.reject, runtime=arguments.runtime)
+                     reject=arguments.reject, runtime=arguments.runtime, limits=limits)
     if arguments.source is None:
         raise ValueError("give --source (a camera number, a URL or a video file) or --serve")
     try:
@@ -123,13 +127,17 @@ class _Screen:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    from posegraph.flows.live_limits import MOST_SESSIONS, SESSION_MB, ServerLimits, default_max_sessions
+
     live = commands.add_parser(
         "live", help="feedback while exercising: exercise, repetitions, form and cues as frames arrive",
         description="Reads a camera, a network stream (rtsp/udp/rtp/http) or a file frame by frame through "
                     "BlazePose and prints JSON lines: one per repetition, exercise change and cue, and a status "
                     "every second (each with its type and source time t_s); then an 'end' line. With --out, the "
                     "session's report as posegraph analyse --out writes it. --serve starts a page in the browser "
-                    "that uses the device's camera instead.")
+                    "that uses the device's camera instead; it refuses pages beyond --max-sessions, frames whose "
+                    "time is not finite, goes back or jumps over a minute ahead, and images over 16.8 megapixels, "
+                    "each with a reason the page shows, and stops within 5 s on Ctrl-C or SIGTERM, reports written.")
     live.add_argument("--bundle", required=True, help="an analysis bundle folder (posegraph bundle build)")
     live.add_argument("--source", help="0 (first camera), rtsp://..., udp://HOST:PORT, http://..., or a video file")
     live.add_argument("--realtime", action="store_true",
@@ -144,7 +152,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     live.add_argument("--record", metavar="FILE.mp4", help="record the annotated stream (skeleton, count, cue)")
     live.add_argument("--show", action="store_true", help="show the annotated stream in a window")
     live.add_argument("--stall-s", type=float, default=5.0,
-                      help="end the session when no frame arrives for this long (default 5 s)")
+                      help="end the session when no frame arrives for this long (default 5 s); with --serve, "
+                           "an idle page's session is closed and its report written")
     live.add_argument("--no-reject", dest="reject", action="store_false",
                       help="always name the closest exercise, never 'none of these'")
     live.add_argument("--runtime", default="torch", choices=("torch", "onnx"),
@@ -153,4 +162,12 @@ def register(commands: argparse._SubParsersAction) -> None:
                       help="serve a page that uses the browser's camera (http://HOST:PORT; works offline)")
     live.add_argument("--host", default="127.0.0.1", help="with --serve: the address to listen on (default 127.0.0.1)")
     live.add_argument("--port", type=int, default=8765, help="with --serve: the port (default 8765)")
+    sessions = default_max_sessions()
+    live.add_argument("--max-sessions", type=int, default=sessions,
+                      help=f"with --serve: pages served at once; one more is refused with a reason the page shows "
+                           f"(default {sessions}: half the memory available now at {SESSION_MB} MB a session, "
+                           f"at most {MOST_SESSIONS})")
+    live.add_argument("--frame-timeout-s", type=float, default=ServerLimits.frame_timeout_s,
+                      help=f"with --serve: a frame taking longer is abandoned and counted, not waited on "
+                           f"(default {ServerLimits.frame_timeout_s:g} s)")
     live.set_defaults(run=command_live)

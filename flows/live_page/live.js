@@ -6,6 +6,8 @@ const video = document.getElementById("camera");
 const overlay = document.getElementById("overlay");
 const sender = document.createElement("canvas");
 const show = (id, text) => { document.getElementById(id).textContent = text; };
+// the server's refusals and errors, in words, for the person at the camera
+const tell = (text) => { const box = document.getElementById("message"); box.textContent = text; box.hidden = false; };
 let socket = null, edges = [], fps = 16, landmarks = null, busy = false, running = false;
 let started = 0, lastSent = -1, skipped = 0, sentAt = 0;
 
@@ -25,8 +27,13 @@ async function start() {
   socket = new WebSocket(scheme + location.host + "/ws");
   socket.binaryType = "arraybuffer";
   socket.onmessage = (message) => receive(JSON.parse(message.data));
-  socket.onclose = () => { running = false; if (!document.getElementById("final").hidden) return;
-                           show("status", "connection closed"); };
+  socket.onclose = (event) => {  // the server's reason: full, idle, shutting down (code 1013, 1000, 1001)
+    running = false;
+    document.getElementById("start").disabled = false;
+    if (event.reason) tell("The server closed the session: " + event.reason);
+    if (!document.getElementById("final").hidden) return;
+    show("status", event.reason ? "closed: " + event.reason : "connection closed");
+  };
   socket.onopen = () => { running = true; started = performance.now(); show("status", "live");
                           document.getElementById("stop").disabled = false; requestAnimationFrame(tick); };
 }
@@ -73,7 +80,7 @@ function receive(message) {
     show("lag", Math.round(performance.now() - sentAt));
     return;
   }
-  if (message.type === "error") { busy = false; show("status", "server: " + message.error); return; }
+  if (message.type === "error") { busy = false; tell("The server dropped a frame: " + message.error); return; }
   if (message.type === "end") {
     running = false;
     if (message.exercise !== undefined) show("exercise", message.rejected ? "none of these" : (message.exercise || "-"));

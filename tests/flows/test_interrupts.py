@@ -121,3 +121,41 @@ def test_kill_9_of_the_run_leaves_no_worker_or_server_behind(clips, tmp_path):
     run.wait()
     assert _gone_within(family, 15) == []
     shutil.rmtree(tmp_path / "corpus")
+
+
+def _carrying(marker: str) -> list[int]:
+    """Processes whose environment holds ``marker`` (this test's own mark on everything a run starts)."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("POSEGRAPH_TEST_MARK") == marker:
+                found.append(process.pid)
+        except psutil.Error:
+            pass
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_kill_9_at_random_moments_of_start_up_leaves_nothing_behind(clips, tmp_path):
+    """The kill comes anywhere in start-up: imports, the temporary Prefect server starting (which
+    can take longer than 12 s on a busy machine), the workers starting, the first videos."""
+    import random
+
+    seed = random.randrange(10**6)
+    moments = sorted(random.Random(seed).uniform(0.2, 10.0) for _ in range(3))
+    for trial, moment in enumerate(moments):
+        marker = f"{os.getpid()}-{trial}"
+        command = [str(Path(sys.executable).parent / "posegraph"), "extract", str(clips), "--store",
+                   str(tmp_path / f"store{trial}"), "--workers", "2", "--quiet"]
+        run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               env={**os.environ, "POSEGRAPH_TEST_MARK": marker})
+        time.sleep(moment)
+        started = len(_carrying(marker))
+        run.kill()  # the parent only, as `kill -9 PID` does
+        run.wait()
+        deadline = time.time() + 15
+        while _carrying(marker) and time.time() < deadline:
+            time.sleep(0.2)
+        left = [" ".join(psutil.Process(pid).cmdline()[:4]) for pid in _carrying(marker) if psutil.pid_exists(pid)]
+        assert not left, f"seed {seed}: killed at {moment:.1f} s with {started} processes running; left: {left}"

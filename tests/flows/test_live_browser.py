@@ -32,11 +32,12 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(analysis_bundle, tmp_path):
+def server(analysis_bundle, tmp_path, request):
     port = free_port()
     out = tmp_path / "reports"
+    extra = getattr(request, "param", [])
     process = subprocess.Popen([sys.executable, "-m", "posegraph.flows.cli", "live", "--serve", "--bundle",
-                                str(analysis_bundle), "--port", str(port), "--out", str(out)],
+                                str(analysis_bundle), "--port", str(port), "--out", str(out), *extra],
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -104,3 +105,24 @@ def test_the_page_counts_from_the_camera_like_the_offline_analysis(server, analy
     close = [item["class"] for item in top[:2] if item["probability"] >= top[0]["probability"] - 0.25]
     assert page_exercise == (offline["exercise"]["answer"] or "") or page_exercise in close, (page_exercise, top[:3])
     assert (ARTIFACTS / "live-page.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("server", [["--max-sessions", "1"]], indirect=True)
+def test_the_page_tells_the_person_when_the_server_is_full(server, tmp_path):
+    """Another session holds the only place: the page shows the server's refusal, in its words."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from websockets.sync.client import connect
+
+    url, _ = server
+    with connect(url.replace("http://", "ws://") + "ws") as holder:
+        assert json.loads(holder.recv(timeout=10))["type"] == "hello"
+        browser = headless_chromium("900,700", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
+        try:
+            browser.get(url + "?autostart")
+            message = browser.find_element(By.ID, "message")
+            WebDriverWait(browser, 30).until(lambda _: message.is_displayed() and message.text)
+            assert "the server is full (1 session at once)" in message.text
+            assert "closed" in browser.find_element(By.ID, "status").text
+        finally:
+            browser.quit()

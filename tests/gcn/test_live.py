@@ -101,3 +101,24 @@ def test_announcements_are_matched_to_the_final_repetitions_once_each():
     rows = announcement_delays(repetitions, [(1.1, 2.3)], end_s=5.0)
     assert rows[0]["announced"] == "live" and rows[0]["late_s"] == pytest.approx(0.3)
     assert rows[1]["announced"] == "at the end" and rows[1]["late_s"] == pytest.approx(1.0)
+
+
+def test_a_claimed_gap_costs_bounded_work_and_a_bad_time_is_refused_without_harm(analyser, synthetic_store):
+    """A gap is filled on the source's clock up to ``max_gap_fill_s``: a session's state grows by a
+    bounded number of frames whatever gap a source claims; a time that is not finite or goes back
+    is refused in words and the session goes on."""
+    from posegraph.skeleton.frame_input import FrameTimeError
+
+    source = stored(synthetic_store, "squat")
+    settings = LiveSettings(fps=source.fps, max_gap_fill_s=2.0)
+    session = LiveSession(analyser, "gaps", settings, frame_size=source.frame_size)
+    joints = source.joints[0]
+    session.update(joints, 0.0, 0)
+    session.update(joints, 50.0, 1)  # a 50 s gap: 2 s of unseen frames, not 50
+    assert len(session.raw) <= 2 + int(settings.max_gap_fill_s * source.fps)
+    for bad in (float("nan"), float("inf"), 10.0):
+        with pytest.raises(FrameTimeError, match="dropped"):
+            session.update(joints, bad, 2)
+    frames = len(session.raw)
+    session.update(joints, 50.0 + 1 / source.fps, 3)
+    assert len(session.raw) == frames + 1 and session.timestamps[-1] == pytest.approx(50.0 + 1 / source.fps)

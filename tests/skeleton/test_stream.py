@@ -69,3 +69,63 @@ def test_sources_are_told_apart_and_bad_ones_named(tmp_path):
         source_kind("ftp://host/video.mp4")
     with pytest.raises(VideoError, match="no such file"):
         check_live_source(str(tmp_path / "missing.mp4"))
+
+
+def _read_all(path: str, realtime: bool) -> dict:
+    """Every frame of ``path`` as a stream, or the error it raised; within 20 s or the test fails."""
+    import math
+    import threading
+
+    outcome: dict = {"times": []}
+
+    def run() -> None:
+        try:
+            stream = FrameStream(path, target_fps=16, realtime=realtime, stall_s=2.0, open_s=2.0)
+            for frame in stream:
+                outcome["times"].append(frame.t_s)
+            outcome["ended"] = stream.ended
+        except BaseException as error:  # noqa: BLE001 - handed to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(20.0)
+    assert not thread.is_alive(), f"{path}: the stream neither ended nor answered within 20 s"
+    assert all(math.isfinite(t) for t in outcome["times"])
+    return outcome
+
+
+def test_any_bytes_as_a_stream_give_frames_with_good_times_or_a_clean_end(real_videos, tmp_path_factory):
+    """Hypothesis: a real video with arbitrary bytes written over part of it, or cut and followed
+    by them, read as a stream (as fast as taken, and at its own rate): frames with finite times
+    and an ``ended`` reason, or a :class:`VideoError`; never a hang or another exception."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    head = (real_videos / "kinetics_clean_and_jerk.mp4").read_bytes()
+    folder = tmp_path_factory.mktemp("garbage-streams")
+
+    def check(garbage: bytes, at: int, overwrite: bool, realtime: bool) -> None:
+        path = folder / "stream.mp4"
+        path.write_bytes(head[:at] + garbage + (head[at + len(garbage):] if overwrite else b""))
+        outcome = _read_all(str(path), realtime)
+        if "error" in outcome:
+            assert isinstance(outcome["error"], VideoError), repr(outcome["error"])
+        else:
+            assert outcome["ended"], "a stream that ends says why"
+
+    damaged = (st.binary(min_size=1, max_size=4096), st.integers(0, len(head)), st.booleans())
+    quiet = {"deadline": None, "suppress_health_check": list(HealthCheck)}
+
+    @settings(max_examples=10, **quiet)
+    @given(*damaged)
+    def as_fast_as_taken(garbage: bytes, at: int, overwrite: bool) -> None:
+        check(garbage, at, overwrite, realtime=False)
+
+    @settings(max_examples=2, **quiet)  # at its own rate a read takes the clip's 2 s (or the 2 s stall)
+    @given(*damaged)
+    def at_its_own_rate(garbage: bytes, at: int, overwrite: bool) -> None:
+        check(garbage, at, overwrite, realtime=True)
+
+    as_fast_as_taken()
+    at_its_own_rate()

@@ -63,8 +63,8 @@ def video_measures(document: dict) -> tuple[float, float, float, float]:
 def separation(subjects: int, work: Path) -> None:
     from posegraph.data import SkeletonStore
     from posegraph.data.synthetic import FAULTS, generate_corpus, generate_sequence, make_subjects, store_records
-    from posegraph.gcn.analysis import Analyser, analyse_source
-    from posegraph.gcn.analysis_bundle import build_bundle
+    from posegraph.app.analysis import Analyser, analyse_source
+    from posegraph.app.analysis_bundle import build_bundle
     from posegraph.gcn.config import load_config
     from posegraph.gcn.training import train
     from posegraph.skeleton.source import SkeletonSource
@@ -186,7 +186,7 @@ def form_runs() -> None:
 
 def cost(video: Path, work: Path) -> None:
     from posegraph.data.sources import resolve_source
-    from posegraph.gcn.analysis import Analyser, analyse_source
+    from posegraph.app.analysis import Analyser, analyse_source
 
     started = time.perf_counter()
     source = resolve_source(video)

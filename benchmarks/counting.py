@@ -166,7 +166,7 @@ def train_phase_model(work: Path, settings: list[str]) -> Path:
 
 
 def measure_trained(cache: Path, checkpoint: Path | None, work: Path, settings: list[str], real: bool) -> None:
-    from posegraph.gcn.phase_counting import count_with_model, load_phase_model
+    from posegraph.app.phase_counting import count_with_model, load_phase_model
 
     print("\n4. trained phase counter (count --checkpoint):")
     checkpoint = checkpoint or train_phase_model(work, settings)

@@ -3,7 +3,7 @@ announces a repetition.
 
 Run:  .venv/bin/python benchmarks/live.py [--bundle B] [--only replay|video|drops|agree]
 
-- **video**: a real clip through :func:`posegraph.gcn.live_loop.run_live` as fast as possible:
+- **video**: a real clip through :func:`posegraph.app.live_loop.run_live` as fast as possible:
   per frame, BlazePose's own time and the time of everything after it (the session's services),
   and their ratio (target: at most 0.20); the lag from a frame being read to each event being made
   (target: median under 100 ms).
@@ -13,7 +13,7 @@ Run:  .venv/bin/python benchmarks/live.py [--bundle B] [--only replay|video|drop
   every frame analysed (no sampling): the share of frames dropped because processing fell behind.
 - **replay**: ``../shared/testdata/repcount/`` landmarks (30 fps) sampled at the live rate (16 fps)
   and fed frame by frame to the online counter with the live settings (what a
-  :class:`~posegraph.gcn.live.LiveSession` announces as ``repetition`` events); for each true
+  :class:`~posegraph.app.live.LiveSession` announces as ``repetition`` events); for each true
   repetition (human boundaries in ``counts.csv``) the first announcement whose turning point lies
   inside it: lag from the repetition's end (target: median within 0.5 s); and the final count
   against the offline count of the same frames.
@@ -40,7 +40,7 @@ REPCOUNT_FPS = 30.0
 
 
 def report_replay(delay_s: float | None = None, step_s: float | None = None) -> None:
-    from posegraph.gcn.live import LiveSettings
+    from posegraph.app.live import LiveSettings
     from posegraph.scoring import OnlineRepetitionCounter, count_repetitions
     from posegraph.skeleton.video import SamplingClock
 
@@ -94,8 +94,8 @@ def report_replay(delay_s: float | None = None, step_s: float | None = None) -> 
 def report_long(bundle: Path) -> None:
     """The session's own cost per frame on long sessions, where the counter's window is full: the
     three longest repcount/ videos (landmarks at 16 fps) through a LiveSession with the bundle."""
-    from posegraph.gcn.analysis import Analyser
-    from posegraph.gcn.live import LiveSession, LiveSettings
+    from posegraph.app.analysis import Analyser
+    from posegraph.app.live import LiveSession, LiveSettings
     from posegraph.skeleton.video import SamplingClock
 
     sys.path.insert(0, str(REPOSITORY / "benchmarks"))

@@ -268,7 +268,7 @@ def report_trained(videos: list[dict], work: Path, folds: int, settings: list[st
     """The phase counter trained on RepCount's real boundaries, subject-grouped CV (module docstring)."""
     from posegraph.data import SkeletonStore
     from posegraph.data.repcount import import_repcount
-    from posegraph.gcn.phase_counting import count_with_model, load_phase_model
+    from posegraph.app.phase_counting import count_with_model, load_phase_model
     from posegraph.gcn.config import load_config
     from posegraph.gcn.training import train
     from posegraph.scoring import count_repetitions

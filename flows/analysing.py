@@ -25,7 +25,7 @@ WRITE_EVERY = 25  # analyses per store commit: a crash loses at most this many
 def analyse_stored_video(analyser, store_path: str, video_id: str, layout: str, out: str | None):
     """One stored video's analysis document and its store rows (raises for a video that cannot be analysed)."""
     from posegraph.data.sources import stored_source
-    from posegraph.gcn.analysis import analyse, analysis_rows
+    from posegraph.app.analysis import analyse, analysis_rows
     from posegraph.scoring.analysis_html import write_analysis_outputs
 
     source = stored_source(SkeletonStore(store_path, create=False), video_id, layout)
@@ -41,7 +41,7 @@ def analyse_store(store: str, bundle: str, out: str | None = None, skip_analysed
     """Analyse every ``ok`` video of ``store`` with ``bundle`` (module docstring)."""
     from posegraph.data.delta import sql_string
     from posegraph.data.query import run_query
-    from posegraph.gcn.analysis import Analyser
+    from posegraph.app.analysis import Analyser
 
     started = time.perf_counter()
     analyser = Analyser.load(bundle)

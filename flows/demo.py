@@ -196,8 +196,8 @@ PHASE_DEMO_SETTINGS = ["task=phases", "epochs=6"]  # a short run: enough to coun
 def count_demo(out: Path, store_path: Path, extracted, videos_folder: Path, sequences) -> None:
     """Steps 10-11: the label-free counter, then a trained phase counter (ST-GCN with the temporal head,
     trained on the synthetic store), on every rendered video and on one real clip when present."""
-    from posegraph.flows.video_commands import count_video
-    from posegraph.gcn.phase_counting import count_with_model, load_phase_model
+    from posegraph.app.video_commands import count_video
+    from posegraph.app.phase_counting import count_with_model, load_phase_model
     from posegraph.scoring.count_report import plot_count
     from posegraph.gcn.config import load_config
     from posegraph.scoring import count_repetitions
@@ -247,8 +247,8 @@ def live_demo(out: Path, bundle_dir: Path, rendered: Path) -> None:
     played at its own frame rate: the JSON events as they come, then the session's report."""
     import json
 
-    from posegraph.gcn.analysis import Analyser
-    from posegraph.gcn.live_loop import run_live
+    from posegraph.app.analysis import Analyser
+    from posegraph.app.live_loop import run_live
     from posegraph.scoring.analysis_html import write_analysis_outputs
 
     clip = REAL_SQUAT
@@ -272,11 +272,11 @@ def export_demo(out: Path, bundle_dir: Path, rendered: Path) -> None:
     import subprocess
     import sys
 
-    from posegraph.gcn.onnx_export import export_onnx
+    from posegraph.app.exporting import export_model
 
     export_dir = out / "export"
     print(f"\n== 14. a model that leaves the machine: posegraph export {bundle_dir} --format onnx --out {export_dir}")
-    export_onnx(bundle_dir, export_dir, log=lambda line: print(f"   {line}"))
+    export_model(bundle_dir, export_dir, log=lambda line: print(f"   {line}"))
     print(f"\n$ posegraph classify {rendered} --checkpoint {export_dir} --runtime onnx --top-k 3")
     script = ("import sys; from posegraph.flows.cli import main; code = main(sys.argv[1:]); "
               "print('   (torch imported: %s)' % ('torch' in sys.modules)); sys.exit(code)")
@@ -287,8 +287,7 @@ def export_demo(out: Path, bundle_dir: Path, rendered: Path) -> None:
 def ensemble_demo(store_path: Path, checkpoints: list[Path], folder: Path) -> Path:
     """The weighted ensemble of the demo's classifiers (weights searched on the validation subject),
     evaluated on the held-out subject beside its members and saved."""
-    from posegraph.flows.cli.ensemble import print_report
-    from posegraph.flows.training import ensemble_flow
+    from posegraph.flows.training import ensemble_flow, print_report
 
     out = folder / "stgcn-bilstm.yaml"
     print(f"\n$ posegraph ensemble --checkpoints {' '.join(map(str, checkpoints))} --store {store_path} --out {out}")

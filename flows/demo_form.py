@@ -72,7 +72,7 @@ def score_demo(out: Path, reference_store: Path, extracted_path: Path, sequences
     """
     from posegraph.data import SkeletonStore
     from posegraph.data.synthetic import generate_sequence, make_subjects, render_corpus
-    from posegraph.flows.video_commands import score_video
+    from posegraph.app.video_commands import score_video
     from posegraph.scoring.score_report import fit_reference, fit_summary
 
     subjects = sorted({sequence.subject for sequence in sequences})
@@ -128,8 +128,8 @@ def analyse_demo(out: Path, reference_store: Path, run_dir: Path, extracted_path
     on a rendered video of the held-out subject and on a real clip when present, with HTML reports."""
     from posegraph.data import SkeletonStore
     from posegraph.data.sources import resolve_source
-    from posegraph.gcn.analysis import Analyser, analyse, analysis_text
-    from posegraph.gcn.analysis_bundle import build_bundle
+    from posegraph.app.analysis import Analyser, analyse, analysis_text
+    from posegraph.app.analysis_bundle import build_bundle
     from posegraph.scoring.analysis_html import write_analysis_outputs
 
     bundle_dir = out / "bundle"

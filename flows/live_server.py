@@ -5,7 +5,7 @@ The page (``live_page/``: plain HTML, JavaScript and CSS, all served from here, 
 CDN) sends a frame at a time (JPEG, at most ``fps`` a second, the next only when the answer to the
 last has come back: frames the camera makes meanwhile are skipped on purpose and counted on the
 page) and draws the skeleton and the state it gets back. One connection is one
-:class:`~posegraph.gcn.live.LiveSession` on a thread of its own; when the page stops (or closes,
+:class:`~posegraph.app.live.LiveSession` on a thread of its own; when the page stops (or closes,
 or goes idle, or the server stops), the session is analysed whole and, with ``out``, its report
 written as ``analyse --out`` writes it.
 
@@ -85,53 +85,43 @@ def _settle(future: asyncio.Future, outcome: str, value) -> None:
 
 
 class _Connection:
-    """One page's session: BlazePose and the live services on a thread of their own."""
+    """One page's session: its frame loop (:class:`~posegraph.app.live_loop.LiveFeed`) on a thread of its own."""
 
     def __init__(self, analyser, fps: float, reject: bool, number: int, limits: ServerLimits) -> None:
-        from posegraph.gcn.live import LiveSettings
-        from posegraph.skeleton.blazepose import BlazePoseExtractor
+        from posegraph.app.live import LiveSettings
+        from posegraph.app.live_loop import LiveFeed
         from posegraph.skeleton.frame_input import FrameClock
 
-        self.analyser, self.settings, self.reject, self.limits = analyser, LiveSettings(fps=fps), reject, limits
+        self.limits = limits
         self.name = f"browser-{number}"
         self.worker = _Worker(self.name)
-        self.clock = FrameClock(max_ahead_s=limits.max_ahead_s)
-        self.landmarker = BlazePoseExtractor(target_fps=fps).landmarker()
-        self.detect = None
-        self.session = None
+        self.live = LiveFeed(analyser, self.name, LiveSettings(fps=fps), reject,
+                             clock=FrameClock(max_ahead_s=limits.max_ahead_s))
         self.index = 0
         self.abandoned = 0  # frames that took longer than limits.frame_timeout_s
         self.dropped = 0  # frames refused (their time or image) or dropped while an abandoned one ran
 
     def frame(self, payload: bytes) -> dict:
-        import cv2
-
-        from posegraph.gcn.live import LiveSession
         from posegraph.skeleton.frame_input import decode_frame_message
 
         read_at = time.monotonic()
-        t_s, image = decode_frame_message(payload, self.limits.max_frame_pixels, self.clock)
-        if self.detect is None:
-            self.detect = self.landmarker.__enter__()
-            self.session = LiveSession(self.analyser, self.name, self.settings, self.reject,
-                                       (image.shape[1], image.shape[0]))
-        landmarks = self.detect(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), t_s)
-        events = self.session.update(landmarks, t_s, self.index, read_at)
+        t_s, image = decode_frame_message(payload, self.limits.max_frame_pixels, self.live.clock)
+        landmarks, events = self.live.feed(image, t_s, self.index, read_at)
         self.index += 1
         points = None if landmarks is None else [[round(float(v), 4) for v in (x, y, vis)]
                                                   for x, y, _, vis in landmarks]
-        return {"type": "frame", "t_s": round(t_s, 3), "landmarks": points, "state": self.session.state(),
+        return {"type": "frame", "t_s": round(t_s, 3), "landmarks": points, "state": self.live.session.state(),
                 "events": events, "frames": self.index}
 
     def finish(self, ended: str, out: str | None) -> dict:
-        if self.detect is not None and not self.worker.busy:
-            self.landmarker.__exit__(None, None, None)
-            self.detect = None
         counts = {"frames_refused": self.dropped, "frames_abandoned": self.abandoned}
-        if self.session is None:
+        if self.worker.busy:  # an abandoned frame still holds BlazePose: leave it be, analyse what was seen
+            result = self.live.session.finish(ended, self.dropped + self.abandoned) if self.live.session else None
+        else:
+            result = self.live.finish(ended, self.dropped + self.abandoned)
+        if result is None or self.live.session is None:
             return {"type": "end", "ended": ended, "count": 0, "exercise": None, "error": "no frame arrived",
                     **counts}
-        result = self.session.finish(ended, dropped=self.dropped + self.abandoned)
         document = result.document
         if document is None:
             return {"type": "end", "ended": ended, "count": 0, "exercise": None, "error": result.error, **counts}
@@ -175,7 +165,7 @@ def create_app(bundle: str | Path, out: str | None = None, fps: float = 16.0, re
                runtime: str = "torch", limits: ServerLimits = ServerLimits()):
     """The FastAPI application: ``GET /`` (the page), its script and style, ``WS /ws``.
     ``app.state.sessions`` holds the open sessions (:class:`_Sessions`)."""
-    from posegraph.gcn.analysis import Analyser
+    from posegraph.app.analysis import Analyser
     from posegraph.skeleton.layouts import BLAZEPOSE33
 
     analyser = Analyser.load(bundle, runtime)

@@ -155,3 +155,18 @@ def default_run_dir(config: TrainConfig) -> str:
     from datetime import datetime
 
     return str(Path("runs") / f"{config.model}-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+
+
+def print_report(report: dict, paths: dict | None = None) -> None:
+    """One line per member and one for the ensemble: exercise and muscle-group headline figures."""
+    print(report["evaluated_on"])
+    rows = report_rows(report)
+    columns = [key for key in rows[-1][1]]
+    width = max(len(name) for name, _ in rows)
+    print(f"{'model':<{width}}  " + "  ".join(f"{key:>{len(key)}}" for key in columns))
+    for name, row in rows:
+        print(f"{name:<{width}}  " + "  ".join(
+            f"{row[key]:>{len(key)}.3f}" if key in row else f"{'-':>{len(key)}}" for key in columns))
+    print(f"weights: {report['chosen_by']}")
+    for name, path in (paths or {}).items():
+        print(f"{name}: {path}")

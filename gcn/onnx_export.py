@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import warnings
 from pathlib import Path
 
@@ -33,7 +32,6 @@ from .preprocess import PeopleSequence
 
 SIDECAR_FORMAT = "posegraph-onnx/1"
 MODEL_FILE, SIDECAR_FILE = "model.onnx", "model.json"
-BUNDLE_SUBFOLDER = "onnx"
 TOLERANCE = 1e-4
 OPSET = 17
 
@@ -59,21 +57,13 @@ class _WithEmbedding(nn.Module):
         return logits, captured[0].flatten(1)
 
 
-def export_onnx(target: str | Path, out: str | Path, check_on: str | Path | None = None,
+def export_onnx(classifier: str | Path, onnx_dir: str | Path, check_on: str | Path | None = None,
                 log=print) -> dict:
-    """Export ``target`` (a run folder, a checkpoint, or an analysis bundle) into ``out``; returns the sidecar."""
-    from .analysis_bundle import load_bundle
+    """Export ``classifier`` (a run folder or a checkpoint) into ``onnx_dir``; returns the sidecar.
+    An analysis bundle is exported whole by :func:`posegraph.app.exporting.export_model`."""
     from .inference import load_classifier
 
-    target, out = Path(target), Path(out)
-    onnx_dir = out
-    if (target / "bundle.yaml").is_file():
-        bundle_folder = load_bundle(target)
-        if out.resolve() != target.resolve():
-            shutil.copytree(target, out, dirs_exist_ok=True)
-        classifier, onnx_dir = bundle_folder.classifier, out / BUNDLE_SUBFOLDER
-    else:
-        classifier = target
+    onnx_dir = Path(onnx_dir)
     model, bundle = load_classifier(classifier, device="cpu")
     onnx_dir.mkdir(parents=True, exist_ok=True)
     sample = _check_inputs(bundle, check_on)

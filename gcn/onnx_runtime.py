@@ -48,7 +48,7 @@ def export_folder(path: str | Path) -> Path:
 
 @dataclass
 class OnnxClassifier:
-    """An exported classifier ready for many videos."""
+    """An exported classifier ready for many videos (a :class:`~.classifier.Classifier`)."""
 
     folder: Path
     sidecar: dict
@@ -64,6 +64,21 @@ class OnnxClassifier:
     @property
     def model(self) -> str:
         return self.sidecar["model"]
+
+    @property
+    def name(self) -> str:
+        return self.sidecar["model"]
+
+    @property
+    def num_persons(self) -> int:
+        return int(self.sidecar.get("num_persons", 1))
+
+    @property
+    def calibrated(self) -> bool:
+        return self.rejection is not None
+
+    def frames_that_mattered(self, sequence: PeopleSequence) -> None:
+        return None  # the export carries logits and embeddings, not the BiLSTM's attention
 
     @property
     def class_names(self) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """The layout is the architecture: only flows/ may import Prefect, packages depend downward only
-(skeleton <- data <- features <- scoring <- gcn <- flows, imports inside functions included), and
-no module imports itself back through others."""
+(skeleton <- data <- features <- scoring <- gcn <- app <- flows, imports inside functions
+included), and no module imports itself back through others, counting the package ``__init__``
+modules an import runs on its way (importing ``flows.cli.ensemble`` runs ``flows/cli/__init__``)."""
 
 import ast
 import subprocess
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("skeleton", "data", "features", "scoring", "gcn", "flows")  # bottom to top
+PACKAGES = ("skeleton", "data", "features", "scoring", "gcn", "app", "flows")  # bottom to top
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -60,8 +61,20 @@ def import_graph(root: Path, packages=PACKAGES) -> dict[str, set[str]]:
                     target = target.rpartition(".")[0]
                 if target and target != name:
                     edges.add(target)
+                    edges |= _packages_run_on_the_way(name, target, paths)
         graph[name] = edges
     return graph
+
+
+def _packages_run_on_the_way(name: str, target: str, paths) -> set[str]:
+    """The package ``__init__`` modules importing ``target`` runs, but for ``name``'s own packages
+    (already running when ``name`` is imported: a sibling import inside a package is no loop)."""
+    parts, found = target.split("."), set()
+    for end in range(1, len(parts)):
+        package = ".".join(parts[:end])
+        if package in paths and not (name == package or name.startswith(package + ".")):
+            found.add(package)
+    return found
 
 
 def upward_imports(graph: dict[str, set[str]], packages=PACKAGES) -> list[str]:
@@ -135,8 +148,13 @@ def test_the_checks_find_a_loop_and_an_upward_import(tmp_path):
     (tmp_path / "data" / "b.py").write_text("def thing():\n    from posegraph.data.a import x\n")
     (tmp_path / "data" / "query.py").write_text("def names():\n    from ..features import NAMES\n")
     (tmp_path / "features" / "__init__.py").write_text("NAMES = ()\n")
+    # and a loop through a package's __init__: data/cli/__init__ -> data.demo -> data.cli.tool
+    (tmp_path / "data" / "cli").mkdir()
+    (tmp_path / "data" / "cli" / "__init__.py").write_text("def run():\n    from posegraph.data.demo import go\n")
+    (tmp_path / "data" / "cli" / "tool.py").write_text("from ..a import thing\n")
+    (tmp_path / "data" / "demo.py").write_text("from posegraph.data.cli.tool import x\n")
     graph = import_graph(tmp_path, ("data", "features"))
-    assert import_loops(graph) == [["data.a", "data.b"]]
+    assert import_loops(graph) == [["data.a", "data.b"], ["data.cli", "data.demo"]]
     assert upward_imports(graph, ("data", "features")) == ["data.query -> features"]
 
 

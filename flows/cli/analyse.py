@@ -9,7 +9,7 @@ import sys
 
 
 def command_bundle_build(arguments: argparse.Namespace) -> int:
-    from posegraph.gcn.analysis_bundle import build_bundle
+    from posegraph.app.analysis_bundle import build_bundle
 
     references = {}
     for pair in arguments.reference:
@@ -29,7 +29,7 @@ def command_analyse(arguments: argparse.Namespace) -> int:
     """Analyse each video; a video that cannot be read or shows nobody is one line on stderr and
     the others go on (exit status 1 when any failed)."""
     from posegraph.data.errors import StoreError
-    from posegraph.gcn.analysis import Analyser, analysis_text
+    from posegraph.app.analysis import Analyser, analysis_text
     from posegraph.skeleton.video import VideoError
 
     from .common import open_store
@@ -54,7 +54,7 @@ def command_analyse(arguments: argparse.Namespace) -> int:
 
 def _analyse_one(analyser, video: str, store, arguments: argparse.Namespace) -> dict:
     from posegraph.data.sources import resolve_source
-    from posegraph.gcn.analysis import analyse
+    from posegraph.app.analysis import analyse
 
     source = resolve_source(video, store, landmarks_fps=arguments.fps)
     name = source.video_id if source.how_read == "stored" else str(video)
@@ -68,7 +68,7 @@ def _analyse_one(analyser, video: str, store, arguments: argparse.Namespace) -> 
 
 def command_analyse_store(arguments: argparse.Namespace) -> int:
     """Extract a folder or manifest first (when given), then analyse every stored video (Prefect flow)."""
-    from posegraph.gcn.analysis_bundle import load_bundle
+    from posegraph.app.analysis_bundle import load_bundle
 
     from .common import check_before_flow
 

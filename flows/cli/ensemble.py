@@ -5,23 +5,6 @@ from __future__ import annotations
 import argparse
 
 
-def print_report(report: dict, paths: dict | None = None) -> None:
-    """One line per member and one for the ensemble: exercise and muscle-group headline figures."""
-    from posegraph.flows.training import report_rows
-
-    print(report["evaluated_on"])
-    rows = report_rows(report)
-    columns = [key for key in rows[-1][1]]
-    width = max(len(name) for name, _ in rows)
-    print(f"{'model':<{width}}  " + "  ".join(f"{key:>{len(key)}}" for key in columns))
-    for name, row in rows:
-        print(f"{name:<{width}}  " + "  ".join(
-            f"{row[key]:>{len(key)}.3f}" if key in row else f"{'-':>{len(key)}}" for key in columns))
-    print(f"weights: {report['chosen_by']}")
-    for name, path in (paths or {}).items():
-        print(f"{name}: {path}")
-
-
 def command_ensemble(arguments: argparse.Namespace) -> int:
     from posegraph.flows.training import ensemble_flow
 
@@ -35,6 +18,8 @@ def command_ensemble(arguments: argparse.Namespace) -> int:
 
         print(json.dumps(result["report"]))
     else:
+        from posegraph.flows.training import print_report
+
         print_report(result["report"], result["paths"])
     return 0
 

@@ -7,9 +7,9 @@ import argparse
 
 
 def command_export(arguments: argparse.Namespace) -> int:
-    from posegraph.gcn.onnx_export import export_onnx
+    from posegraph.app.exporting import export_model
 
-    export_onnx(arguments.target, arguments.out, check_on=arguments.check_on)
+    export_model(arguments.target, arguments.out, check_on=arguments.check_on)
     return 0
 
 

@@ -12,7 +12,7 @@ import sys
 def command_live(arguments: argparse.Namespace) -> int:
     """JSON lines on stdout while the source runs, then an ``end`` line (and the report with --out).
     Exit 0 when the session produced a report, 1 when nothing could be analysed."""
-    from posegraph.gcn.live import LiveSettings
+    from posegraph.app.live import LiveSettings
     from posegraph.skeleton.stream import check_live_source
     from posegraph.skeleton.video import VideoError
 
@@ -31,8 +31,8 @@ def command_live(arguments: argparse.Namespace) -> int:
         check_live_source(arguments.source)
     except VideoError as error:
         raise ValueError(str(error)) from None
-    from posegraph.gcn.analysis import Analyser
-    from posegraph.gcn.live_loop import run_live
+    from posegraph.app.analysis import Analyser
+    from posegraph.app.live_loop import run_live
 
     analyser = Analyser.load(arguments.bundle, arguments.runtime)
     show = _Screen(arguments.show, arguments.record, arguments.fps)
@@ -104,7 +104,7 @@ class _Screen:
     def frame(self, frame, landmarks, session) -> None:
         import cv2
 
-        from posegraph.gcn.live_loop import annotate
+        from posegraph.app.live_loop import annotate
 
         image = annotate(frame.image, landmarks, session)
         if self.recorder is not None:

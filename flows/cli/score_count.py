@@ -22,7 +22,7 @@ def command_scoring_fit(arguments: argparse.Namespace) -> int:
 
 
 def command_score(arguments: argparse.Namespace) -> int:
-    from posegraph.flows.video_commands import score_video
+    from posegraph.app.video_commands import score_video
 
     report = score_video(arguments.video, arguments.reference, store_path=arguments.store,
                          exercise=arguments.exercise, checkpoint=arguments.checkpoint, method=arguments.method,
@@ -39,7 +39,7 @@ def command_score(arguments: argparse.Namespace) -> int:
 
 
 def command_count(arguments: argparse.Namespace) -> int:
-    from posegraph.flows.video_commands import count_video
+    from posegraph.app.video_commands import count_video
 
     report = count_video(arguments.video, arguments.store, arguments.exercise, arguments.out, arguments.live,
                          on_repetition=lambda line: print(line, flush=True), save=arguments.save,

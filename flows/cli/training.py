@@ -101,7 +101,7 @@ def command_evaluate(arguments: argparse.Namespace) -> int:
     check_before_flow(arguments.store, [arguments.run_dir])
     result = evaluate_flow(arguments.run_dir, arguments.store, arguments.split)
     if "report" in result:  # a saved ensemble
-        from .ensemble import print_report
+        from posegraph.flows.training import print_report
 
         print_report(result["report"], result["paths"])
         return 0
@@ -117,30 +117,20 @@ def command_calibrate(arguments: argparse.Namespace) -> int:
 
 
 def command_classify(arguments: argparse.Namespace) -> int:
-    """Classify each given video (file or stored id) with one loaded model or a saved ensemble."""
-    if arguments.runtime == "onnx":
-        return _classify_with_onnx(arguments)
-    from posegraph.gcn.ensemble import is_ensemble_file
-    from posegraph.gcn.inference import load_classifier
+    """Classify each given video (file or stored id) with any classifier: a run folder, a
+    checkpoint, a saved ensemble, an ONNX export (torch never imported) or an analysis bundle."""
+    from posegraph.app.classifiers import open_classifier
 
-    if is_ensemble_file(arguments.checkpoint):
-        return _classify_with_ensemble(arguments)
-    model, bundle = load_classifier(arguments.checkpoint)
-    if not arguments.json and arguments.reject and bundle.class_names and bundle.rejection is None \
-            and bundle.config.muscles != "only":
+    classifier = open_classifier(arguments.checkpoint, arguments.runtime)
+    if not arguments.json and arguments.reject and classifier.heads.class_names and not classifier.calibrated \
+            and classifier.heads.exercise_count:
         print(f"note: {arguments.checkpoint} has no calibrated rejection (trained before it existed), so every "
               "video gets one of its classes; `posegraph calibrate RUN_DIR --store STORE` adds it")
     for video in arguments.video:
-        _classify_one(video, model, bundle, arguments)
+        sequence = _load_video(video, arguments, classifier.num_persons)
+        answer = classifier.answer(sequence, arguments.top_k, reject=arguments.reject)
+        _show_answer(video, classifier.name, answer, classifier.frames_that_mattered(sequence), arguments)
     return 0
-
-
-def _classify_one(video: str, model, bundle, arguments: argparse.Namespace) -> None:
-    from posegraph.gcn.inference import answer_sequence
-
-    sequence = _load_video(video, arguments, bundle.num_persons)
-    answer = answer_sequence(model, bundle, sequence, arguments.top_k, reject=arguments.reject)
-    _show_answer(video, bundle.model, answer, _frames_that_mattered(model, bundle, sequence), arguments)
 
 
 def _load_video(video: str, arguments: argparse.Namespace, persons: int):
@@ -151,35 +141,6 @@ def _load_video(video: str, arguments: argparse.Namespace, persons: int):
 
     store = _store(arguments.store) if arguments.store else None
     return PeopleSequence.from_source(resolve_source(video, store, persons=persons))
-
-
-def _classify_with_onnx(arguments: argparse.Namespace) -> int:
-    """An export folder (posegraph export) through onnxruntime; torch is never imported."""
-    from posegraph.gcn.onnx_runtime import OnnxClassifier
-
-    classifier = OnnxClassifier.load(arguments.checkpoint)
-    for video in arguments.video:
-        sequence = _load_video(video, arguments, int(classifier.sidecar.get("num_persons", 1)))
-        _show_answer(video, classifier.model, classifier.answer(sequence, arguments.top_k, arguments.reject), None,
-                     arguments)
-    return 0
-
-
-def _classify_with_ensemble(arguments: argparse.Namespace) -> int:
-    from posegraph.gcn.ensemble import load_saved
-
-    ensemble, members = load_saved(arguments.checkpoint)
-    rejection = ensemble.rejection if arguments.reject else None
-    if not arguments.json:
-        calibrated = "with a calibrated 'none of these'" if ensemble.rejection else \
-            "not calibrated (saved before ensembles were, or without a validation split): every video gets a class"
-        print(f"ensemble of {len(members.paths)} models, weights {', '.join(f'{w:.2f}' for w in ensemble.weights)}, "
-              f"{calibrated}")
-    for video in arguments.video:
-        sequence = _load_video(video, arguments, members.num_persons)
-        answer = members.answer(sequence, ensemble.weights, arguments.top_k, rejection)
-        _show_answer(video, "ensemble", answer, None, arguments)
-    return 0
 
 
 def _show_answer(video: str, model_name: str, answer, attention, arguments: argparse.Namespace) -> None:
@@ -212,15 +173,6 @@ def _show_answer(video: str, model_name: str, answer, attention, arguments: argp
         times, weights = attention
         top = sorted(times[weights.argsort()[::-1][:3]])
         print("frames that mattered most (BiLSTM attention): " + ", ".join(f"{t:.2f} s" for t in top))
-
-
-def _frames_that_mattered(model, bundle, sequence):
-    """The BiLSTM's attention over the video's frames; ``None`` for graph models."""
-    from posegraph.gcn.families import frames_that_mattered
-
-    if bundle.family != "sequence":
-        return None
-    return frames_that_mattered(model, bundle, sequence)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -257,8 +209,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     classify.add_argument("video", nargs="+", help="video files (extracted with BlazePose first), landmarks files (.npy, .json, "
                           ".csv; 30 fps) or video ids (prefixes, with --store)")
     classify.add_argument("--checkpoint", required=True,
-                          help="a classifier checkpoint (RUN/best.pt, or the run folder RUN) or a saved ensemble "
-                               "(ENSEMBLE.yaml from posegraph ensemble --out)")
+                          help="any classifier: a checkpoint (RUN/best.pt, or the run folder RUN), a saved ensemble "
+                               "(ENSEMBLE.yaml from posegraph ensemble --out), an ONNX export folder, or an "
+                               "analysis bundle (its classifier)")
     classify.add_argument("--store", help="the store holding the video id")
     classify.add_argument("--runtime", default="torch", choices=("torch", "onnx"),
                           help="onnx: --checkpoint is an export folder (posegraph export), run with onnxruntime "

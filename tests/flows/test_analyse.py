@@ -16,7 +16,7 @@ def bundle(analysis_bundle):
 
 
 def test_the_bundle_holds_the_classifier_and_one_reference_per_exercise(bundle):
-    from posegraph.gcn.analysis_bundle import load_bundle
+    from posegraph.app.analysis_bundle import load_bundle
 
     loaded = load_bundle(bundle)
     assert loaded.classifier.name == "classifier.pt" and loaded.layout == "blazepose33"
@@ -79,7 +79,7 @@ def test_the_overlay_captions_count_the_repetitions_done_and_say_the_cue_under_w
 
 def test_the_batch_flow_writes_sql_tables_and_goes_on_past_a_failing_video(bundle, synthetic_store, tmp_path,
                                                                           monkeypatch, capsys):
-    import posegraph.gcn.analysis as analysis
+    import posegraph.app.analysis as analysis
     from posegraph.data import SkeletonStore
     from posegraph.data.query import run_query
 
@@ -113,7 +113,7 @@ def test_the_batch_flow_writes_sql_tables_and_goes_on_past_a_failing_video(bundl
 
 
 def test_a_count_the_counters_disagree_on_is_reported_with_a_note_to_check_it(bundle):
-    from posegraph.gcn.analysis import Analyser, analyse_source
+    from posegraph.app.analysis import Analyser, analyse_source
     from posegraph.skeleton.source import SkeletonSource
     from tests.scoring.test_counting import synthetic, two_sets_with_lead_in
 

@@ -92,7 +92,7 @@ def test_the_page_counts_from_the_camera_like_the_offline_analysis(server, analy
     assert report["live"]["frames"] > 10  # the person was seen through the browser's camera
 
     from posegraph.data.sources import file_source
-    from posegraph.gcn.analysis import Analyser, analyse
+    from posegraph.app.analysis import Analyser, analyse
 
     offline, _ = analyse(Analyser.load(analysis_bundle), file_source(SQUAT), SQUAT.name)
     # a fake webcam runs at its own pace while this 2-core machine analyses 8-15 of its frames a second,

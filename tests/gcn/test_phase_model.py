@@ -95,7 +95,7 @@ def test_train_a_phase_model_then_count_with_it(small_store, tmp_path, capsys):
 
 
 def test_a_phase_checkpoint_evaluates_by_frame_and_refuses_to_classify(small_store, tmp_path, capsys):
-    from posegraph.gcn.phase_counting import load_phase_model
+    from posegraph.app.phase_counting import load_phase_model
     from posegraph.gcn.inference import calibrate_run, class_probabilities, evaluate_run, load_classifier
     from posegraph.gcn.preprocess import PeopleSequence
     from posegraph.gcn.training import train

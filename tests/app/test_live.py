@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from posegraph.data.sources import resolve_source
-from posegraph.gcn.analysis import Analyser, analyse
-from posegraph.gcn.live import EVENT_TYPES, LiveSession, LiveSettings, announcement_delays
+from posegraph.app.analysis import Analyser, analyse
+from posegraph.app.live import EVENT_TYPES, LiveSession, LiveSettings, announcement_delays
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,8 @@ from posegraph.scoring.cues import cues_for
 from posegraph.scoring.repetition_form import BODY_NAMES, repetition_forms
 from posegraph.skeleton.source import SkeletonSource
 
+from posegraph.gcn.classifier import Classifier
+
 from .analysis_bundle import AnalysisBundle, load_bundle
 
 SCHEMA = "posegraph-analysis/1"
@@ -37,35 +39,24 @@ HEATMAP_COLUMNS = 120  # time samples of the joint-by-time heat map
 
 @dataclass
 class Analyser:
-    """A loaded bundle and its classifier, ready for many videos."""
+    """A loaded bundle and its classifier (any :class:`~posegraph.gcn.classifier.Classifier`:
+    a checkpoint, an ensemble, an ONNX export), ready for many videos."""
 
     bundle: AnalysisBundle
-    model: object  # the PyTorch model, or with runtime onnx the OnnxClassifier
-    model_bundle: object  # its ModelBundle (None with runtime onnx)
+    classifier: Classifier
 
     @classmethod
     def load(cls, path, runtime: str = "torch") -> "Analyser":
         """``runtime="onnx"``: the bundle exported whole (``posegraph export BUNDLE --format onnx``),
         applied with onnxruntime and without torch."""
-        if runtime == "onnx":
-            from .onnx_runtime import OnnxClassifier
+        from .classifiers import open_classifier
 
-            return cls(load_bundle(path, need_checkpoint=False), OnnxClassifier.load(path), None)
-        if runtime != "torch":
-            raise ValueError(f"runtime {runtime!r}: choose torch or onnx")
-        from .inference import load_classifier
-
-        bundle = load_bundle(path)
-        model, model_bundle = load_classifier(bundle.classifier)
-        return cls(bundle, model, model_bundle)
+        bundle = load_bundle(path, need_checkpoint=runtime != "onnx")  # first: a folder that is none says how to make one
+        return cls(bundle, open_classifier(path if runtime == "onnx" else bundle.classifier, runtime))
 
     def answer(self, sequence, top_k: int = 3, reject: bool = True):
-        """The classifier's :class:`~.answers.Answer` for one video's ``PeopleSequence``."""
-        if self.model_bundle is None:
-            return self.model.answer(sequence, top_k, reject)
-        from .inference import answer_sequence
-
-        return answer_sequence(self.model, self.model_bundle, sequence, top_k=top_k, reject=reject)
+        """The classifier's :class:`~posegraph.gcn.answers.Answer` for one video's ``PeopleSequence``."""
+        return self.classifier.answer(sequence, top_k, reject)
 
     def reference(self, exercise: str):
         """The bundle's form reference of ``exercise`` (None: it has none), read once."""
@@ -84,7 +75,7 @@ def analyse_source(analyser: Analyser, source: SkeletonSource, name: str, reject
 def analyse(analyser: Analyser, source: SkeletonSource, name: str, reject: bool = True):
     """:func:`analyse_source`'s document, and the video's :class:`~posegraph.scoring.FormScore`
     (None where form was not judged) for drawing it."""
-    from .preprocess import PeopleSequence
+    from posegraph.gcn.preprocess import PeopleSequence
 
     if not source.has_person:
         raise ValueError(f"{name}: no person detected in any frame; nothing to analyse")

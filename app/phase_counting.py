@@ -15,10 +15,10 @@ from posegraph.scoring.counting import RepetitionCount
 from posegraph.scoring.phase_labels import count_from_phases
 from posegraph.skeleton.source import SkeletonSource
 
-from .bundle import ModelBundle
-from .families import family_of
-from .inference import load_classifier
-from .preprocess import PeopleSequence
+from posegraph.gcn.bundle import ModelBundle
+from posegraph.gcn.families import family_of
+from posegraph.gcn.inference import load_classifier
+from posegraph.gcn.preprocess import PeopleSequence
 
 
 def count_with_checkpoint(source: SkeletonSource, checkpoint: str | Path) -> RepetitionCount:

@@ -219,7 +219,7 @@ class LiveSession:
     def _classify(self, now: float) -> list[dict]:
         """The classifier over the recent window; an ``exercise`` event when the answer has changed
         and held for ``stable_answers`` windows."""
-        from .preprocess import PeopleSequence
+        from posegraph.gcn.preprocess import PeopleSequence
 
         _, joints, timestamps = self._recent(self.settings.classify_window_s)
         answer = None

@@ -4,7 +4,8 @@
 
     BUNDLE/
       bundle.yaml            format, the classifier, one entry per exercise, the counter
-      classifier.pt          the classifier checkpoint (calibrated "none of these", muscle head if trained)
+      classifier.pt          the classifier checkpoint (calibrated "none of these", muscle head if trained),
+                             or classifier.yaml and members/ for a saved ensemble
       references/squat.json  one form reference per exercise (posegraph scoring fit's format)
 
 ``bundle.yaml`` (plain data, ``format: posegraph-analysis-bundle/1``)::
@@ -67,6 +68,11 @@ class AnalysisBundle:
         return FormReference.load(self.root / entry.reference)
 
 
+def is_bundle(path: str | Path) -> bool:
+    """Whether ``path`` is an analysis bundle's folder (it holds ``bundle.yaml``)."""
+    return (Path(path) / "bundle.yaml").is_file()
+
+
 def load_bundle(path: str | Path, need_checkpoint: bool = True) -> AnalysisBundle:
     """Read ``path/bundle.yaml``; errors say what is wrong and how to build one. An exported
     bundle used with ``--runtime onnx`` (``need_checkpoint=False``) may leave its PyTorch checkpoint out."""
@@ -96,39 +102,62 @@ def load_bundle(path: str | Path, need_checkpoint: bool = True) -> AnalysisBundl
 def build_bundle(classifier: str | Path, store_path: str | Path, out: str | Path,
                  references: dict[str, str | Path] | None = None, split: str | None = "train",
                  log=print) -> AnalysisBundle:
-    """Build a bundle: the classifier (a checkpoint or run folder) copied in, and per class it knows
+    """Build a bundle: the classifier (a checkpoint, a run folder, or a saved ensemble with its
+    members) copied in, and per class it knows
     a reference (given in ``references``, else fitted on the store's ``ok`` videos of that label
     in ``split``) with the range of motion of those videos' counted repetitions."""
     from posegraph.data import SkeletonStore
 
-    from .checkpoint import checkpoint_file, load_checkpoint
-
-    source = checkpoint_file(classifier)
-    bundle = load_checkpoint(source)
-    if bundle.config.task == "phases" or not bundle.class_names:
-        raise ValueError(f"{source} does not recognise exercises; give an exercise classifier's run")
-    if bundle.rejection is None:
-        log(f"note: {source} has no calibrated 'none of these'; `posegraph calibrate` it for one")
     store = SkeletonStore(store_path, create=False)
     root = Path(out)
     (root / "references").mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source, root / "classifier.pt")
+    kept, source, class_names, layout = _copy_classifier(classifier, root, log)
     exercises, layouts = {}, set()
-    for exercise in bundle.class_names:
-        entry, layout = _exercise_entry(store, exercise, root, (references or {}).get(exercise), split, log)
+    for exercise in class_names:
+        entry, fitted = _exercise_entry(store, exercise, root, (references or {}).get(exercise), split, log)
         exercises[exercise] = entry
-        layouts |= {layout} if layout else set()
+        layouts |= {fitted} if fitted else set()
     if len(layouts) > 1:
         raise ValueError(f"the references are in layouts {sorted(layouts)}; fit them all in one layout")
     content = {"format": FORMAT, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "classifier": "classifier.pt", "classifier_from": str(source),
-               "layout": layouts.pop() if layouts else bundle.layout,
+               "classifier": kept, "classifier_from": str(source),
+               "layout": layouts.pop() if layouts else layout,
                "exercises": {name: {"reference": entry.reference, "fitted_from": entry.fitted_from,
                                     "range_of_motion": entry.range_of_motion.to_dict() if entry.range_of_motion else None}
                              for name, entry in exercises.items()},
                "counter": {"method": COUNTER_METHOD}}
     (root / "bundle.yaml").write_text(yaml.safe_dump(content, sort_keys=False))
     return load_bundle(root)
+
+
+def _copy_classifier(classifier: str | Path, root: Path, log) -> tuple[str, Path, tuple[str, ...], str]:
+    """Copy the classifier into the bundle: ``(its name there, where it came from, the classes it
+    knows, its layout)``. An ensemble is copied with its members (``members/``)."""
+    from dataclasses import replace
+
+    from posegraph.gcn.checkpoint import checkpoint_file, load_checkpoint
+    from posegraph.gcn.ensemble import is_ensemble_file, load_ensemble, save_ensemble
+
+    if is_ensemble_file(classifier):
+        ensemble = load_ensemble(classifier)
+        (root / "members").mkdir(parents=True, exist_ok=True)
+        copied = []
+        for number, member in enumerate(ensemble.members):
+            target = root / "members" / f"{number}-{Path(member).name if Path(member).suffix else 'best.pt'}"
+            shutil.copy2(checkpoint_file(member), target)
+            copied.append(str(target))
+        save_ensemble(replace(ensemble, members=tuple(copied)), root / "classifier.yaml")
+        if ensemble.rejection is None:
+            log(f"note: {classifier} has no calibrated 'none of these'; save it again with a validation split")
+        return "classifier.yaml", Path(classifier), ensemble.class_names, load_checkpoint(copied[0]).layout
+    source = checkpoint_file(classifier)
+    bundle = load_checkpoint(source)
+    if bundle.config.task == "phases" or not bundle.class_names:
+        raise ValueError(f"{source} does not recognise exercises; give an exercise classifier's run")
+    if bundle.rejection is None:
+        log(f"note: {source} has no calibrated 'none of these'; `posegraph calibrate` it for one")
+    shutil.copy2(source, root / "classifier.pt")
+    return "classifier.pt", source, tuple(bundle.class_names), bundle.layout
 
 
 def _exercise_entry(store, exercise: str, root: Path, given: str | Path | None, split: str | None,

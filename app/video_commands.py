@@ -2,7 +2,7 @@
 
 The video comes from :func:`posegraph.data.sources.resolve_source` (a file, a file already
 extracted into ``--store``, a stored id or prefix, or a landmarks file); counting is
-:mod:`posegraph.scoring.count_report` (label-free) or :mod:`posegraph.gcn.phase_counting` (a trained
+:mod:`posegraph.scoring.count_report` (label-free) or :mod:`posegraph.app.phase_counting` (a trained
 phase model); scoring is :mod:`posegraph.scoring.score_report` against a saved reference, the
 exercise taken from ``--exercise``, else a classifier checkpoint, else the store's label, else
 assumed to be the reference's (the report says which). No Prefect: one video takes well under a
@@ -37,7 +37,7 @@ def count_video(target: str, store_path: str | Path | None = None, exercise: str
     name = _shown_name(source, target)
     exercise = exercise or source.label
     if checkpoint:
-        from posegraph.gcn.phase_counting import count_with_checkpoint
+        from posegraph.app.phase_counting import count_with_checkpoint
 
         result = count_with_checkpoint(source, checkpoint)
     else:

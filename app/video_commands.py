@@ -18,12 +18,13 @@ import numpy as np
 from posegraph.scoring import FormReference
 from posegraph.scoring.count_report import CountReport, count_source, plot_count, report_of, save_count
 from posegraph.scoring.score_report import PICTURE_SUFFIXES, ScoreReport, load_reference, reference_name
+from posegraph.skeleton.vocabulary import UNTIMED_FPS
 
 
 def count_video(target: str, store_path: str | Path | None = None, exercise: str | None = None,
                 out: str | Path | None = None, live: bool = False, on_repetition=print,
                 save: bool = False, checkpoint: str | Path | None = None,
-                landmarks_fps: float = 30.0) -> CountReport:
+                landmarks_fps: float = UNTIMED_FPS) -> CountReport:
     """Count one video's repetitions; ``live`` reports them as they settle; ``save`` writes them to
     the store's ``repetitions`` table (stored videos only); ``checkpoint`` counts with a trained
     phase model instead of the label-free counter; ``landmarks_fps``: a landmarks file's frame rate."""
@@ -76,7 +77,8 @@ def decide_exercise(source, reference: FormReference, exercise: str | None = Non
 
 def score_video(target: str, reference_path: str | Path, store_path: str | Path | None = None,
                 exercise: str | None = None, checkpoint: str | Path | None = None, method: str = "phase",
-                out: str | Path | None = None, name: str | None = None) -> ScoreReport:
+                out: str | Path | None = None, name: str | None = None,
+                landmarks_fps: float = UNTIMED_FPS) -> ScoreReport:
     """Score one video (a file, or a stored id or prefix) against a saved reference (module docstring).
 
     Raises ``FileNotFoundError`` / ``ValueError`` / ``StoreError`` with a message for people:
@@ -91,7 +93,7 @@ def score_video(target: str, reference_path: str | Path, store_path: str | Path 
     reference_path = Path(reference_path)
     reference = load_reference(reference_path)
     store = SkeletonStore(store_path, create=False) if store_path else None
-    source = resolve_source(target, store, reference.layout)
+    source = resolve_source(target, store, reference.layout, landmarks_fps=landmarks_fps)
     video, how_read = _shown_name(source, target), source.how_read
     if source.layout != reference.layout:
         raise ValueError(f"{reference_path} is a reference of layout {reference.layout}, but {video} is "

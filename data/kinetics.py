@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..skeleton import get_layout
+from ..skeleton.vocabulary import UNTIMED_FPS
 from .records import Skeletons, VideoInfo
 from .batches import ImportReport, import_files
 from .source_file import read_source
@@ -63,7 +64,7 @@ def _refuse_constant(name: str) -> float:
     raise KineticsFormatError(f"{name} is not a number a pose can hold")
 
 
-def parse_kinetics(content: object, fps: float = 30.0, max_people: int = 2) -> tuple[Skeletons, str | None]:
+def parse_kinetics(content: object, fps: float = UNTIMED_FPS, max_people: int = 2) -> tuple[Skeletons, str | None]:
     """Skeletons and label from a decoded Kinetics-Skeleton JSON document."""
     joint_count = get_layout(LAYOUT).num_joints
     if not isinstance(content, dict) or not isinstance(content.get("data"), list):
@@ -105,7 +106,7 @@ def parse_kinetics(content: object, fps: float = 30.0, max_people: int = 2) -> t
         str(label) if label is not None else None)
 
 
-def read_kinetics_file(path: Path, fps: float = 30.0, max_people: int = 2,
+def read_kinetics_file(path: Path, fps: float = UNTIMED_FPS, max_people: int = 2,
                        split: str | None = None) -> tuple[VideoInfo, Skeletons | None, str | None]:
     """One file as a ``videos`` row plus skeletons; a malformed file gives a failed row and the reason."""
     raw, video_id, problem = read_source(path)
@@ -139,7 +140,7 @@ def kinetics_files(source: Path) -> list[Path]:
 
 
 def import_kinetics(source: Path | str, store: SkeletonStore, split: str | None = None,
-                    fps: float = 30.0, max_people: int = 2,
+                    fps: float = UNTIMED_FPS, max_people: int = 2,
                     on_file: Callable[[Path, str | None], None] | None = None) -> ImportReport:
     """Import every Kinetics-Skeleton file under ``source``; ``on_file(path, problem)`` per file."""
     return import_files(store, kinetics_files(Path(source)),

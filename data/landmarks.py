@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..skeleton import get_layout
+from ..skeleton.vocabulary import UNTIMED_FPS
 from .batches import ImportReport, import_files
 from .records import Skeletons, VideoInfo
 from .source_file import read_source
@@ -126,7 +127,7 @@ def landmark_files(source: Path) -> list[Path]:
     return sorted(path for path in source.rglob("*") if path.suffix.lower() in SUFFIXES and path.is_file())
 
 
-def import_landmarks(source: Path | str, store: SkeletonStore, layout: str = "blazepose33", fps: float = 30.0,
+def import_landmarks(source: Path | str, store: SkeletonStore, layout: str = "blazepose33", fps: float = UNTIMED_FPS,
                      label: str | None = None, split: str | None = None,
                      on_file: Callable[[Path, str | None], None] | None = None) -> ImportReport:
     """Import every landmark file under ``source`` as ``layout``; ``on_file(path, problem)`` per file."""

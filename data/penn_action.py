@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..skeleton import get_layout
+from ..skeleton.vocabulary import UNTIMED_FPS
 from .batches import ImportReport, write_in_batches
 from .records import Skeletons, VideoInfo
 from .source_file import read_source
@@ -120,7 +121,7 @@ def _per_joint(content: Mapping[str, object], key: str, joint_count: int) -> np.
     return value.astype(np.float64)
 
 
-def parse_penn(content: Mapping[str, object], fps: float = 30.0) -> tuple[Skeletons, dict[str, object]]:
+def parse_penn(content: Mapping[str, object], fps: float = UNTIMED_FPS) -> tuple[Skeletons, dict[str, object]]:
     """Skeletons and ``videos`` fields (label, view, width, height, frame_count) from a loaded file."""
     layout = get_layout(LAYOUT)
     missing = [key for key in REQUIRED_KEYS if key not in content]
@@ -154,7 +155,7 @@ def parse_penn(content: Mapping[str, object], fps: float = 30.0) -> tuple[Skelet
                        "frame_count": frame_count}
 
 
-def read_penn_file(path: Path, fps: float = 30.0) -> tuple[VideoInfo, Skeletons | None, str | None]:
+def read_penn_file(path: Path, fps: float = UNTIMED_FPS) -> tuple[VideoInfo, Skeletons | None, str | None]:
     """One file as a ``videos`` row plus skeletons; a malformed file gives a failed row and the reason."""
     path = Path(path).resolve()
     raw, video_id, problem = read_source(path)
@@ -220,7 +221,7 @@ def stratified_validation_split(labels: Sequence[str], val_fraction: float = 0.1
 
 
 def import_penn_action(source: Path | str, store: SkeletonStore, val_fraction: float = 0.1,
-                       seed: int = 0, fps: float = 30.0,
+                       seed: int = 0, fps: float = UNTIMED_FPS,
                        on_file: Callable[[Path, str | None], None] | None = None) -> ImportReport:
     """Import every Penn Action file under ``source``; ``on_file(path, problem)`` per file.
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..skeleton.vocabulary import UNTIMED_FPS
 from .batches import ImportReport, import_files
 from .landmarks import LandmarkFormatError, _as_frames
 from .records import Skeletons, VideoInfo
@@ -111,7 +112,7 @@ def repcount_record(video: RepCountVideo, fps: float,
     return info, skeletons, None
 
 
-def import_repcount(folder: Path | str, store: SkeletonStore, fps: float = 30.0,
+def import_repcount(folder: Path | str, store: SkeletonStore, fps: float = UNTIMED_FPS,
                     splits: Callable[[RepCountVideo], str | None] | None = None,
                     on_file: Callable[[Path, str | None], None] | None = None) -> ImportReport:
     """Store every video of a RepCount folder and its repetitions (module docstring).

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..skeleton.source import SkeletonSource
 from ..skeleton.video import check_video_path
-from ..skeleton.vocabulary import DEFAULT_FPS
+from ..skeleton.vocabulary import DEFAULT_FPS, UNTIMED_FPS
 from .errors import VideoNotFoundError
 from .ingest import content_hash
 from .landmarks import SUFFIXES as LANDMARK_SUFFIXES
@@ -28,7 +28,7 @@ from .records import stored_frame_rate
 from .repcount import read_poses
 from .store import SkeletonStore
 
-LANDMARKS_FPS = 30.0  # a landmarks file has no clock: frames per second unless told (RepCount's videos: ~30)
+LANDMARKS_FPS = UNTIMED_FPS  # a landmarks file has no clock: frames per second unless told
 
 
 def resolve_video_id(store: SkeletonStore, prefix: str) -> str:

@@ -45,6 +45,7 @@ from scipy.ndimage import median_filter, percentile_filter
 from scipy.signal import find_peaks, peak_prominences
 
 from ..skeleton import get_layout
+from ..skeleton.vocabulary import DEFAULT_FPS
 from .periodicity import (MAX_PERIOD_S, MIN_SWING, PERIOD_TOLERANCE, PERIODICITY_POWER, RECURRENCE,
                           SIGNAL_DIRECTIONS, RepeatingRun, SequencePeriodicity, first_direction,
                           pose_trajectories)
@@ -317,7 +318,7 @@ def _periodic_share(trajectories: np.ndarray, signal: np.ndarray, run: Repeating
     return _swing(signal[run.start:run.end]) / max(_swing(_first_component(part)), 1e-9)
 
 
-def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: float = 30.0,
+def count_repetitions(joints: np.ndarray, layout: str = "blazepose33", fps: float = DEFAULT_FPS,
                       exercise: str | None = None,
                       ratios: CounterRatios | tuple[CounterRatios, ...] | None = None) -> RepetitionCount:
     """Count the repetitions in a skeleton sequence (see the module docstring for the method).
@@ -438,7 +439,7 @@ class OnlineRepetitionCounter:
     still missing, so the final count always equals the offline one.
     """
 
-    def __init__(self, layout: str = "blazepose33", fps: float = 30.0, exercise: str | None = None,
+    def __init__(self, layout: str = "blazepose33", fps: float = DEFAULT_FPS, exercise: str | None = None,
                  delay_s: float = 1.0, step_s: float = 0.25, window_s: float = 30.0) -> None:
         self.layout, self.fps, self.exercise = layout, fps, exercise
         self.delay, self.step = int(round(delay_s * fps)), max(int(round(step_s * fps)), 1)

@@ -19,9 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .vocabulary import DEFAULT_FPS  # noqa: F401  (re-exported: the extraction default)
+from .vocabulary import DEFAULT_FPS, UNTIMED_FPS  # noqa: F401  (DEFAULT_FPS re-exported: the extraction default)
 
-FALLBACK_FPS = 30.0
+FALLBACK_FPS = UNTIMED_FPS  # a container that states no usable frame rate
 
 
 class VideoError(Exception):

@@ -7,6 +7,8 @@ import argparse
 import json
 import sys
 
+from .common import add_video_arguments
+
 
 def command_bundle_build(arguments: argparse.Namespace) -> int:
     from posegraph.app.analysis_bundle import build_bundle
@@ -106,10 +108,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "analyse", help="the whole answer per video: exercise, muscles, sets and repetitions, form per repetition, cues",
         description="One bundle (posegraph bundle build) answers what was done, how many, how well and what to fix. "
                     "A video file is extracted with BlazePose first.")
-    analyse.add_argument("video", nargs="+", help="video files, landmarks files, or stored video ids with --store")
+    add_video_arguments(analyse, many=True)
     analyse.add_argument("--bundle", required=True, help="an analysis bundle folder")
-    analyse.add_argument("--store", help="skeleton store to read stored videos from")
-    analyse.add_argument("--fps", type=float, default=30.0, help="frames per second of a landmarks file (default 30)")
     analyse.add_argument("--json", action="store_true",
                          help="print each video's analysis document (schema posegraph-analysis/1, see the README)")
     analyse.add_argument("--out", help="folder: per video analysis.json, report.html (opens from disk) and an overlay video")

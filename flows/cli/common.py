@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
-
+import argparse
 from collections.abc import Sequence
+
+from posegraph.skeleton.vocabulary import UNTIMED_FPS
+
+
+def add_video_arguments(parser: argparse.ArgumentParser, many: bool = False,
+                        store_help: str = "skeleton store to read a stored video from") -> None:
+    """The arguments every command that reads a video shares: the positional ``video`` (one, or
+    ``many``), ``--store`` and ``--fps`` (a landmarks file's frame rate: it has no clock)."""
+    what = ("video files, landmarks files (.npy, .json, .csv, as `posegraph import landmarks` reads them) or "
+            "stored video ids (prefixes, with --store)" if many else
+            "a video file, a landmarks file (.npy, .json, .csv, as `posegraph import landmarks` reads them) or a "
+            "stored video id (a prefix, with --store)")
+    parser.add_argument("video", nargs="+" if many else None, help=what)
+    parser.add_argument("--store", help=store_help)
+    parser.add_argument("--fps", type=float, default=UNTIMED_FPS,
+                        help=f"frames per second of a landmarks file, which has no clock (default {UNTIMED_FPS:g})")
 
 
 def open_store(path: str, create: bool = False):

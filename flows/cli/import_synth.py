@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+
+from posegraph.skeleton.vocabulary import UNTIMED_FPS
 import sys
 from pathlib import Path
 
@@ -90,7 +92,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     kinetics.add_argument("source", help="folder of .json files (searched recursively) or one file")
     kinetics.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
     kinetics.add_argument("--split", help="split to record, e.g. train or val")
-    kinetics.add_argument("--fps", type=float, default=30.0, help="frame rate of the files (default 30)")
+    kinetics.add_argument("--fps", type=float, default=UNTIMED_FPS, help="frame rate of the files (default 30)")
     kinetics.add_argument("--max-people", type=int, default=2, help="most confident people kept")
     kinetics.add_argument("--quiet", action="store_true", help="no progress bar")
     kinetics.set_defaults(run=command_import_kinetics)
@@ -101,7 +103,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     penn.add_argument("--val-fraction", type=float, default=0.1,
                       help="share of each action's clips in a seeded validation split (default 0.1)")
     penn.add_argument("--seed", type=int, default=0, help="seed of the validation split")
-    penn.add_argument("--fps", type=float, default=30.0, help="frame rate of the clips (not stated; default 30)")
+    penn.add_argument("--fps", type=float, default=UNTIMED_FPS, help="frame rate of the clips (not stated; default 30)")
     penn.add_argument("--quiet", action="store_true", help="no progress bar")
     penn.set_defaults(run=command_import_penn_action)
 
@@ -110,7 +112,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     landmarks.add_argument("source", help="a landmark file, or a folder of them (searched recursively)")
     landmarks.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
     landmarks.add_argument("--layout", default="blazepose33", help="the files' skeleton layout (default blazepose33)")
-    landmarks.add_argument("--fps", type=float, default=30.0, help="frame rate of the files (default 30)")
+    landmarks.add_argument("--fps", type=float, default=UNTIMED_FPS, help="frame rate of the files (default 30)")
     landmarks.add_argument("--label", help="the label of every file (default: its folder's name)")
     landmarks.add_argument("--split", help="split to record, e.g. train")
     landmarks.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -121,7 +123,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                          "end as phase labels, to train the phase counter on real boundaries")
     repcount.add_argument("source", help="a folder holding counts.csv and poses/")
     repcount.add_argument("--store", required=True, help="skeleton store folder (or object-storage URI)")
-    repcount.add_argument("--fps", type=float, default=30.0, help="frame rate of the pose rows (default 30)")
+    repcount.add_argument("--fps", type=float, default=UNTIMED_FPS, help="frame rate of the pose rows (default 30)")
     repcount.add_argument("--quiet", action="store_true", help="no progress bar")
     repcount.set_defaults(run=command_import_repcount)
 

@@ -7,6 +7,8 @@ import argparse
 import json
 import sys
 
+from .common import add_video_arguments
+
 
 def command_scoring_fit(arguments: argparse.Namespace) -> int:
     from posegraph.scoring.score_report import fit_reference, fit_summary, parse_fit_options
@@ -26,7 +28,7 @@ def command_score(arguments: argparse.Namespace) -> int:
 
     report = score_video(arguments.video, arguments.reference, store_path=arguments.store,
                          exercise=arguments.exercise, checkpoint=arguments.checkpoint, method=arguments.method,
-                         out=arguments.out, name=arguments.name)
+                         out=arguments.out, name=arguments.name, landmarks_fps=arguments.fps)
     for line in report.warnings:
         print(line, file=sys.stderr)
     if arguments.json:
@@ -54,11 +56,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Label-free counter: finds where the movement repeats (the sets: lead-in, rests and "
                     "lead-out add nothing), then counts each repetition with its start and end. A video file is extracted with BlazePose first (or read "
                     "from --store when it is stored there).")
-    count.add_argument("video", help="a video file, a landmarks file (.npy, .json, .csv, as `posegraph import "
-                                     "landmarks` reads them), or a stored video id (or unique prefix) with --store")
-    count.add_argument("--fps", type=float, default=30.0,
-                       help="frames per second of a landmarks file (it has no clock; default 30)")
-    count.add_argument("--store", help="skeleton store to read a stored video from")
+    add_video_arguments(count)
     count.add_argument("--exercise", help="the exercise, as a hint (the counter works without it)")
     count.add_argument("--json", action="store_true", help='print {"count": N, "repetitions": [{..., "start_s", "end_s"}], "sets": [...], ...}')
     count.add_argument("--checkpoint", help="count with a trained phase model (posegraph train --set task=phases; "
@@ -94,10 +92,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Scores a video file (BlazePose first) or a stored video id. With --store, a stored "
                     "video's scores go into the store's scores table (replacing earlier ones of the "
                     "same reference name and method).")
-    score.add_argument("video", help="a video file, a landmarks file (.npy, .json, .csv; 30 fps), or a stored "
-                                     "video id (or unique prefix) with --store")
+    add_video_arguments(score, store_help="skeleton store: where a video id is read from and scores are written")
     score.add_argument("--reference", required=True, help="a reference file from `posegraph scoring fit`")
-    score.add_argument("--store", help="skeleton store: where a video id is read from and scores are written")
     which = score.add_mutually_exclusive_group()
     which.add_argument("--exercise", help="the video's exercise (default: the store's label, else the reference's)")
     which.add_argument("--checkpoint", help="find the exercise with this classifier checkpoint (top class)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import check_before_flow
+from .common import add_video_arguments, check_before_flow
 from .common import open_store as _store
 
 
@@ -140,7 +140,7 @@ def _load_video(video: str, arguments: argparse.Namespace, persons: int):
     from posegraph.gcn.preprocess import PeopleSequence
 
     store = _store(arguments.store) if arguments.store else None
-    return PeopleSequence.from_source(resolve_source(video, store, persons=persons))
+    return PeopleSequence.from_source(resolve_source(video, store, persons=persons, landmarks_fps=arguments.fps))
 
 
 def _show_answer(video: str, model_name: str, answer, attention, arguments: argparse.Namespace) -> None:
@@ -206,13 +206,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     classify = commands.add_parser("classify", help="top-k exercise classes of video files or stored video ids, "
                                                     "or 'none of these'")
-    classify.add_argument("video", nargs="+", help="video files (extracted with BlazePose first), landmarks files (.npy, .json, "
-                          ".csv; 30 fps) or video ids (prefixes, with --store)")
+    add_video_arguments(classify, many=True)
     classify.add_argument("--checkpoint", required=True,
                           help="any classifier: a checkpoint (RUN/best.pt, or the run folder RUN), a saved ensemble "
                                "(ENSEMBLE.yaml from posegraph ensemble --out), an ONNX export folder, or an "
                                "analysis bundle (its classifier)")
-    classify.add_argument("--store", help="the store holding the video id")
     classify.add_argument("--runtime", default="torch", choices=("torch", "onnx"),
                           help="onnx: --checkpoint is an export folder (posegraph export), run with onnxruntime "
                                "without torch")

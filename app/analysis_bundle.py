@@ -76,17 +76,14 @@ def is_bundle(path: str | Path) -> bool:
 def load_bundle(path: str | Path, need_checkpoint: bool = True) -> AnalysisBundle:
     """Read ``path/bundle.yaml``; errors say what is wrong and how to build one. An exported
     bundle used with ``--runtime onnx`` (``need_checkpoint=False``) may leave its PyTorch checkpoint out."""
-    from posegraph.data.yaml_file import read_yaml
+    from posegraph.data.documents import read_document
 
     root = Path(path)
     manifest = root / "bundle.yaml"
     if not manifest.is_file():
         raise FileNotFoundError(f"{root} is not an analysis bundle (no bundle.yaml); build one with "
                                 "`posegraph bundle build --classifier RUN --store STORE --out DIR`")
-    content = read_yaml(manifest, "analysis bundle")
-    if not isinstance(content, dict) or content.get("format") != FORMAT:
-        raise ValueError(f"{manifest}: format {content.get('format') if isinstance(content, dict) else None!r}, "
-                         f"expected {FORMAT}: build the bundle again with this version")
+    content = read_document(manifest, FORMAT, "an analysis bundle", "build the bundle again with this version")
     exercises = {}
     for name, entry in (content.get("exercises") or {}).items():
         rom = entry.get("range_of_motion")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path, PurePath
 
+from .documents import check_format
 from .errors import NotAStoreError, StoreVersionError
 from .location import StoreLocation
 from .schema import SCHEMA_VERSION
@@ -49,8 +50,8 @@ def read_marker(location: StoreLocation, marker: PurePath, root: Path | str) -> 
         content = json.loads(location.read_text(marker))
     except json.JSONDecodeError as error:
         raise NotAStoreError(f"{marker} is not valid JSON ({error}); the store is damaged.") from None
-    if content.get("format") != STORE_FORMAT:
-        raise NotAStoreError(f"{marker} does not describe a posegraph skeleton store.")
+    check_format(content, marker, STORE_FORMAT, "a posegraph skeleton store's marker",
+                 "point --store at a store's folder (posegraph extract creates one)", NotAStoreError)
     version = content.get("schema_version")
     if version == 1:
         raise StoreVersionError(

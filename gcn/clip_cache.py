@@ -27,6 +27,7 @@ from pathlib import Path, PurePath
 import numpy as np
 import pyarrow as pa
 
+from posegraph.data.documents import check_format
 from posegraph.data.location import StoreLocation
 from posegraph.skeleton.geometry import METHOD
 
@@ -154,8 +155,8 @@ def open_cache(folder: str | Path, key: str | None = None, verify: str = "auto")
         shards, total_bytes = manifest["shards"], sum(shard["bytes"] for shard in manifest["shards"])
     except (ValueError, KeyError, TypeError) as error:
         raise CacheDamagedError(f"{folder}/{MANIFEST} is unreadable ({error})") from None
-    if manifest.get("format") != CACHE_FORMAT:
-        raise CacheDamagedError(f"{folder} is format {manifest.get('format')!r}; this release reads {CACHE_FORMAT}")
+    check_format(manifest, f"{folder}/{MANIFEST}", CACHE_FORMAT, "a training cache of this release",
+                 "build it again (posegraph cache build)", CacheDamagedError)
     if key is not None and manifest.get("key") != key:
         raise CacheDamagedError(f"{folder} was built for other clips or settings (key {manifest.get('key', '')[:12]}, "
                                 f"wanted {key[:12]})")

@@ -96,16 +96,11 @@ def save_ensemble(ensemble: Ensemble, path: str | Path) -> Path:
 
 def load_ensemble(path: str | Path) -> Ensemble:
     """An ensemble saved by :func:`save_ensemble`, its member paths resolved against the file's folder."""
-    from posegraph.data.yaml_file import read_yaml
+    from posegraph.data.documents import read_document
 
     path = Path(path)
-    try:
-        content = read_yaml(path, "ensemble")
-    except (OSError, ValueError) as error:
-        raise EnsembleError(str(error)) from None
-    if not isinstance(content, dict) or content.get("format") != FORMAT:
-        raise EnsembleError(f"{path} is not a posegraph ensemble (format {FORMAT} expected); "
-                            "write one with `posegraph ensemble ... --out FILE`")
+    content = read_document(path, FORMAT, "a posegraph ensemble", "write one with `posegraph ensemble ... --out FILE`",
+                            EnsembleError)
     missing = [key for key in ("members", "weights", "class_names") if key not in content]
     if missing:
         raise EnsembleError(f"ensemble {path} lacks {', '.join(missing)}")

@@ -12,7 +12,6 @@ module and everything it imports leave torch alone (``classify --runtime onnx`` 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,14 +132,10 @@ class OnnxClassifier:
 
 
 def _read_sidecar(path: Path) -> dict:
-    try:
-        sidecar = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ExportFolderError(f"{path}: not readable JSON ({error}); export again ({HOW_TO_EXPORT})") from None
-    if not isinstance(sidecar, dict) or sidecar.get("format") != SIDECAR_FORMAT:
-        found = sidecar.get("format") if isinstance(sidecar, dict) else type(sidecar).__name__
-        raise ExportFolderError(f"{path}: format {found!r}, this posegraph reads {SIDECAR_FORMAT}; export again "
-                                f"with this version")
+    from posegraph.data.documents import read_document
+
+    sidecar = read_document(path, SIDECAR_FORMAT, "an ONNX export's sidecar",
+                            f"export again with this version ({HOW_TO_EXPORT})", ExportFolderError)
     missing = [key for key in ("model", "family", "layout", "joints", "class_names", "config", "model_sha256")
                if key not in sidecar]
     if missing:

@@ -78,14 +78,11 @@ def write_document(document: dict, path: str | Path) -> Path:
 
 def read_document(path: str | Path, layout: str | None = None, exercise: str | None = None) -> dict:
     """Read and check a reference file (module docstring); raise :class:`ReferenceFileError`."""
+    from posegraph.data.documents import read_document
+
     path = Path(path)
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ReferenceFileError(f"{path}: not a readable form reference ({error})") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        found = document.get("format") if isinstance(document, dict) else type(document).__name__
-        raise ReferenceFileError(f"{path}: not a form reference (format {found!r}, expected {FORMAT!r})")
+    document = read_document(path, FORMAT, "a form reference", "fit one with posegraph scoring fit",
+                             ReferenceFileError)
     if document.get("version") != VERSION:
         raise ReferenceFileError(
             f"{path}: form reference format version {document.get('version')!r}; this posegraph "

@@ -54,7 +54,7 @@ def test_another_version_or_layout_is_refused_naming_both(saved, tmp_path):
     with pytest.raises(ReferenceFileError, match="not a form reference"):
         FormReference.load(other)
     (tmp_path / "broken.json").write_text("{")
-    with pytest.raises(ReferenceFileError, match="not a readable form reference"):
+    with pytest.raises(ReferenceFileError, match="not readable as a form reference"):
         FormReference.load(tmp_path / "broken.json")
 
 

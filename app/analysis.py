@@ -12,10 +12,11 @@ repetition, cues; as a versioned JSON document.
    good executions' range of motion, tempo; :mod:`posegraph.scoring.repetition_form`);
 4. cues in plain words (:mod:`posegraph.scoring.cues`).
 
-The document (``SCHEMA``, documented in the README) has, at its top level: ``schema``, ``video``,
-``duration_s``, ``exercise``, ``muscles``, ``sets``, ``repetitions`` (each with ``start_s``,
-``end_s``, ``score``), ``cues``, ``form`` (mean score, reference, a joint-by-time heat map) and
-``notes`` (what could not be judged, and why; and a count the counters disagreed on).
+The answer is an :class:`~posegraph.scoring.analysis_report.AnalysisReport`, built here and only
+here (:func:`_report`); its JSON (``SCHEMA``, documented in the README) has, at its top level:
+``schema``, ``video``, ``duration_s``, ``exercise``, ``muscles``, ``sets``, ``repetitions`` (each
+with ``start_s``, ``end_s``, ``score``), ``cues``, ``form`` (mean score, reference, a joint-by-time
+heat map) and ``notes`` (what could not be judged, and why; and a count the counters disagreed on).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from posegraph.scoring.analysis_report import (SCHEMA, AnalysisReport, ClassProbability, CountedSet,  # noqa: F401
+                                               ExerciseAnswer, FormSummary, Heatmap, MuscleGroup)
 from posegraph.scoring.counting import count_repetitions, uncertainty_note
 from posegraph.scoring.cues import cues_for
 from posegraph.scoring.repetition_form import BODY_NAMES, repetition_forms
@@ -33,7 +36,6 @@ from posegraph.gcn.classifier import Classifier
 
 from .analysis_bundle import AnalysisBundle, load_bundle
 
-SCHEMA = "posegraph-analysis/1"
 HEATMAP_COLUMNS = 120  # time samples of the joint-by-time heat map
 
 
@@ -66,15 +68,15 @@ class Analyser:
         return cache[exercise]
 
 
-def analyse_source(analyser: Analyser, source: SkeletonSource, name: str, reject: bool = True) -> dict:
-    """The analysis document of one video (module docstring). Raises ``ValueError`` naming the video
-    when nobody is seen in it."""
+def analyse_source(analyser: Analyser, source: SkeletonSource, name: str, reject: bool = True) -> AnalysisReport:
+    """The analysis of one video (module docstring). Raises ``ValueError`` naming the video when
+    nobody is seen in it."""
     return analyse(analyser, source, name, reject)[0]
 
 
 def analyse(analyser: Analyser, source: SkeletonSource, name: str, reject: bool = True):
-    """:func:`analyse_source`'s document, and the video's :class:`~posegraph.scoring.FormScore`
-    (None where form was not judged) for drawing it."""
+    """:func:`analyse_source`'s :class:`~posegraph.scoring.analysis_report.AnalysisReport`, and the
+    video's :class:`~posegraph.scoring.FormScore` (None where form was not judged) for drawing it."""
     from posegraph.gcn.preprocess import PeopleSequence
 
     if not source.has_person:
@@ -90,7 +92,7 @@ def analyse(analyser: Analyser, source: SkeletonSource, name: str, reject: bool 
                                                           timestamps=source.timestamps)
     forms = repetition_forms(count, form, source.joints, source.layout, source.timestamps, rom, source.frame_size)
     counted = count.to_dict(timestamps=source.timestamps)
-    return _document(source, name, answer, count, counted, forms, exercise, form, reference_name, notes), form
+    return _report(source, name, answer, count, counted, forms, exercise, form, reference_name, notes), form
 
 
 def form_judge(analyser: Analyser, exercise: str | None, layout: str, notes: list[str] | None = None):
@@ -113,27 +115,21 @@ def form_judge(analyser: Analyser, exercise: str | None, layout: str, notes: lis
     return reference, rom, entry.reference
 
 
-def _document(source, name, answer, count, counted, forms, exercise, form, reference_name, notes) -> dict:
-    return {
-        "schema": SCHEMA,
-        "video": name,
-        "how_read": source.how_read,
-        "duration_s": round(float(source.timestamps[-1] - source.timestamps[0]), 3) if len(source.timestamps) else 0.0,
-        "exercise": {"answer": answer.answer, "rejected": answer.rejected, "threshold": answer.threshold,
-                     "top": [{"class": label, "probability": round(p, 4)} for label, p in answer.ranking]},
-        "muscles": [{"group": group, "probability": round(p, 4), "worked": group in answer.muscles_worked}
-                    for group, p in answer.muscles],
-        "count": count.count,
-        "count_agreement": counted["agreement"],
-        "sets": counted["sets"],
-        "repetitions": [item.to_dict() for item in forms],
-        "cues": [cue.to_dict() for cue in cues_for(forms, exercise)],
-        "form": _form_summary(form, reference_name, source.timestamps),
-        "notes": notes,
-    }
+def _report(source, name, answer, count, counted, forms, exercise, form, reference_name, notes) -> AnalysisReport:
+    """The one place an :class:`AnalysisReport` is built."""
+    return AnalysisReport(
+        video=name, how_read=source.how_read,
+        duration_s=round(float(source.timestamps[-1] - source.timestamps[0]), 3) if len(source.timestamps) else 0.0,
+        exercise=ExerciseAnswer(answer.answer, answer.rejected, answer.threshold,
+                                tuple(ClassProbability(label, round(p, 4)) for label, p in answer.ranking)),
+        muscles=tuple(MuscleGroup(group, round(p, 4), group in answer.muscles_worked) for group, p in answer.muscles),
+        count=count.count, count_agreement=counted["agreement"],
+        sets=tuple(CountedSet(**item) for item in counted["sets"]), repetitions=tuple(forms),
+        cues=tuple(cues_for(forms, exercise)), form=_form_summary(form, reference_name, source.timestamps),
+        notes=tuple(notes))
 
 
-def _form_summary(form, reference: str | None, timestamps: np.ndarray) -> dict | None:
+def _form_summary(form, reference: str | None, timestamps: np.ndarray) -> FormSummary | None:
     """Mean score, the reference, and the body joints' scores over time (a heat map of at most
     :data:`HEATMAP_COLUMNS` samples; None where a joint was not scored)."""
     if form is None:
@@ -141,50 +137,48 @@ def _form_summary(form, reference: str | None, timestamps: np.ndarray) -> dict |
     body = [position for position, joint in enumerate(form.joint_names) if joint in BODY_NAMES]
     samples = np.unique(np.linspace(0, len(timestamps) - 1, min(HEATMAP_COLUMNS, len(timestamps))).astype(int))
     scores = form.joint_scores[samples][:, body].T
-    return {"mean_score": None if not np.isfinite(form.mean_score) else round(float(form.mean_score), 1),
-            "reference": reference,
-            "heatmap": {"joints": [form.joint_names[position] for position in body],
-                        "times_s": [round(float(timestamps[index]), 3) for index in samples],
-                        "scores": [[None if not np.isfinite(v) else round(float(v), 1) for v in row] for row in scores]}}
+    return FormSummary(None if not np.isfinite(form.mean_score) else round(float(form.mean_score), 1), reference,
+                       Heatmap(tuple(form.joint_names[position] for position in body),
+                               tuple(round(float(timestamps[index]), 3) for index in samples),
+                               tuple(tuple(None if not np.isfinite(v) else round(float(v), 1) for v in row)
+                                     for row in scores)))
 
 
-def analysis_rows(document: dict, source: SkeletonSource, bundle: str):
+def analysis_rows(report: AnalysisReport, source: SkeletonSource, bundle: str):
     """The store rows of one stored video's analysis (:meth:`SkeletonStore.write_analyses`)."""
     import json
 
     from posegraph.data.records import AnalysisRows
 
-    exercise = document["exercise"]
-    top = exercise["top"][0]["probability"] if exercise["top"] else 0.0
-    repetitions = tuple({**rep, "worst_joint": rep["worst_joints"][0]["joint"] if rep["worst_joints"] else None}
-                        for rep in document["repetitions"])
-    form = document.get("form") or {}
-    return AnalysisRows(source.video_id, source.layout, bundle, exercise["answer"], bool(exercise["rejected"]),
-                        float(top), int(document["count"]), form.get("mean_score"),
-                        tuple(cue["text"] for cue in document["cues"]), repetitions, json.dumps(document),
+    exercise = report.exercise
+    top = exercise.closest.probability if exercise.closest else 0.0
+    repetitions = tuple({**rep.to_dict(), "worst_joint": rep.worst_joints[0]["joint"] if rep.worst_joints else None}
+                        for rep in report.repetitions)
+    return AnalysisRows(source.video_id, source.layout, bundle, exercise.answer, bool(exercise.rejected),
+                        float(top), int(report.count), report.mean_score,
+                        tuple(cue.text for cue in report.cues), repetitions, json.dumps(report.to_json()),
                         source.extracted_at)
 
 
-def analysis_text(document: dict) -> str:
+def analysis_text(report: AnalysisReport) -> str:
     """The analysis in a few lines for a terminal."""
-    exercise = document["exercise"]
-    top = exercise["top"][0] if exercise["top"] else {"class": "?", "probability": 0.0}
-    head = (f"none of these (closest: {top['class']} {top['probability']:.0%})" if exercise["rejected"]
-            else f"{exercise['answer']} ({top['probability']:.0%})")
-    lines = [f"{document['video']}: {head}"]
-    worked = [item["group"] for item in document["muscles"] if item["worked"]]
-    if worked:
-        lines.append("muscles worked: " + ", ".join(worked))
-    sets = document["sets"]
-    lines.append(f"{document['count']} repetitions" + (f" in {len(sets)} set(s): " + ", ".join(
-        f"{item['count']} at {item['start_s']:.1f}-{item['end_s']:.1f} s" for item in sets) if sets else ""))
-    for rep in document["repetitions"]:
-        score = "-" if rep["score"] is None else f"{rep['score']:.0f}"
-        depth = "" if rep["depth"] is None else f", depth {rep['depth']:.0%}"
-        lines.append(f"  rep {rep['repetition']}: {rep['start_s']:.2f}-{rep['end_s']:.2f} s, score {score}{depth}, "
-                     f"{rep['there_s']:.1f} s there / {rep['back_s']:.1f} s back")
-    if document["form"]:
-        lines.append(f"form: {document['form']['mean_score']} of 100 against {document['form']['reference']}")
-    lines += [f"cue: {cue['text']}" for cue in document["cues"]]
-    lines += [f"note: {note}" for note in document["notes"]]
+    exercise = report.exercise
+    top = exercise.closest or ClassProbability("?", 0.0)
+    head = (f"none of these (closest: {top.name} {top.probability:.0%})" if exercise.rejected
+            else f"{exercise.answer} ({top.probability:.0%})")
+    lines = [f"{report.video}: {head}"]
+    if report.worked:
+        lines.append("muscles worked: " + ", ".join(report.worked))
+    sets = report.sets
+    lines.append(f"{report.count} repetitions" + (f" in {len(sets)} set(s): " + ", ".join(
+        f"{item.count} at {item.start_s:.1f}-{item.end_s:.1f} s" for item in sets) if sets else ""))
+    for rep in report.repetitions:
+        score = "-" if rep.score is None else f"{rep.score:.0f}"
+        depth = "" if rep.depth is None else f", depth {rep.depth:.0%}"
+        lines.append(f"  rep {rep.repetition}: {rep.start_s:.2f}-{rep.end_s:.2f} s, score {score}{depth}, "
+                     f"{rep.there_s:.1f} s there / {rep.back_s:.1f} s back")
+    if report.form:
+        lines.append(f"form: {report.form.mean_score} of 100 against {report.form.reference}")
+    lines += [f"cue: {cue.text}" for cue in report.cues]
+    lines += [f"note: {note}" for note in report.notes]
     return "\n".join(lines)

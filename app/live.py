@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from posegraph.scoring.analysis_report import AnalysisReport, Announcement, LiveSection
 from posegraph.scoring.counting import MIN_REPETITION_S, OnlineRepetitionCounter, RepetitionCount
 from posegraph.scoring.cues import cues_for
 from posegraph.scoring.repetition_form import RepetitionForm, repetition_forms
@@ -65,10 +66,10 @@ class LiveSettings:
 
 @dataclass(frozen=True)
 class LiveResult:
-    """What a session saw: the analysis document (None when nobody was ever seen, ``error`` says
-    why), the whole session's form score for drawing, and its skeleton."""
+    """What a session saw: the analysis (None when nobody was ever seen, ``error`` says why), with
+    its ``live`` section; the whole session's form score for drawing, and its skeleton."""
 
-    document: dict | None
+    report: AnalysisReport | None
     form: object | None
     source: SkeletonSource | None
     error: str | None = None
@@ -246,40 +247,38 @@ class LiveSession:
         ``frames``, ``frames_read``, ``frames_dropped``, ``ended``, and per repetition when it was
         announced (``late_s``: from its end to its announcement; ``announced`` ``live`` or, for a
         repetition only the whole session showed, ``at the end``)."""
-        live = {"frames": int(sum(self.found)), "frames_read": read, "frames_dropped": int(dropped),
-                "ended": ended, "announced_live": self.count, "repetitions": []}
         if not any(self.found):
             return LiveResult(None, None, None, f"{self.name}: no person seen in {len(self.raw)} frames ({ended})")
         cleaned = clean(np.stack(self.raw), np.array(self.found)).joints
         source = SkeletonSource(cleaned, self.layout, np.array(self.timestamps), np.array(self.frame_indices),
                                 *self._size(), self.source_path, self.fps, "file", "BlazePose (live)")
         try:
-            document, form = analyse(self.analyser, source, self.name, self.reject)
+            report, form = analyse(self.analyser, source, self.name, self.reject)
         except ValueError as error:
             return LiveResult(None, None, source, str(error))
-        live["repetitions"] = announcement_delays(document["repetitions"], self.announced, self.timestamps[-1])
-        document["live"] = live
-        return LiveResult(document, form, source)
+        live = LiveSection(int(sum(self.found)), read, int(dropped), ended, self.count,
+                           announcement_delays(report.repetitions, self.announced, self.timestamps[-1]))
+        return LiveResult(report.with_live(live), form, source)
 
 
-def announcement_delays(repetitions: list[dict], announced: list[tuple[float, float]], end_s: float) -> list[dict]:
+def announcement_delays(repetitions, announced: list[tuple[float, float]], end_s: float) -> tuple[Announcement, ...]:
     """Each final repetition's announcement: the unused live one whose turning point lies in the
     repetition (or within :data:`~posegraph.scoring.counting.MIN_REPETITION_S` of its own turning
     point), nearest that turning point first; else the session's end. ``late_s`` is from the
     repetition's end to its announcement.
 
+    ``repetitions``: the report's :class:`~posegraph.scoring.repetition_form.RepetitionForm`;
     ``announced``: ``(turning point s, announced at s)`` pairs."""
     unused = list(announced)
     rows = []
     for rep in repetitions:
-        near = [pair for pair in unused if rep["start_s"] <= pair[0] <= rep["end_s"]
-                or abs(pair[0] - rep["turn_s"]) <= MIN_REPETITION_S]
-        match = min(near, key=lambda pair: abs(pair[0] - rep["turn_s"]), default=None)
+        near = [pair for pair in unused if rep.start_s <= pair[0] <= rep.end_s
+                or abs(pair[0] - rep.turn_s) <= MIN_REPETITION_S]
+        match = min(near, key=lambda pair: abs(pair[0] - rep.turn_s), default=None)
         if match is not None:
             unused.remove(match)
             at, how = match[1], "live"
         else:
             at, how = end_s, "at the end"
-        rows.append({"repetition": rep["repetition"], "end_s": rep["end_s"], "announced_s": round(float(at), 3),
-                     "late_s": round(float(at - rep["end_s"]), 3), "announced": how})
-    return rows
+        rows.append(Announcement(rep.repetition, rep.end_s, round(float(at), 3), round(float(at - rep.end_s), 3), how))
+    return tuple(rows)

@@ -2,7 +2,7 @@
 
 :func:`run_live` is what ``posegraph live`` runs; :func:`annotate` draws a frame's skeleton and the
 session's state for the optional window and recording. Per frame it measures BlazePose's time and
-the rest (the session's services, drawing excluded), reported in the document's
+the rest (the session's services, drawing excluded), reported in the report's
 ``live.processing`` (``benchmarks/live.py`` prints their ratio).
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from collections.abc import Callable
 
 import cv2
@@ -80,8 +81,9 @@ class LiveFeed:
         if self.session is None:
             return LiveResult(None, None, None, ended)
         result = self.session.finish(ended, dropped, read)
-        if result.document is not None:
-            result.document["live"]["processing"] = processing_times(self.pose_s, self.rest_s)
+        if result.report is not None:
+            live = replace(result.report.live, processing=processing_times(self.pose_s, self.rest_s))
+            result = replace(result, report=result.report.with_live(live))
         return result
 
 
@@ -94,7 +96,7 @@ def run_live(analyser: Analyser, source: str, emit: Callable[[dict], None], sett
     frames dropped so far because processing fell behind). A frame whose time breaks the
     frame-time rule (:class:`~posegraph.skeleton.frame_input.FrameClock`) is dropped with an
     ``error`` event, as the live page's server drops it. Returns the session's
-    :class:`~.live.LiveResult` (its ``error`` says why there is no document)."""
+    :class:`~.live.LiveResult` (its ``error`` says why there is no report)."""
     stream = FrameStream(source, settings.fps, realtime=realtime, stall_s=stall_s, open_s=open_s)
     if stream.kind == "file":
         stream.native_fps = probe(source).frames_per_second

@@ -88,7 +88,7 @@ def separation(subjects: int, work: Path) -> None:
                 source = SkeletonSource(sequence.joints, "blazepose33", sequence.timestamps, frames,
                                         sequence.width, sequence.height, None, float(1 / np.median(
                                             np.diff(sequence.timestamps))), "file", "synthetic")
-                document = analyse_source(analyser, source, f"{exercise}-{kind}-{index}", reject=False)
+                document = analyse_source(analyser, source, f"{exercise}-{kind}-{index}", reject=False).to_json()
                 recognised += document["exercise"]["answer"] == exercise
                 measures[kind].append(video_measures(document))
         aucs = [roc_auc([m[k] for m in measures["good"]], [m[k] for m in measures["faulty"]]) for k in range(4)]

@@ -23,16 +23,16 @@ WRITE_EVERY = 25  # analyses per store commit: a crash loses at most this many
 
 @task(name="analyse-video", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def analyse_stored_video(analyser, store_path: str, video_id: str, layout: str, out: str | None):
-    """One stored video's analysis document and its store rows (raises for a video that cannot be analysed)."""
+    """One stored video's analysis report and its store rows (raises for a video that cannot be analysed)."""
     from posegraph.data.sources import stored_source
     from posegraph.app.analysis import analyse, analysis_rows
     from posegraph.scoring.analysis_html import write_analysis_outputs
 
     source = stored_source(SkeletonStore(store_path, create=False), video_id, layout)
-    document, _ = analyse(analyser, source, video_id)
+    report, _ = analyse(analyser, source, video_id)
     if out:
-        write_analysis_outputs(document, out, video_id)
-    return document, analysis_rows(document, source, str(analyser.bundle.root))
+        write_analysis_outputs(report, out, video_id)
+    return report, analysis_rows(report, source, str(analyser.bundle.root))
 
 
 @flow(name="analyse-store", log_prints=True)
@@ -56,10 +56,10 @@ def analyse_store(store: str, bundle: str, out: str | None = None, skip_analysed
     outcomes, pending = [], []
     for row in rows:
         try:
-            document, analysis = analyse_stored_video(analyser, store, row["video_id"], row["layout"], out)
+            report, analysis = analyse_stored_video(analyser, store, row["video_id"], row["layout"], out)
             pending.append(analysis)
             outcomes.append({"video_id": row["video_id"], "path": row["source_path"], "status": "analysed",
-                             "exercise": document["exercise"]["answer"], "count": document["count"], "reason": None})
+                             "exercise": report.exercise.answer, "count": report.count, "reason": None})
         except Exception as error:  # noqa: BLE001 - failed after retries: record it, go on
             outcomes.append({"video_id": row["video_id"], "path": row["source_path"], "status": "failed",
                              "exercise": None, "count": None, "reason": f"{type(error).__name__}: {error}"})

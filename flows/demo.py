@@ -257,13 +257,13 @@ def live_demo(out: Path, bundle_dir: Path, rendered: Path) -> None:
           f"--out {out / 'live'}")
     result = run_live(Analyser.load(bundle_dir), str(video), lambda event: print(json.dumps(event), flush=True),
                       realtime=True)
-    if result.document is None:
+    if result.report is None:
         print(f"   {result.error}")
         return
-    files = write_analysis_outputs(result.document, out / "live", str(video))
-    live = result.document["live"]
-    print(f"   {live['ended']}: {result.document['count']} repetitions ({live['announced_live']} announced live), "
-          f"{live['frames_dropped']} frames dropped; report {files['html']}")
+    files = write_analysis_outputs(result.report, out / "live", str(video))
+    live = result.report.live
+    print(f"   {live.ended}: {result.report.count} repetitions ({live.announced_live} announced live), "
+          f"{live.frames_dropped} frames dropped; report {files['html']}")
 
 
 def export_demo(out: Path, bundle_dir: Path, rendered: Path) -> None:

@@ -146,6 +146,6 @@ def analyse_demo(out: Path, reference_store: Path, run_dir: Path, extracted_path
                   "videos are too few to calibrate 'none of these', so expect a wrong answer; see "
                   "benchmarks/README.md, crosssource.py, for models trained on real skeletons)")
         source = resolve_source(video, extracted)
-        document, _ = analyse(analyser, source, str(video))
-        print(analysis_text(document))
-        print(f"report: {write_analysis_outputs(document, out / 'analysis', str(video))['html']}")
+        report, _ = analyse(analyser, source, str(video))
+        print(analysis_text(report))
+        print(f"report: {write_analysis_outputs(report, out / 'analysis', str(video))['html']}")

@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import uvicorn
@@ -122,18 +123,17 @@ class _Connection:
         if result is None or self.live.session is None:
             return {"type": "end", "ended": ended, "count": 0, "exercise": None, "error": "no frame arrived",
                     **counts}
-        document = result.document
-        if document is None:
+        if result.report is None:
             return {"type": "end", "ended": ended, "count": 0, "exercise": None, "error": result.error, **counts}
-        document["live"].update(counts)
-        end = {"type": "end", "ended": ended, "exercise": document["exercise"]["answer"],
-               "rejected": document["exercise"]["rejected"], "count": document["count"],
-               "mean_score": (document["form"] or {}).get("mean_score"),
-               "cues": [cue["text"] for cue in document["cues"]], **counts}
+        report = result.report.with_live(replace(result.report.live, frames_refused=self.dropped,
+                                                 frames_abandoned=self.abandoned))
+        end = {"type": "end", "ended": ended, "exercise": report.exercise.answer, "rejected": report.exercise.rejected,
+               "count": report.count, "mean_score": report.mean_score, "cues": [cue.text for cue in report.cues],
+               **counts}
         if out:
             from posegraph.scoring.analysis_html import write_analysis_outputs
 
-            end["files"] = write_analysis_outputs(document, out, self.name)
+            end["files"] = write_analysis_outputs(report, out, self.name)
         return end
 
 

@@ -41,31 +41,32 @@ def command_analyse(arguments: argparse.Namespace) -> int:
     failed = 0
     for video in arguments.video:
         try:
-            document = _analyse_one(analyser, video, store, arguments)
+            report = _analyse_one(analyser, video, store, arguments)
         except (ValueError, OSError, StoreError, VideoError) as error:
             failed += 1
             said = str(error)
             print(f"posegraph analyse: error: {said if said.startswith(str(video)) else f'{video}: {said}'}",
                   file=sys.stderr)
             continue
-        print(json.dumps(document) if arguments.json else analysis_text(document), flush=True)
+        print(json.dumps(report.to_json()) if arguments.json else analysis_text(report), flush=True)
     if failed and len(arguments.video) > 1:
         print(f"posegraph analyse: {failed} of {len(arguments.video)} videos could not be analysed", file=sys.stderr)
     return 1 if failed else 0
 
 
-def _analyse_one(analyser, video: str, store, arguments: argparse.Namespace) -> dict:
+def _analyse_one(analyser, video: str, store, arguments: argparse.Namespace):
     from posegraph.data.sources import resolve_source
     from posegraph.app.analysis import analyse
 
     source = resolve_source(video, store, landmarks_fps=arguments.fps)
     name = source.video_id if source.how_read == "stored" else str(video)
-    document, form = analyse(analyser, source, name, reject=arguments.reject)
+    report, form = analyse(analyser, source, name, reject=arguments.reject)
     if arguments.out:
         from posegraph.scoring.analysis_html import write_analysis_outputs
 
-        document["files"] = write_analysis_outputs(document, arguments.out, name, form, source, arguments.video_format)
-    return document
+        report = report.with_files(write_analysis_outputs(report, arguments.out, name, form, source,
+                                                          arguments.video_format))
+    return report
 
 
 def command_analyse_store(arguments: argparse.Namespace) -> int:

@@ -53,28 +53,27 @@ def _print_event(event: dict) -> None:
 
 def _report(result, arguments: argparse.Namespace, recording) -> int:
     """The ``end`` line, the report files with --out, and one line on stderr saying how it ended."""
-    document = result.document
-    end = {"type": "end", "t_s": document["duration_s"] if document else None,
-           "ended": document["live"]["ended"] if document else result.error}
-    if document is not None:
-        end.update(exercise=document["exercise"]["answer"], rejected=document["exercise"]["rejected"],
-                   count=document["count"], mean_score=(document["form"] or {}).get("mean_score"))
+    report = result.report
+    end = {"type": "end", "t_s": report.duration_s if report else None,
+           "ended": report.live.ended if report else result.error}
+    if report is not None:
+        end.update(exercise=report.exercise.answer, rejected=report.exercise.rejected, count=report.count,
+                   mean_score=report.mean_score)
         if arguments.out:
             from posegraph.scoring.analysis_html import write_analysis_outputs
 
             video_format = arguments.video_format if result.source.source_path else "none"
-            document["files"] = write_analysis_outputs(document, arguments.out, _name(arguments.source),
-                                                       result.form, result.source, video_format)
-            end["files"] = document["files"]
+            end["files"] = write_analysis_outputs(report, arguments.out, _name(arguments.source), result.form,
+                                                  result.source, video_format)
     if recording is not None:
         end["recording"] = str(recording)
     print(json.dumps(end), flush=True)
-    if document is None:
+    if report is None:
         print(f"posegraph live: {result.error}; nothing to report", file=sys.stderr)
         return 1
-    live = document["live"]
-    print(f"posegraph live: {live['ended']}; {document['count']} repetitions, {live['frames']} frames with a "
-          f"person, {live['frames_dropped']} dropped" + (f"; report in {arguments.out}" if arguments.out else ""),
+    live = report.live
+    print(f"posegraph live: {live.ended}; {report.count} repetitions, {live.frames} frames with a "
+          f"person, {live.frames_dropped} dropped" + (f"; report in {arguments.out}" if arguments.out else ""),
           file=sys.stderr)
     return 0
 

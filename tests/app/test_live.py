@@ -44,8 +44,8 @@ def test_a_session_announces_each_repetition_and_ends_with_the_analyse_answer(an
     assert [event["t_s"] for event in events] == sorted(event["t_s"] for event in events)
 
     result = session.finish("the test ended")
-    offline, _ = analyse(analyser, source, "squat")
-    document = result.document
+    offline = analyse(analyser, source, "squat")[0].to_json()
+    document = result.report.to_json()
     assert document["count"] == offline["count"] and document["exercise"] == offline["exercise"]
     assert document["repetitions"] == offline["repetitions"]
     live = document["live"]
@@ -63,7 +63,7 @@ def test_dropped_frames_are_filled_on_the_source_clock(analyser, synthetic_store
     assert len(session.raw) == len(source.joints)
     assert np.allclose(np.diff(session.timestamps), 1.0 / source.fps, atol=1e-3)
     assert session.found[20:26] == [False] * 6
-    document = session.finish("done").document
+    document = session.finish("done").report.to_json()
     seen = source.seen.copy()
     seen[20:26] = False
     assert document["count"] >= 2 and document["live"]["frames"] == seen.sum()
@@ -92,15 +92,17 @@ def test_a_session_that_never_saw_anyone_has_no_document_and_says_why(analyser):
     for index in range(40):
         session.update(None, index / 16)
     result = session.finish("the stream stopped")
-    assert result.document is None and "no person seen in 40 frames" in result.error
+    assert result.report is None and "no person seen in 40 frames" in result.error
 
 
 def test_announcements_are_matched_to_the_final_repetitions_once_each():
-    repetitions = [{"repetition": 1, "start_s": 0.0, "turn_s": 1.0, "end_s": 2.0},
-                   {"repetition": 2, "start_s": 2.0, "turn_s": 3.0, "end_s": 4.0}]
+    from types import SimpleNamespace
+
+    repetitions = [SimpleNamespace(repetition=1, start_s=0.0, turn_s=1.0, end_s=2.0),
+                   SimpleNamespace(repetition=2, start_s=2.0, turn_s=3.0, end_s=4.0)]
     rows = announcement_delays(repetitions, [(1.1, 2.3)], end_s=5.0)
-    assert rows[0]["announced"] == "live" and rows[0]["late_s"] == pytest.approx(0.3)
-    assert rows[1]["announced"] == "at the end" and rows[1]["late_s"] == pytest.approx(1.0)
+    assert rows[0].announced == "live" and rows[0].late_s == pytest.approx(0.3)
+    assert rows[1].announced == "at the end" and rows[1].late_s == pytest.approx(1.0)
 
 
 def test_a_claimed_gap_costs_bounded_work_and_a_bad_time_is_refused_without_harm(analyser, synthetic_store):

@@ -67,11 +67,15 @@ def test_a_folder_that_is_not_a_bundle_says_how_to_make_one(tmp_path, capsys):
 def test_the_overlay_captions_count_the_repetitions_done_and_say_the_cue_under_way():
     from posegraph.scoring.analysis_html import frame_notes
 
-    document = {"repetitions": [{"repetition": 1, "start_s": 0.0, "end_s": 2.0},
-                                {"repetition": 2, "start_s": 2.0, "end_s": 4.0}],
-                "cues": [{"text": "rep 2: left knee furthest from good form (score 31) at 3.00 s", "kind": "joint",
-                          "repetitions": [2], "joints": ["left_knee"]}]}
-    notes = frame_notes(document, np.array([0.5, 2.5, 4.5]))
+    from types import SimpleNamespace
+
+    from posegraph.scoring.cues import Cue
+
+    report = SimpleNamespace(repetitions=[SimpleNamespace(repetition=1, start_s=0.0, end_s=2.0),
+                                          SimpleNamespace(repetition=2, start_s=2.0, end_s=4.0)],
+                             cues=[Cue("rep 2: left knee furthest from good form (score 31) at 3.00 s", "joint", [2],
+                                       ["left_knee"])])
+    notes = frame_notes(report, np.array([0.5, 2.5, 4.5]))
     assert notes[0] == "reps 0/2"
     assert notes[1].startswith("reps 1/2  rep 2: left knee furthest") and len(notes[1]) <= len("reps 1/2  ") + 48
     assert notes[2] == "reps 2/2"
@@ -123,7 +127,7 @@ def test_a_count_the_counters_disagree_on_is_reported_with_a_note_to_check_it(bu
         times = np.arange(len(joints)) / 30.0
         source = SkeletonSource(joints, "blazepose33", times, np.arange(len(joints)), 640, 480, None, 30.0, "file",
                                 "synthetic")
-        return analyse_source(analyser, source, "clip", reject=False)
+        return analyse_source(analyser, source, "clip", reject=False).to_json()
 
     disputed = analysed(two_sets_with_lead_in("biceps_curl")[0])  # the 81 counters count 7 to 11 here
     assert disputed["count_agreement"] < 0.8

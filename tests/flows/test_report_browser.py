@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from posegraph.scoring.analysis_html import _colour, write_analysis_html
+from posegraph.scoring.analysis_report import AnalysisReport
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (apt-get install chromium)")
@@ -36,7 +37,7 @@ def document() -> dict:
 
 
 def test_the_report_renders_in_headless_chromium_with_the_counter_and_the_charts(tmp_path):
-    page = write_analysis_html(document(), tmp_path / "report.html")
+    page = write_analysis_html(AnalysisReport.from_json(document()), tmp_path / "report.html")
     dom = subprocess.run([CHROMIUM, *FLAGS, "--dump-dom", page.as_uri()], capture_output=True, text=True,
                          timeout=120).stdout
     assert "3 repetitions" in dom and 'id="counter"' in dom

@@ -1,23 +1,21 @@
 """Flow: the training cache built as its own step, its parts mapped over a Dask cluster.
 
-The work is :mod:`posegraph.gcn.clip_cache_build`'s: a plan (the key, a staging folder, parts of
-whole buckets), one ``build_part`` per part (each scans its buckets once and writes its own
-shards), then ``finish_cache`` (index, manifest, the folder put in place). Here each part is a
-Prefect task, so a cluster of machines that can all reach the store (and the cache folder: use an
+The work is the one build, :func:`posegraph.gcn.training_cache.ensure_cache` (reuse a sound
+cache; else a plan of parts of whole buckets, one ``build_part`` per part, the index and manifest,
+the folder put in place; then older caches and killed builds' staging folders cleared). Here each
+part is a Prefect task, so a cluster of machines that can all reach the store (and the cache folder: use an
 object-storage URI for ``--out``) builds a very large cache together.
 """
 
 from __future__ import annotations
 
-import time
-
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from posegraph.data import SkeletonStore
-from posegraph.gcn.clip_cache_build import PartResult, build_part, finish_cache, plan_cache, remove_staging
+from posegraph.gcn.clip_cache_build import PartResult, build_part
 from posegraph.gcn.config import TrainConfig
-from posegraph.gcn.training_cache import (built_line, cache_folder, clip_sources, split_clips)
+from posegraph.gcn.training_cache import ensure_cache, split_clips
 
 
 @task(name="cache-part", cache_policy=NO_CACHE, retries=1)
@@ -38,18 +36,18 @@ def cache_flow(store: str, config: TrainConfig, split: str = "train", out: str |
 
 
 def _cache_flow(store: str, config: TrainConfig, split: str, out: str | None, parts: int, rebuild: bool) -> str:
+    """The one build (:func:`~posegraph.gcn.training_cache.ensure_cache`: reuse, build, clear what is
+    stale), its parts run as tasks."""
     skeletons = SkeletonStore(store, create=False)
     items, settings = split_clips(skeletons, config, split)
-    clips, sizes = clip_sources(skeletons, items)
-    folder, existing = cache_folder(skeletons, clips, settings, split, out or config.cache_dir)
-    if existing is not None and not rebuild:
-        return f"training cache {folder}: {len(existing)} clips, already built for these clips and settings"
-    start = time.perf_counter()
-    plan = plan_cache(skeletons, clips, sizes, settings, folder, max(parts * 4, 1))
-    try:
-        futures = [cache_part_task.submit(plan.part_arguments(number)) for number in range(len(plan.parts))]
-        results = [future.result() for future in futures]
-        return built_line(finish_cache(plan, results, time.perf_counter() - start))
-    except BaseException:
-        remove_staging(plan.staging)
-        raise
+    if not items:
+        raise ValueError(f"the {split} split of the store at {skeletons.root} has no videos to cache")
+    said: list[str] = []
+    ensure_cache(skeletons, items, settings, split, out or config.cache_dir, log=said.append, rebuild=rebuild,
+                 parts=max(parts * 4, 1), run_parts=_parts_as_tasks)
+    return "\n".join(said)
+
+
+def _parts_as_tasks(plan, shard_bytes: int) -> list[PartResult]:
+    futures = [cache_part_task.submit(plan.part_arguments(number, shard_bytes)) for number in range(len(plan.parts))]
+    return [future.result() for future in futures]

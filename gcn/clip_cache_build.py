@@ -224,12 +224,17 @@ def plan_cache(store: SkeletonStore, clips: list[ClipSource], sizes: dict[str, t
 
 def build_cache(store: SkeletonStore, clips: list[ClipSource], sizes: dict[str, tuple], settings: ClipSettings,
                 folder: str | Path, workers: int = 1, shard_bytes: int = SHARD_BYTES,
-                progress: Callable[[int, int], None] | None = None) -> ClipCache:
-    """Build the cache of ``clips`` into ``folder`` (replacing what is there) and open it.
+                progress: Callable[[int, int], None] | None = None, parts: int | None = None,
+                run_parts: Callable[["CachePlan", int], list[PartResult]] | None = None) -> ClipCache:
+    """Build the cache of ``clips`` into ``folder`` (replacing what is there) and open it; a build
+    that fails takes its staging folder away.
 
-    ``workers`` > 1 runs the parts in that many processes. ``progress(done, total)`` counts clips."""
+    ``workers`` > 1 runs the parts in that many processes; ``run_parts(plan, shard_bytes)`` runs
+    them elsewhere instead (the Dask flow: one task per part), returning their results in order.
+    ``parts`` (default ``workers``) is how many parts the clips are laid out in.
+    ``progress(done, total)`` counts clips."""
     start = time.perf_counter()
-    plan = plan_cache(store, clips, sizes, settings, folder, workers)
+    plan = plan_cache(store, clips, sizes, settings, folder, parts or workers)
     done = [0]
 
     def counted(count: int) -> None:
@@ -238,7 +243,9 @@ def build_cache(store: SkeletonStore, clips: list[ClipSource], sizes: dict[str, 
             progress(done[0], plan.clips)
 
     try:
-        if workers > 1 and len(plan.parts) > 1:
+        if run_parts is not None:
+            results = run_parts(plan, shard_bytes)
+        elif workers > 1 and len(plan.parts) > 1:
             # spawned, not forked: delta-rs's runtime does not survive a fork
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(min(workers, len(plan.parts)), mp_context=context) as pool:

@@ -57,9 +57,11 @@ def clip_sources(store: SkeletonStore, items: list[VideoItem]) -> tuple[list[Cli
 def ensure_cache(store: SkeletonStore, items: list[VideoItem], settings: ClipSettings, name: str,
                  root: str | Path | None = None, workers: int = 1, log: Callable[[str], None] = print,
                  progress: Callable[[int, int], None] | None = None, rebuild: bool = False,
-                 shard_bytes: int = SHARD_BYTES) -> ClipCache:
+                 shard_bytes: int = SHARD_BYTES, parts: int | None = None, run_parts=None) -> ClipCache:
     """The cache of ``items`` under ``settings``: opened when it is there and sound, else built
-    (a damaged one is built again, saying why in one line). ``name``: the split, in the folder name."""
+    (a damaged one is built again, saying why in one line), and then older caches of the split and
+    staging folders killed builds left are removed. ``name``: the split, in the folder name.
+    ``parts`` and ``run_parts``: :func:`~.clip_cache_build.build_cache`'s (the Dask flow's tasks)."""
     clips, sizes = clip_sources(store, items)
     folder, cache = cache_folder(store, clips, settings, name, root, log)
     if cache is not None and not rebuild:
@@ -67,7 +69,7 @@ def ensure_cache(store: SkeletonStore, items: list[VideoItem], settings: ClipSet
         return cache
     root = Path(folder).parent if isinstance(folder, Path) else None
     cache = build_cache(store, clips, sizes, settings, folder, workers=workers, shard_bytes=shard_bytes,
-                        progress=progress)
+                        progress=progress, parts=parts, run_parts=run_parts)
     if root is not None:
         _remove_older(root, f"{name}-{settings.layout}-", folder, log)
     log(built_line(cache))

@@ -267,3 +267,35 @@ def test_the_cache_setting_is_checked():
         load_config(None, ["cache=sometimes"], model="stgcn")
     with pytest.raises(ValueError):
         load_config(None, ["cache=on"], model="bilstm")  # the sequence model reads feature windows
+
+
+def test_parts_run_elsewhere_go_through_the_one_build_and_its_clean_up(store, tmp_path):
+    """The Dask flow's way (``run_parts``: one task per part) is the one build: the cache equals
+    the in-process one, a staging folder a killed build left is cleared, and a failed part takes
+    its own staging folder away."""
+    from posegraph.gcn.clip_cache_build import build_part
+    from posegraph.gcn.training_cache import STALE_STAGING_S
+
+    items, root = items_of(store), tmp_path / "caches"
+    stale = root / f".train-{SETTINGS.layout}-0123456789ab.building-dead"
+    stale.mkdir(parents=True)
+    os.utime(stale, (time.time() - STALE_STAGING_S - 60,) * 2)
+    ran = []
+
+    def elsewhere(plan, shard_bytes):
+        ran.append(len(plan.parts))
+        return [build_part(*plan.part_arguments(number, shard_bytes)) for number in range(len(plan.parts))]
+
+    cache = ensure_cache(store, items, SETTINGS, "train", root, log=lambda _: None, parts=3, run_parts=elsewhere)
+    assert ran and ran[0] >= 2 and not stale.exists() and len(cache) == len(items)
+    alone = ensure_cache(store, items, SETTINGS, "train", tmp_path / "alone", log=lambda _: None)
+    for item in items:
+        assert np.array_equal(cache.sequence(item.video_id), alone.sequence(item.video_id), equal_nan=True)
+
+    def failing(plan, shard_bytes):
+        raise RuntimeError("a worker was lost")
+
+    with pytest.raises(RuntimeError):
+        ensure_cache(store, items, SETTINGS, "train", tmp_path / "failed", log=lambda _: None, parts=2,
+                     run_parts=failing, rebuild=True)
+    assert not [path for path in (tmp_path / "failed").glob(".*building*")]

@@ -24,15 +24,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from posegraph.scoring.analysis_report import (SCHEMA, AnalysisReport, ClassProbability, CountedSet,  # noqa: F401
-                                               ExerciseAnswer, FormSummary, Heatmap, MuscleGroup)
+from posegraph.gcn.classifier import Classifier
+from posegraph.scoring.analysis_report import (  # noqa: F401
+    SCHEMA,
+    AnalysisReport,
+    ClassProbability,
+    CountedSet,
+    ExerciseAnswer,
+    FormSummary,
+    Heatmap,
+    MuscleGroup,
+)
 from posegraph.scoring.counting import count_repetitions, uncertainty_note
 from posegraph.scoring.cues import cues_for
 from posegraph.scoring.repetition_form import BODY_NAMES, repetition_forms
 from posegraph.skeleton.source import SkeletonSource
-
-from posegraph.gcn.classifier import Classifier
 
 from .analysis_bundle import AnalysisBundle, load_bundle
 
@@ -57,7 +63,7 @@ class Analyser:
         return cls(bundle, open_classifier(path if runtime == "onnx" else bundle.classifier, runtime))
 
     def answer(self, sequence, top_k: int = 3, reject: bool = True):
-        """The classifier's :class:`~posegraph.gcn.answers.Answer` for one video's ``PeopleSequence``."""
+        """The classifier's :class:`~posegraph.gcn.answers.Answer` for one video's ``SkeletonSource``."""
         return self.classifier.answer(sequence, top_k, reject)
 
     def reference(self, exercise: str):
@@ -77,12 +83,11 @@ def analyse_source(analyser: Analyser, source: SkeletonSource, name: str, reject
 def analyse(analyser: Analyser, source: SkeletonSource, name: str, reject: bool = True):
     """:func:`analyse_source`'s :class:`~posegraph.scoring.analysis_report.AnalysisReport`, and the
     video's :class:`~posegraph.scoring.FormScore` (None where form was not judged) for drawing it."""
-    from posegraph.gcn.preprocess import PeopleSequence
 
     if not source.has_person:
         raise ValueError(f"{name}: no person detected in any frame; nothing to analyse")
     notes: list[str] = []
-    answer = analyser.answer(PeopleSequence.from_source(source), top_k=3, reject=reject)
+    answer = analyser.answer(source, top_k=3, reject=reject)
     exercise = None if answer.rejected else answer.answer
     count = count_repetitions(source.joints, source.layout, source.fps, exercise)
     if note := uncertainty_note(count):

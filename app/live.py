@@ -26,9 +26,12 @@ import time
 from dataclasses import dataclass, replace
 
 import numpy as np
-
 from posegraph.scoring.analysis_report import AnalysisReport, Announcement, LiveSection
-from posegraph.scoring.counting import MIN_REPETITION_S, OnlineRepetitionCounter, RepetitionCount
+from posegraph.scoring.counting import (
+    MIN_REPETITION_S,
+    OnlineRepetitionCounter,
+    RepetitionCount,
+)
 from posegraph.scoring.cues import cues_for
 from posegraph.scoring.repetition_form import RepetitionForm, repetition_forms
 from posegraph.skeleton.cleaning import CleaningSettings, clean
@@ -220,14 +223,14 @@ class LiveSession:
     def _classify(self, now: float) -> list[dict]:
         """The classifier over the recent window; an ``exercise`` event when the answer has changed
         and held for ``stable_answers`` windows."""
-        from posegraph.gcn.preprocess import PeopleSequence
+        from posegraph.skeleton.source import SkeletonSource
 
         _, joints, timestamps = self._recent(self.settings.classify_window_s)
         answer = None
         if np.isfinite(joints[..., :2]).all(axis=-1).any(axis=-1).sum() >= self.fps / 2:  # half a second seen
             window = SkeletonSource(joints, self.layout, timestamps, np.arange(len(joints)), *self._size(), None,
                                     self.fps, "file", "BlazePose (live)")
-            answer = self.analyser.answer(PeopleSequence.from_source(window), top_k=3, reject=self.reject)
+            answer = self.analyser.answer(window, top_k=3, reject=self.reject)
         label = None if answer is None or answer.rejected else answer.answer
         self.answers = (self.answers + [label])[-self.settings.stable_answers:]
         settled = len(self.answers) == self.settings.stable_answers and len(set(self.answers)) == 1

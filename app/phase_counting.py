@@ -10,15 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from posegraph.scoring.counting import RepetitionCount
-from posegraph.scoring.phase_labels import count_from_phases
-from posegraph.skeleton.source import SkeletonSource
-
 from posegraph.gcn.bundle import ModelBundle
 from posegraph.gcn.families import family_of
 from posegraph.gcn.inference import load_classifier
-from posegraph.gcn.preprocess import PeopleSequence
+from posegraph.scoring.counting import RepetitionCount
+from posegraph.scoring.phase_labels import count_from_phases
+from posegraph.skeleton.source import SkeletonSource
 
 
 def count_with_checkpoint(source: SkeletonSource, checkpoint: str | Path) -> RepetitionCount:
@@ -43,7 +40,7 @@ def count_with_model(model, bundle: ModelBundle, joints: np.ndarray, layout: str
                      width: int | None = None, height: int | None = None) -> RepetitionCount:
     """Count one person's skeleton ``(T, V, 4)`` with a loaded phase model (see :func:`load_phase_model`)."""
     config = bundle.config
-    sequence = PeopleSequence(np.asarray(joints)[None], layout, np.asarray(timestamps), width, height)
+    sequence = SkeletonSource.from_people(np.asarray(joints)[None], layout, np.asarray(timestamps), width, height)
     names, probabilities, sources = family_of(config).frame_phases(model, config, bundle.layout,
                                                                    list(bundle.class_names), sequence)
     return count_from_phases(names, probabilities, list(bundle.class_names), sources, len(joints), fps,

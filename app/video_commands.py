@@ -14,10 +14,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from posegraph.scoring import FormReference
-from posegraph.scoring.count_report import CountReport, count_source, plot_count, report_of, save_count
-from posegraph.scoring.score_report import PICTURE_SUFFIXES, ScoreReport, load_reference, reference_name
+from posegraph.scoring.count_report import (
+    CountReport,
+    count_source,
+    plot_count,
+    report_of,
+    save_count,
+)
+from posegraph.scoring.score_report import (
+    PICTURE_SUFFIXES,
+    ScoreReport,
+    load_reference,
+    reference_name,
+)
 from posegraph.skeleton.vocabulary import UNTIMED_FPS
 
 
@@ -64,10 +74,9 @@ def decide_exercise(source, reference: FormReference, exercise: str | None = Non
         return exercise, "from --exercise"
     if checkpoint:
         from posegraph.gcn.inference import classify_sequence, load_classifier
-        from posegraph.gcn.preprocess import PeopleSequence
 
         model, bundle = load_classifier(checkpoint)
-        sequence = PeopleSequence.from_source(source)
+        sequence = source
         (name, probability), *_ = classify_sequence(model, bundle, sequence, top_k=1)
         return name, f"classified by {checkpoint}, {probability:.0%}"
     if source.label:

@@ -105,7 +105,6 @@ def in_domain(run: Path, store_path: Path, model, bundle) -> str:
     from posegraph.data import SkeletonStore
     from posegraph.data.sources import stored_source
     from posegraph.gcn.inference import answer_sequence
-    from posegraph.gcn.preprocess import PeopleSequence
 
     history = json.loads((run / "history.json").read_text())
     best = max(row["val_accuracy"] for row in history)
@@ -116,7 +115,7 @@ def in_domain(run: Path, store_path: Path, model, bundle) -> str:
         answered = right = 0
         for row in rows:
             source = stored_source(store, row["video_id"], bundle.layout)
-            answer = answer_sequence(model, bundle, PeopleSequence.from_source(source))
+            answer = answer_sequence(model, bundle, source)
             answered += not answer.rejected
             right += (not answer.rejected) and answer.answer == row["label"]
         line += f"; calibrated rule: {answered}/{len(rows)} answered, {right} of them right"
@@ -127,11 +126,10 @@ def classify_all(model, bundle, items) -> list[tuple[str, str, float, bool, str]
     """(expected, answer, confidence, rejected, top class) per ``(source, expected)`` item; ``model``
     may be a loaded ensemble's members (``bundle`` then the saved ensemble)."""
     from posegraph.gcn.inference import answer_sequence
-    from posegraph.gcn.preprocess import PeopleSequence
 
     rows = []
     for source, expected in items:
-        sequence = PeopleSequence.from_source(source)
+        sequence = source
         answer = model.answer(sequence, bundle.weights, rejection=bundle.rejection) if hasattr(model, "answer") \
             else answer_sequence(model, bundle, sequence)
         top, confidence = answer.ranking[0]

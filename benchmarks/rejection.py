@@ -32,10 +32,10 @@ def main() -> None:
     arguments = parser.parse_args()
 
     from posegraph.data import SkeletonStore
+    from posegraph.data.sources import stored_source
     from posegraph.data.synthetic import EXERCISES, generate_sequence, make_subjects
-    from posegraph.gcn.dataset import load_sequence
     from posegraph.gcn.inference import answer_sequence, load_classifier
-    from posegraph.gcn.preprocess import PeopleSequence
+    from posegraph.skeleton.source import SkeletonSource
 
     model, bundle = load_classifier(arguments.checkpoint)
     if bundle.rejection is None:
@@ -47,7 +47,7 @@ def main() -> None:
     val = [row for row in store.videos().to_pylist() if row["split"] == "val" and row["status"] == "ok"]
     answered = right = 0
     for row in val:
-        answer = answer_sequence(model, bundle, load_sequence(store, row["video_id"]))
+        answer = answer_sequence(model, bundle, stored_source(store, row["video_id"]))
         answered += not answer.rejected
         right += (not answer.rejected) and answer.answer == row["label"]
     print(f"known classes (val, {len(val)} videos): {answered} answered ({right} right), {len(val) - answered} rejected")
@@ -57,7 +57,7 @@ def main() -> None:
         for subject in subjects:
             sequence = generate_sequence("push_up" if exercise == "plank" else exercise, subject, take=0, seed=11)
             joints = held_still(sequence.joints) if exercise == "plank" else sequence.joints
-            people = PeopleSequence(joints[None], "blazepose33", sequence.timestamps, sequence.width, sequence.height)
+            people = SkeletonSource.from_people(joints[None], "blazepose33", sequence.timestamps, sequence.width, sequence.height)
             answer = answer_sequence(model, bundle, people)
             rejected += answer.rejected
             tops.append(f"{answer.ranking[0][0]} {answer.ranking[0][1]:.2f}")

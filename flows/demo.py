@@ -32,11 +32,20 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-
 from posegraph.skeleton.vocabulary import DEFAULT_FPS
 
-from .demo_form import (DEMO_VIDEO_REPETITIONS, DEMO_VIDEO_SEED, DEMO_VIDEO_SIZE, DEMO_VIDEO_SUBJECTS, REAL_SQUAT,
-                        REPOSITORY, analyse_demo, print_queries, reference_store_demo, score_demo)
+from .demo_form import (
+    DEMO_VIDEO_REPETITIONS,
+    DEMO_VIDEO_SEED,
+    DEMO_VIDEO_SIZE,
+    DEMO_VIDEO_SUBJECTS,
+    REAL_SQUAT,
+    REPOSITORY,
+    analyse_demo,
+    print_queries,
+    reference_store_demo,
+    score_demo,
+)
 
 DEMO_QUERIES = (
     ("videos per exercise and split",
@@ -99,11 +108,11 @@ def recovery_report(store, sequences, videos_folder: Path) -> dict[str, float]:
 
 def run_demo(out: Path, subjects: int = 6, workers: int = 2) -> int:
     from posegraph.data import SkeletonStore
+    from posegraph.data.rendering import render_stored_video
     from posegraph.data.synthetic import generate_corpus, render_corpus
     from posegraph.features.table import build_feature_table
     from posegraph.flows.extraction import run_extraction, summary_text
     from posegraph.flows.synthesis import synthesize_corpus
-    from posegraph.data.rendering import render_stored_video
     from posegraph.gcn.config import load_config
     from posegraph.gcn.evaluation import HEADLINE_METRICS
 
@@ -196,11 +205,11 @@ PHASE_DEMO_SETTINGS = ["task=phases", "epochs=6"]  # a short run: enough to coun
 def count_demo(out: Path, store_path: Path, extracted, videos_folder: Path, sequences) -> None:
     """Steps 10-11: the label-free counter, then a trained phase counter (ST-GCN with the temporal head,
     trained on the synthetic store), on every rendered video and on one real clip when present."""
-    from posegraph.app.video_commands import count_video
     from posegraph.app.phase_counting import count_with_model, load_phase_model
-    from posegraph.scoring.count_report import plot_count
+    from posegraph.app.video_commands import count_video
     from posegraph.gcn.config import load_config
     from posegraph.scoring import count_repetitions
+    from posegraph.scoring.count_report import plot_count
 
     phase_dir = out / "runs" / "stgcn-phases"
     print(f"\n== 10. a phase counter: posegraph train --model stgcn --store {store_path} "
@@ -319,17 +328,16 @@ def train_demo_model(store_path: Path, run_dir: Path, config=None) -> dict:
 
 def classify_file(video: Path, checkpoint: Path) -> None:
     """What ``posegraph classify`` prints for one file, with a checkpoint or a saved ensemble."""
-    from posegraph.gcn.ensemble import is_ensemble_file, load_saved
     from posegraph.data.sources import file_source
+    from posegraph.gcn.ensemble import is_ensemble_file, load_saved
     from posegraph.gcn.inference import answer_sequence, load_classifier
-    from posegraph.gcn.preprocess import PeopleSequence
 
     if is_ensemble_file(checkpoint):
         ensemble, members = load_saved(checkpoint)
-        answer = members.answer(PeopleSequence.from_source(file_source(video)), ensemble.weights, top_k=3)
+        answer = members.answer(file_source(video), ensemble.weights, top_k=3)
     else:
         model, bundle = load_classifier(checkpoint)
-        answer = answer_sequence(model, bundle, PeopleSequence.from_source(file_source(video)), top_k=3)
+        answer = answer_sequence(model, bundle, file_source(video), top_k=3)
     print(f"  answer: {answer.answer}" + ("" if answer.threshold is None else
                                           f" (calibrated; 'none of these' below {answer.threshold:.0%})"))
     for name, probability in answer.ranking:

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from posegraph.skeleton.source import SkeletonSource
 
 from .answers import Answer
 from .heads import Heads
-from .preprocess import PeopleSequence
 
 
 @runtime_checkable
@@ -48,10 +48,10 @@ class Classifier(Protocol):
     def calibrated(self) -> bool:
         """Whether it can answer "none of these"."""
 
-    def answer(self, sequence: PeopleSequence, top_k: int = 5, reject: bool = True) -> Answer:
+    def answer(self, sequence: SkeletonSource, top_k: int = 5, reject: bool = True) -> Answer:
         """One video's answer; with ``reject`` and a calibration, "none of these" when far from every class."""
 
-    def frames_that_mattered(self, sequence: PeopleSequence) -> tuple[np.ndarray, np.ndarray] | None:
+    def frames_that_mattered(self, sequence: SkeletonSource) -> tuple[np.ndarray, np.ndarray] | None:
         """``(times s (T,), weights (T,))`` where the model says which frames decided, else None."""
 
 
@@ -91,12 +91,12 @@ class TorchClassifier:
     def calibrated(self) -> bool:
         return self.bundle.rejection is not None
 
-    def answer(self, sequence: PeopleSequence, top_k: int = 5, reject: bool = True) -> Answer:
+    def answer(self, sequence: SkeletonSource, top_k: int = 5, reject: bool = True) -> Answer:
         from .inference import answer_sequence
 
         return answer_sequence(self.model, self.bundle, sequence, top_k=top_k, reject=reject)
 
-    def frames_that_mattered(self, sequence: PeopleSequence) -> tuple[np.ndarray, np.ndarray] | None:
+    def frames_that_mattered(self, sequence: SkeletonSource) -> tuple[np.ndarray, np.ndarray] | None:
         from .families import frames_that_mattered
 
         if self.bundle.family != "sequence":
@@ -139,11 +139,11 @@ class EnsembleClassifier:
     def calibrated(self) -> bool:
         return self.ensemble.rejection is not None
 
-    def answer(self, sequence: PeopleSequence, top_k: int = 5, reject: bool = True) -> Answer:
+    def answer(self, sequence: SkeletonSource, top_k: int = 5, reject: bool = True) -> Answer:
         return self.members.answer(sequence, self.ensemble.weights, top_k,
                                    self.ensemble.rejection if reject else None)
 
-    def frames_that_mattered(self, sequence: PeopleSequence) -> None:
+    def frames_that_mattered(self, sequence: SkeletonSource) -> None:
         return None
 
 

@@ -1,6 +1,6 @@
 """The training cache: a split's clips prepared once, as memory-mappable arrays (issue 27).
 
-What the graph datasets read per video (:func:`.dataset.load_sequence` then
+What the graph datasets read per video (:func:`posegraph.data.sources.stored_source` then
 :func:`.preprocess.prepare` and :func:`.preprocess.to_channels`) is done once, in one bulk pass over
 the store (:mod:`.clip_cache_build`), and written as a folder:
 
@@ -26,7 +26,6 @@ from pathlib import Path, PurePath
 
 import numpy as np
 import pyarrow as pa
-
 from posegraph.data.documents import check_format
 from posegraph.data.location import StoreLocation
 from posegraph.skeleton.geometry import METHOD

@@ -28,15 +28,25 @@ from pathlib import Path, PurePath
 import numpy as np
 import pyarrow as pa
 import pyarrow.fs as pafs
-
 from posegraph.data import SkeletonStore
 from posegraph.data.frame_scan import scan_people
 from posegraph.data.location import StoreLocation
 from posegraph.skeleton import get_layout
+from posegraph.skeleton.source import SkeletonSource
 
-from .clip_cache import (CACHE_FORMAT, INDEX, MANIFEST, SHARD_BYTES, ClipCache, ClipSettings, ClipSource,
-                         cache_key, open_cache, sha256_of)
-from .preprocess import PeopleSequence, prepare, to_channels
+from .clip_cache import (
+    CACHE_FORMAT,
+    INDEX,
+    MANIFEST,
+    SHARD_BYTES,
+    ClipCache,
+    ClipSettings,
+    ClipSource,
+    cache_key,
+    open_cache,
+    sha256_of,
+)
+from .preprocess import prepare, to_channels
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,7 @@ def build_part(store_root: str | Path, clips: list[ClipSource], sizes: dict[str,
         wanted = {clip.video_id: clip.extracted_at for clip in clips if clip.layout == layout}
         for scanned in scan_people(store, layout, wanted, settings.persons):
             width, height = sizes.get(scanned.video_id, (None, None))
-            sequence = PeopleSequence(scanned.people, layout, scanned.timestamps, width, height)
+            sequence = SkeletonSource.from_people(scanned.people, layout, scanned.timestamps, width, height)
             channels = to_channels(prepare(sequence, settings.layout, settings.frames_per_second,
                                            settings.confidence))
             name, offset = writer.add(np.ascontiguousarray(channels.transpose(1, 0, 2, 3)))

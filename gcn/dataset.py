@@ -17,15 +17,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
-
 from posegraph.data import SkeletonStore
-
+from posegraph.data.sources import stored_source
 from posegraph.skeleton import get_layout
+from torch.utils.data import Dataset
 
 from .augment import apply_camera, camera_path, evenly_spaced_crops, mirror, random_crop
 from .model_inputs import input_stream
-from .preprocess import DEFAULT_FPS, PeopleSequence, prepare, to_channels
+from .preprocess import DEFAULT_FPS, prepare, to_channels
 from .source_variation import vary_channels
 
 if TYPE_CHECKING:
@@ -41,17 +40,6 @@ class VideoItem:
     label: int
     width: int | None = None
     height: int | None = None
-
-
-def load_sequence(store: SkeletonStore, video_id: str, layout: str | None = None, persons: int = 1) -> PeopleSequence:
-    """The first ``persons`` people of a stored video (NaN where absent), with its clock and frame size."""
-    row = store.video_rows(video_id)
-    row = next((r for r in row if layout is None or r["layout"] == layout), None)
-    if row is None:
-        raise ValueError(f"video {video_id} is not in the store at {store.root}" + (f" in layout {layout}" if layout else ""))
-    frames = [store.read_video(video_id, person=person, layout=row["layout"]) for person in range(persons)]
-    return PeopleSequence(np.stack([f.joints for f in frames]), row["layout"], frames[0].timestamps,
-                          row["width"], row["height"])
 
 
 @dataclass(frozen=True)
@@ -149,7 +137,7 @@ class SkeletonDataset(Dataset):
             return self.clips.sequence(self.items[index].video_id)
         if index not in self._cache:
             item = self.items[index]
-            sequence = load_sequence(self.store, item.video_id, item.layout, self.num_persons)
+            sequence = stored_source(self.store, item.video_id, item.layout, self.num_persons)
             self._cache[index] = to_channels(prepare(sequence, self.model_layout, self.frames_per_second,
                                                      self.confidence))
         return self._cache[index]

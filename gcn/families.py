@@ -20,17 +20,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 import torch.distributed as dist
+from posegraph.data import SkeletonStore
+from posegraph.skeleton.source import SkeletonSource
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from posegraph.data import SkeletonStore
-
 from .config import TrainConfig
-from .dataset import CropRecipe, SkeletonDataset, VideoItem, average_over_crops, collate_crops
+from .dataset import (
+    CropRecipe,
+    SkeletonDataset,
+    VideoItem,
+    average_over_crops,
+    collate_crops,
+)
 from .heads import Heads
 from .losses import MuscleLoss
 from .model_inputs import graph_crops, sequence_windows, vote
-from .preprocess import PeopleSequence
 from .registry import build_model
 from .training_cache import training_clips
 
@@ -137,7 +142,7 @@ class GraphFamily(ClassifierFamily):
         return torch.cat(logits).numpy(), torch.cat(labels).numpy(), torch.cat(embeddings).numpy()
 
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
-                 sequence: PeopleSequence, heads: Heads | None = None) -> np.ndarray:
+                 sequence: SkeletonSource, heads: Heads | None = None) -> np.ndarray:
         """Video logits ``(outputs,)`` of one video: the mean over its crops."""
         crops = torch.from_numpy(graph_crops(config, layout, sequence))
         device = next(model.parameters()).device
@@ -216,7 +221,7 @@ class SequenceFamily(ClassifierFamily):
         return voted, np.array([item.label for item in dataset.items]), embeddings
 
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
-                 sequence: PeopleSequence, heads: Heads | None = None) -> np.ndarray:
+                 sequence: SkeletonSource, heads: Heads | None = None) -> np.ndarray:
         """Video logits ``(outputs,)`` of one video (:meth:`vote` over its windows)."""
         scaled = sequence_windows(config, layout, extra, sequence)
         device = next(model.parameters()).device
@@ -225,7 +230,7 @@ class SequenceFamily(ClassifierFamily):
 
 
 def frames_that_mattered(model: nn.Module, bundle: "ModelBundle",
-                         sequence: PeopleSequence) -> tuple[np.ndarray, np.ndarray]:
+                         sequence: SkeletonSource) -> tuple[np.ndarray, np.ndarray]:
     """The BiLSTM's attention spread over the video: ``(times_s (T,), importance (T,))`` at the
     model's frame rate, importance summing to 1.
 

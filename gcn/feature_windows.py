@@ -15,16 +15,23 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
-
 from posegraph.data import SkeletonStore
+from posegraph.data.sources import stored_source
 from posegraph.features import build_features
 from posegraph.skeleton import get_layout
 from posegraph.skeleton.geometry import mirror_image
+from torch.utils.data import Dataset
 
-from .dataset import VideoItem, load_sequence
+from .dataset import VideoItem
 from .preprocess import prepare
-from .sequence import STRETCH, FeatureScaler, add_noise, cut_window, window_starts, windows
+from .sequence import (
+    STRETCH,
+    FeatureScaler,
+    add_noise,
+    cut_window,
+    window_starts,
+    windows,
+)
 from .source_variation import SourceVariation, vary_source
 
 
@@ -62,7 +69,7 @@ class FeatureWindows(Dataset):
         """The main person's prepared joints ``(T, V, 4)`` (cached)."""
         if position not in self._joints:
             item = self.items[position]
-            sequence = load_sequence(self.store, item.video_id, item.layout)
+            sequence = stored_source(self.store, item.video_id, item.layout)
             self._joints[position] = prepare(sequence, self.layout, self.frames_per_second, self.confidence)[0]
         return self._joints[position]
 

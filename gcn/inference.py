@@ -7,22 +7,27 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from posegraph.data import SkeletonStore
+from posegraph.skeleton.source import SkeletonSource
 
+from .answers import Answer, answer_from_logits, rank  # noqa: F401  (Answer re-exported)
 from .bundle import ModelBundle
 from .checkpoint import checkpoint_file, load_checkpoint
-from .evaluation import classification_metrics, count_metrics, muscle_metrics, softmax, write_report
-from .heads import Heads
-from .answers import Answer, answer_from_logits, rank  # noqa: F401  (Answer re-exported)
-from .input_guard import guard_constant_inputs
+from .corpus import select_corpus
 from .dataset import VideoItem
+from .device import pick_device
+from .evaluation import (
+    classification_metrics,
+    count_metrics,
+    muscle_metrics,
+    softmax,
+    write_report,
+)
 from .families import family_of, head_inputs
-from .preprocess import PeopleSequence
+from .heads import Heads
+from .input_guard import guard_constant_inputs
 from .rejection import Rejection
 from .run_logs import log_evaluation
-from .corpus import select_corpus
-from .device import pick_device
 
 
 def load_classifier(path: str | Path, device: str = "auto") -> tuple[torch.nn.Module, ModelBundle]:
@@ -174,14 +179,14 @@ def calibrate_run(run_dir: str | Path, store_path: str | Path, checkpoint: str =
     return calibrate_checkpoint(path, model, family, val_set, train_videos, config, next(model.parameters()).device)
 
 
-def video_logits(model: torch.nn.Module, bundle: ModelBundle, sequence: PeopleSequence) -> np.ndarray:
+def video_logits(model: torch.nn.Module, bundle: ModelBundle, sequence: SkeletonSource) -> np.ndarray:
     """``(outputs,)`` logits of one video's people, whatever the model family (see :mod:`.heads`)."""
     config = bundle.config
     return family_of(config).classify(model, config, bundle.layout, bundle.extra, sequence,
                                       heads=bundle.heads)
 
 
-def class_probabilities(model: torch.nn.Module, bundle: ModelBundle, sequence: PeopleSequence) -> np.ndarray:
+def class_probabilities(model: torch.nn.Module, bundle: ModelBundle, sequence: SkeletonSource) -> np.ndarray:
     """``(classes,)`` exercise probabilities of one video's people, whatever the model family."""
     heads = bundle.heads
     if not heads.exercise_count:
@@ -189,13 +194,13 @@ def class_probabilities(model: torch.nn.Module, bundle: ModelBundle, sequence: P
     return softmax(heads.exercise(video_logits(model, bundle, sequence))[None])[0]
 
 
-def classify_sequence(model: torch.nn.Module, bundle: ModelBundle, sequence: PeopleSequence,
+def classify_sequence(model: torch.nn.Module, bundle: ModelBundle, sequence: SkeletonSource,
                       top_k: int = 5) -> list[tuple[str, float]]:
     """Top-k ``(class, probability)`` for one video's people."""
     return rank(bundle.class_names, class_probabilities(model, bundle, sequence), top_k)
 
 
-def answer_sequence(model: torch.nn.Module, bundle: ModelBundle, sequence: PeopleSequence, top_k: int = 5,
+def answer_sequence(model: torch.nn.Module, bundle: ModelBundle, sequence: SkeletonSource, top_k: int = 5,
                     reject: bool = True) -> Answer:
     """Classify one video; with ``reject`` and a calibrated checkpoint, "none of these" when far from every class."""
     with head_inputs(model) as captured:

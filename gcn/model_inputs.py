@@ -12,17 +12,17 @@ combine their outputs here, so both answer alike.
 from __future__ import annotations
 
 import numpy as np
-
 from posegraph.features import build_features
+from posegraph.skeleton.source import SkeletonSource
 
 from .augment import evenly_spaced_crops
 from .config import STREAMS, TrainConfig
 from .evaluation import softmax
-from .preprocess import PeopleSequence, prepare, to_channels
+from .preprocess import prepare, to_channels
 from .sequence import FeatureScaler, video_probabilities, window_starts, windows
 
 
-def graph_crops(config: TrainConfig, layout: str, sequence: PeopleSequence) -> np.ndarray:
+def graph_crops(config: TrainConfig, layout: str, sequence: SkeletonSource) -> np.ndarray:
     """``(crops, 3, T, V, M)`` float32: the first ``num_persons`` people (padded with unseen ones),
     prepared and cropped as the graph models were evaluated."""
     persons = config.num_persons
@@ -30,7 +30,7 @@ def graph_crops(config: TrainConfig, layout: str, sequence: PeopleSequence) -> n
     if people.shape[0] < persons:
         padding = np.full((persons - people.shape[0],) + people.shape[1:], np.nan, dtype=people.dtype)
         people = np.concatenate([people, padding])
-    sequence = PeopleSequence(people[:persons], sequence.layout, sequence.timestamps, sequence.width,
+    sequence = SkeletonSource.from_people(people[:persons], sequence.layout, sequence.timestamps, sequence.width,
                               sequence.height)
     data = to_channels(prepare(sequence, layout, config.frames_per_second, config.joint_confidence))
     crops = evenly_spaced_crops(data, config.clip_frames, config.test_crops)
@@ -78,14 +78,14 @@ def input_stream(data: np.ndarray, layout: str, stream: str = "joint") -> np.nda
     return np.ascontiguousarray(np.concatenate([xy, confidence], axis=-4), dtype=np.float32)
 
 
-def sequence_features(sequence: PeopleSequence, layout: str, frames_per_second: float,
+def sequence_features(sequence: SkeletonSource, layout: str, frames_per_second: float,
                       confidence: str = "presence") -> np.ndarray:
     """``(T, 83)`` features of the main person, in the model's layout and frame rate."""
     joints = prepare(sequence, layout, frames_per_second, confidence)[0]
     return build_features(joints, layout, frames_per_second)[0]
 
 
-def sequence_windows(config: TrainConfig, layout: str, extra: dict, sequence: PeopleSequence) -> np.ndarray:
+def sequence_windows(config: TrainConfig, layout: str, extra: dict, sequence: SkeletonSource) -> np.ndarray:
     """``(windows, window_frames, 83)`` float32: the video's feature windows, scaled with the
     training windows' scaler (``extra["scaler"]``)."""
     features = sequence_features(sequence, layout, config.frames_per_second, config.joint_confidence)

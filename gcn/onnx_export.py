@@ -26,9 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from posegraph.skeleton.source import SkeletonSource
 from torch import nn
-
-from .preprocess import PeopleSequence
 
 SIDECAR_FORMAT = "posegraph-onnx/1"
 MODEL_FILE, SIDECAR_FILE = "model.onnx", "model.json"
@@ -91,12 +90,12 @@ def _check_inputs(bundle, check_on: str | Path | None) -> np.ndarray:
     if check_on is not None:
         from posegraph.data.sources import resolve_source
 
-        sequence = PeopleSequence.from_source(resolve_source(check_on))
+        sequence = resolve_source(check_on)
     else:
         from posegraph.data.synthetic import LAYOUT, generate_sequence, make_subjects
 
         generated = generate_sequence("squat", make_subjects(1, seed=3)[0], repetitions=3, seed=3)
-        sequence = PeopleSequence(generated.joints[None], LAYOUT, generated.timestamps, generated.width,
+        sequence = SkeletonSource.from_people(generated.joints[None], LAYOUT, generated.timestamps, generated.width,
                                   generated.height)
     if bundle.family == "sequence":
         inputs = sequence_windows(bundle.config, bundle.layout, bundle.extra, sequence)

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from posegraph.skeleton.source import SkeletonSource
 
 from .answers import Answer, answer_from_logits
 from .config import TrainConfig, config_from_dict
 from .heads import Heads
 from .model_inputs import graph_crops, sequence_windows, vote
-from .preprocess import PeopleSequence
 from .rejection import Rejection
 
 SIDECAR_FORMAT = "posegraph-onnx/1"  # the same as onnx_export's (which imports torch)
@@ -76,7 +76,7 @@ class OnnxClassifier:
     def calibrated(self) -> bool:
         return self.rejection is not None
 
-    def frames_that_mattered(self, sequence: PeopleSequence) -> None:
+    def frames_that_mattered(self, sequence: SkeletonSource) -> None:
         return None  # the export carries logits and embeddings, not the BiLSTM's attention
 
     @property
@@ -111,7 +111,7 @@ class OnnxClassifier:
         rejection = Rejection.from_dict(sidecar["rejection"]) if sidecar.get("rejection") else None
         return cls(folder, sidecar, config_from_dict(sidecar["config"]), heads, rejection, session)
 
-    def outputs(self, sequence: PeopleSequence) -> tuple[np.ndarray, np.ndarray]:
+    def outputs(self, sequence: SkeletonSource) -> tuple[np.ndarray, np.ndarray]:
         """One video's logits ``(outputs,)`` and head embedding ``(D,)`` (means over crops or windows)."""
         if self.sidecar["family"] == "sequence":
             inputs = sequence_windows(self.config, self.layout, self.sidecar["extra"], sequence)
@@ -125,7 +125,7 @@ class OnnxClassifier:
                                               {"input": graph_crops(self.config, self.layout, sequence)})
         return logits.mean(axis=0), embeddings.mean(axis=0)
 
-    def answer(self, sequence: PeopleSequence, top_k: int = 5, reject: bool = True) -> Answer:
+    def answer(self, sequence: SkeletonSource, top_k: int = 5, reject: bool = True) -> Answer:
         """Classify one video; with ``reject`` and a calibrated export, "none of these" when far from every class."""
         logits, embedding = self.outputs(sequence)
         return answer_from_logits(self.heads, logits, top_k, self.rejection if reject else None, embedding[None])

@@ -19,19 +19,24 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from posegraph.data import SkeletonStore
+from posegraph.data.sources import stored_source
+from posegraph.scoring.phase_labels import (
+    decode_repetitions,
+    phases_from_repetitions,
+    repetitions_from_phases,
+)
+from posegraph.skeleton import get_layout
+from posegraph.skeleton.geometry import resample
+from posegraph.skeleton.source import SkeletonSource
+from posegraph.skeleton.vocabulary import PHASE_BACKGROUND, PHASE_NAMES
 from torch import nn
 from torch.utils.data import Dataset
 
-from posegraph.data import SkeletonStore
-from posegraph.scoring.phase_labels import decode_repetitions, phases_from_repetitions, repetitions_from_phases
-from posegraph.skeleton import get_layout
-from posegraph.skeleton.geometry import resample
-from posegraph.skeleton.vocabulary import PHASE_BACKGROUND, PHASE_NAMES
-
 from .augment import camera_motion, mirror
 from .config import TrainConfig
-from .dataset import VideoItem, load_sequence
-from .preprocess import PeopleSequence, prepare, to_channels
+from .dataset import VideoItem
+from .preprocess import prepare, to_channels
 from .registry import build_model
 
 BACKGROUND = PHASE_BACKGROUND
@@ -127,7 +132,7 @@ class PhaseDataset(Dataset):
             self.items.append(item)
 
     def _prepared(self, item: VideoItem, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sequence = load_sequence(self.store, item.video_id, item.layout, self.config.num_persons)
+        sequence = stored_source(self.store, item.video_id, item.layout, self.config.num_persons)
         data = to_channels(prepare(sequence, self.model_layout, self.config.frames_per_second,
                                    self.config.joint_confidence))
         sources = model_frame_sources(sequence.timestamps, self.config.frames_per_second)
@@ -241,19 +246,19 @@ class PhaseFamily:
         return counts
 
     def classify(self, model: nn.Module, config: TrainConfig, layout: str, extra: dict,
-                 sequence: PeopleSequence, heads=None) -> np.ndarray:
+                 sequence: SkeletonSource, heads=None) -> np.ndarray:
         raise ValueError("this checkpoint predicts repetition phases, not exercises: count with it "
                          "(`posegraph count VIDEO --checkpoint FILE`)")
 
     def frame_phases(self, model: nn.Module, config: TrainConfig, layout: str, class_names: list[str],
-                     sequence: PeopleSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     sequence: SkeletonSource) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One video's phase per model frame ``(T',)`` (names), their probabilities ``(T', phases)``
         and the stored frame each model frame shows ``(T',)``."""
         people = sequence.people[:config.num_persons]
         if people.shape[0] < config.num_persons:
             padding = np.full((config.num_persons - people.shape[0],) + people.shape[1:], np.nan, people.dtype)
             people = np.concatenate([people, padding])
-        sequence = PeopleSequence(people, sequence.layout, sequence.timestamps, sequence.width, sequence.height)
+        sequence = SkeletonSource.from_people(people, sequence.layout, sequence.timestamps, sequence.width, sequence.height)
         data = torch.from_numpy(to_channels(prepare(sequence, layout, config.frames_per_second, config.joint_confidence)))
         model.eval()
         with torch.no_grad():

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-
 from posegraph.skeleton import convert
 from posegraph.skeleton.geometry import METHOD, body_frame, resample
 from posegraph.skeleton.source import SkeletonSource
@@ -39,28 +38,7 @@ class Normalization:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class PeopleSequence:
-    """The people of one video as stored, with what the geometry needs.
-
-    Shapes:
-        people: ``(M, T, V, 4)`` x, y (fractions of the frame), z, visibility; NaN where unseen.
-        timestamps: ``(T,)`` seconds.
-    """
-
-    people: np.ndarray
-    layout: str
-    timestamps: np.ndarray
-    width: int | None = None
-    height: int | None = None
-
-    @classmethod
-    def from_source(cls, source: SkeletonSource) -> "PeopleSequence":
-        """The people of a :class:`~posegraph.skeleton.source.SkeletonSource`, as the models read them."""
-        return cls(source.people, source.layout, source.timestamps, source.width, source.height)
-
-
-def prepare(sequence: PeopleSequence, model_layout: str, frames_per_second: float | None = DEFAULT_FPS,
+def prepare(sequence: SkeletonSource, model_layout: str, frames_per_second: float | None = DEFAULT_FPS,
             confidence: str = "presence") -> np.ndarray:
     """``(M, T', V', 4)`` in the model's layout and frame rate, aspect-correct, centred, scaled;
     with ``confidence="presence"`` every joint with coordinates has visibility 1 (:func:`as_present`)."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from .vocabulary import DEFAULT_FPS
 
-ORIGINS = ("file", "store", "landmarks")
+ORIGINS = ("file", "store", "landmarks", "memory")  # memory: made in code (generated, sliced, a live window)
 
 
 @dataclass(frozen=True, repr=False)
@@ -42,6 +42,14 @@ class SkeletonSource:
     label: str | None = None
     extracted_at: datetime | None = None
     others: np.ndarray | None = None
+
+    @classmethod
+    def from_people(cls, people: np.ndarray, layout: str, timestamps: np.ndarray, width: int | None = None,
+                    height: int | None = None, fps: float = DEFAULT_FPS, how_read: str = "in memory") -> "SkeletonSource":
+        """A source made in code from ``people (M, T, V, 4)`` (person 0 first) and ``timestamps (T,)`` s."""
+        people = np.asarray(people)
+        return cls(people[0], layout, np.asarray(timestamps), np.arange(people.shape[1]), width, height, None,
+                   float(fps), "memory", how_read, others=people[1:] if len(people) > 1 else None)
 
     def __repr__(self) -> str:
         return (f"SkeletonSource(origin={self.origin!r}, video_id={self.video_id!r}, "

@@ -137,10 +137,9 @@ def _load_video(video: str, arguments: argparse.Namespace, persons: int):
     """A video file's BlazePose skeleton, a stored video's (by id or id prefix) or a landmarks file's,
     as the models read it (its first ``persons`` people)."""
     from posegraph.data.sources import resolve_source
-    from posegraph.gcn.preprocess import PeopleSequence
 
     store = _store(arguments.store) if arguments.store else None
-    return PeopleSequence.from_source(resolve_source(video, store, persons=persons, landmarks_fps=arguments.fps))
+    return resolve_source(video, store, persons=persons, landmarks_fps=arguments.fps)
 
 
 def _show_answer(video: str, model_name: str, answer, attention, arguments: argparse.Namespace) -> None:

@@ -5,7 +5,6 @@ ensemble analyses a video as one built on a checkpoint."""
 import json
 
 import pytest
-
 from posegraph.app.classifiers import open_classifier
 from posegraph.flows.cli import main
 from posegraph.gcn.classifier import Classifier, EnsembleClassifier, TorchClassifier
@@ -24,10 +23,9 @@ def ensemble_file(analysis_bundle, tmp_path_factory):
 
 def _sequence(synthetic_store, label="squat"):
     from posegraph.data.sources import resolve_source
-    from posegraph.gcn.preprocess import PeopleSequence
 
     row = next(row for row in synthetic_store.videos().to_pylist() if row["label"] == label and row["split"] == "test")
-    return PeopleSequence.from_source(resolve_source(row["video_id"], synthetic_store))
+    return resolve_source(row["video_id"], synthetic_store)
 
 
 def test_every_kind_opens_as_one_classifier_and_answers_alike(analysis_bundle, ensemble_file, synthetic_store):

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-
 from posegraph.data import SkeletonStore
 from posegraph.data.frame_scan import scan_people
+from posegraph.data.sources import stored_source
 from posegraph.data.synthetic import generate_corpus, store_records
-from posegraph.gcn.clip_cache import MANIFEST, ClipSettings, open_cache, CacheDamagedError
+from posegraph.gcn.clip_cache import (
+    MANIFEST,
+    CacheDamagedError,
+    ClipSettings,
+    open_cache,
+)
 from posegraph.gcn.clip_stream import ClipStream
-from posegraph.gcn.dataset import CropRecipe, SkeletonDataset, VideoItem, load_sequence
+from posegraph.gcn.dataset import CropRecipe, SkeletonDataset, VideoItem
 from posegraph.gcn.preprocess import prepare, to_channels
 from posegraph.gcn.training import Distributed, train_sampler
 from posegraph.gcn.training_cache import ensure_cache
@@ -80,7 +85,7 @@ def test_cached_sequences_and_samples_equal_the_per_video_ones(store):
     items = items_of(store)
     cache, _ = build(store, items)
     for item in items:
-        expected = to_channels(prepare(load_sequence(store, item.video_id, item.layout), "openpose18"))
+        expected = to_channels(prepare(stored_source(store, item.video_id, item.layout), "openpose18"))
         np.testing.assert_array_equal(cache.sequence(item.video_id), expected)
     for train in (True, False):
         options = dict(train=train, seed=4, vary=True, stream="bone", clip_frames=40)

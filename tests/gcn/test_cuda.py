@@ -2,9 +2,8 @@
 
 import pytest
 import torch
-
+from posegraph.data.sources import stored_source
 from posegraph.gcn.config import load_config
-from posegraph.gcn.dataset import load_sequence
 from posegraph.gcn.inference import answer_sequence, evaluate_run, load_classifier
 from posegraph.gcn.training import train
 
@@ -26,7 +25,7 @@ def test_train_with_amp_evaluate_and_classify_on_cuda(model, synthetic_store, tm
     classifier, bundle = load_classifier(run / "best.pt", device="cuda")
     assert next(classifier.parameters()).is_cuda
     video = next(row for row in synthetic_store.videos().to_pylist() if row["split"] == "test")
-    answer = answer_sequence(classifier, bundle, load_sequence(synthetic_store, video["video_id"]))
+    answer = answer_sequence(classifier, bundle, stored_source(synthetic_store, video["video_id"]))
     assert answer.ranking and 0.0 <= answer.ranking[0][1] <= 1.0
 
 

@@ -4,11 +4,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from posegraph.gcn.config import load_config
-from posegraph.gcn.ensemble import (EnsembleError, aligned, check_weights, combine, evaluate_ensemble,
-                                    evaluate_saved, load_ensemble, load_members, save_ensemble, search_weights,
-                                    weight_grid)
+from posegraph.gcn.ensemble import (
+    EnsembleError,
+    aligned,
+    check_weights,
+    combine,
+    evaluate_ensemble,
+    evaluate_saved,
+    load_ensemble,
+    load_members,
+    save_ensemble,
+    search_weights,
+    weight_grid,
+)
 from posegraph.gcn.training import train
 
 MORE = str(Path(__file__).resolve().parents[2] / "configs" / "muscle_groups_more.yaml")
@@ -136,7 +145,6 @@ def test_the_ensembles_rejection_is_calibrated_on_the_validation_logits_and_save
 
 def test_a_saved_ensemble_answers_none_of_these_below_its_threshold(checkpoints, synthetic_store, tmp_path):
     from posegraph.data.sources import stored_source
-    from posegraph.gcn.preprocess import PeopleSequence
 
     ensemble, _ = evaluate_ensemble([checkpoints["stgcn"], checkpoints["bilstm"]], synthetic_store.root, "test",
                                     log=lambda _: None)
@@ -145,7 +153,7 @@ def test_a_saved_ensemble_answers_none_of_these_below_its_threshold(checkpoints,
     assert again.rejection == ensemble.rejection
     members = load_members(list(again.members))
     video = synthetic_store.videos().to_pylist()[0]["video_id"]
-    sequence = PeopleSequence.from_source(stored_source(synthetic_store, video, persons=members.num_persons))
+    sequence = stored_source(synthetic_store, video, persons=members.num_persons)
     assert not members.answer(sequence, again.weights, rejection=again.rejection).rejected
     strict = {**again.rejection, "threshold": 1.01}  # no probability reaches it
     answer = members.answer(sequence, again.weights, rejection=strict)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from posegraph.flows.cli import main
 from posegraph.gcn.config import load_config
 from posegraph.gcn.training import train
@@ -58,7 +57,6 @@ def test_the_exported_answers_equal_pytorch_s_for_a_graph_and_a_sequence_model(s
     from posegraph.gcn.inference import answer_sequence, load_classifier
     from posegraph.gcn.onnx_export import export_onnx
     from posegraph.gcn.onnx_runtime import OnnxClassifier
-    from posegraph.gcn.preprocess import PeopleSequence
 
     export_onnx(stgcn_run, tmp_path / "stgcn", log=lambda _: None)
     videos = [row["video_id"] for row in synthetic_store.videos().to_pylist() if row["split"] == "test"][:4]
@@ -66,7 +64,7 @@ def test_the_exported_answers_equal_pytorch_s_for_a_graph_and_a_sequence_model(s
         model, bundle = load_classifier(torch_path)
         exported = OnnxClassifier.load(onnx_path)
         for video in videos:
-            sequence = PeopleSequence.from_source(resolve_source(video, synthetic_store))
+            sequence = resolve_source(video, synthetic_store)
             want, got = answer_sequence(model, bundle, sequence, 3), exported.answer(sequence, 3)
             assert want.answer == got.answer and want.rejected == got.rejected
             assert np.allclose([p for _, p in want.ranking], [p for _, p in got.ranking], atol=1e-4)
@@ -129,9 +127,13 @@ def test_an_export_folder_that_is_broken_or_mismatched_is_one_clear_line(exporte
 
 def test_an_export_that_does_not_reproduce_the_model_fails_and_says_how(analysis_bundle, exported_bundle):
     import torch
-
     from posegraph.gcn.inference import load_classifier
-    from posegraph.gcn.onnx_export import ExportError, _check_inputs, _WithEmbedding, check_export
+    from posegraph.gcn.onnx_export import (
+        ExportError,
+        _check_inputs,
+        _WithEmbedding,
+        check_export,
+    )
 
     model, bundle = load_classifier(analysis_bundle / "classifier.pt", device="cpu")
     with torch.no_grad():

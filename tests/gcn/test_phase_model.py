@@ -3,15 +3,23 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from posegraph.data import SkeletonStore
 from posegraph.data.records import PhaseRows
 from posegraph.data.synthetic import generate_corpus, store_records
 from posegraph.gcn.config import load_config
-from posegraph.gcn.phases import PhaseDataset, PhaseFamily, PhaseNet, model_frame_sources, stored_phases
+from posegraph.gcn.phases import (
+    PhaseDataset,
+    PhaseFamily,
+    PhaseNet,
+    model_frame_sources,
+    stored_phases,
+)
 from posegraph.gcn.registry import build_model
-from posegraph.scoring.phase_labels import (count_from_phases, phases_from_repetitions,
-                                            repetitions_from_phases)
+from posegraph.scoring.phase_labels import (
+    count_from_phases,
+    phases_from_repetitions,
+    repetitions_from_phases,
+)
 
 
 @pytest.mark.parametrize("name", ["stgcn", "msg3d"])
@@ -96,9 +104,14 @@ def test_train_a_phase_model_then_count_with_it(small_store, tmp_path, capsys):
 
 def test_a_phase_checkpoint_evaluates_by_frame_and_refuses_to_classify(small_store, tmp_path, capsys):
     from posegraph.app.phase_counting import load_phase_model
-    from posegraph.gcn.inference import calibrate_run, class_probabilities, evaluate_run, load_classifier
-    from posegraph.gcn.preprocess import PeopleSequence
+    from posegraph.gcn.inference import (
+        calibrate_run,
+        class_probabilities,
+        evaluate_run,
+        load_classifier,
+    )
     from posegraph.gcn.training import train
+    from posegraph.skeleton.source import SkeletonSource
 
     config = load_config(None, ["task=phases", "epochs=1", "batch_size=4", "clip_frames=64", "model=msg3d"])
     train(config, small_store.root, tmp_path / "run", progress=False, log=lambda line: None)
@@ -118,7 +131,7 @@ def test_a_phase_checkpoint_evaluates_by_frame_and_refuses_to_classify(small_sto
     assert printed[0].startswith("counts: MAE ") and len(printed) == 1 + len(counting["per_exercise"])
     model, bundle = load_classifier(tmp_path / "run" / "best.pt")
     assert bundle.family == "phase" and bundle.class_names == ("end", "middle", "within")
-    sequence = PeopleSequence(np.zeros((1, 20, 33, 4), np.float32), "blazepose33", np.arange(20) / 16.0)
+    sequence = SkeletonSource.from_people(np.zeros((1, 20, 33, 4), np.float32), "blazepose33", np.arange(20) / 16.0)
     with pytest.raises(ValueError, match="predicts repetition phases"):
         class_probabilities(model, bundle, sequence)
     with pytest.raises(ValueError, match="only exercise classifiers are calibrated"):

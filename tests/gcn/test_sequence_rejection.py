@@ -3,13 +3,12 @@ the checkpoint, answering about 95% of known videos and rejecting a movement unl
 
 import numpy as np
 import pytest
-
 from posegraph.data import SkeletonStore
 from posegraph.data.sources import stored_source
 from posegraph.gcn.config import load_config
 from posegraph.gcn.inference import answer_sequence, load_classifier
-from posegraph.gcn.preprocess import PeopleSequence
 from posegraph.gcn.training import train
+from posegraph.skeleton.source import SkeletonSource
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +31,17 @@ def test_the_bilstm_is_calibrated_and_rejects_what_is_like_no_class(bilstm_with_
     assert rejection is not None and rejection.active and rejection.validation_videos == 42
     assert rejection.threshold > 0 and rejection.distance is not None and 0.9 <= rejection.coverage <= 1.0
     val = [row for row in store.videos().to_pylist() if row["split"] == "val"]
-    answers = [answer_sequence(model, bundle, PeopleSequence.from_source(stored_source(store, row["video_id"])))
+    answers = [answer_sequence(model, bundle, stored_source(store, row["video_id"]))
                for row in val]
     assert np.mean([not answer.rejected for answer in answers]) >= 0.85  # about 95% by construction
     # a body that jumps to random places every frame is no exercise
     source = stored_source(store, val[0]["video_id"])
     noise = source.joints.copy()
     noise[..., :2] = np.random.default_rng(0).uniform(0.1, 0.9, noise[..., :2].shape)
-    answer = answer_sequence(model, bundle, PeopleSequence(noise[None], source.layout, source.timestamps,
+    answer = answer_sequence(model, bundle, SkeletonSource.from_people(noise[None], source.layout, source.timestamps,
                                                            source.width, source.height))
     assert answer.rejected and answer.answer == "none of these"
-    forced = answer_sequence(model, bundle, PeopleSequence(noise[None], source.layout, source.timestamps,
+    forced = answer_sequence(model, bundle, SkeletonSource.from_people(noise[None], source.layout, source.timestamps,
                                                            source.width, source.height), reject=False)
     assert not forced.rejected and forced.answer in bundle.class_names
 

@@ -5,15 +5,14 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from posegraph.data import SkeletonStore, VideoInfo
 from posegraph.data.records import Skeletons
+from posegraph.data.sources import stored_source
 from posegraph.gcn.checkpoint import load_checkpoint
 from posegraph.gcn.config import load_config
 from posegraph.gcn.dataset import VideoItem
 from posegraph.gcn.feature_windows import FeatureWindows
 from posegraph.gcn.inference import classify_sequence, evaluate_run, load_classifier
-from posegraph.gcn.dataset import load_sequence
 from posegraph.gcn.training import train
 
 QUICK = ["epochs=4", "patience=10"]
@@ -83,7 +82,7 @@ def test_classify_a_stored_video_with_attention(bilstm_run, synthetic_store):
     model, bundle = load_classifier(run / "best.pt")
     assert load_classifier(run)[1].checksum == bundle.checksum  # a run folder means its best.pt
     row = next(r for r in synthetic_store.videos().to_pylist() if r["split"] == "test")
-    sequence = load_sequence(synthetic_store, row["video_id"])
+    sequence = stored_source(synthetic_store, row["video_id"])
     ranking = classify_sequence(model, bundle, sequence, top_k=6)
     assert len(ranking) == 6 and sum(p for _, p in ranking) == pytest.approx(1.0, abs=1e-5)
     times, weights = frames_that_mattered(model, bundle, sequence)

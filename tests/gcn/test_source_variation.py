@@ -2,14 +2,24 @@
 
 import numpy as np
 import pytest
-
 from posegraph.gcn.config import config_from_dict, load_config
-from posegraph.gcn.preprocess import PeopleSequence, as_present, prepare
-from posegraph.gcn.source_variation import (SourceVariation, bone_tree, change_speed, drop_joints, jitter, miss_frames,
-                                            symmetric_scales, vary_bones, vary_channels, vary_source,
-                                            vary_view)
+from posegraph.gcn.preprocess import as_present, prepare
+from posegraph.gcn.source_variation import (
+    SourceVariation,
+    bone_tree,
+    change_speed,
+    drop_joints,
+    jitter,
+    miss_frames,
+    symmetric_scales,
+    vary_bones,
+    vary_channels,
+    vary_source,
+    vary_view,
+)
 from posegraph.skeleton import get_layout
 from posegraph.skeleton.geometry import mirror_image
+from posegraph.skeleton.source import SkeletonSource
 
 
 def body(frames: int = 40, layout: str = "penn13", seed: int = 0) -> np.ndarray:
@@ -161,7 +171,7 @@ def test_presence_keeps_annotated_occluded_joints_and_drops_openpose_zeros():
 def test_prepare_reads_confidence_as_asked():
     joints = np.tile(body(10)[None], (1, 1, 1, 1))
     joints[0, :, 2, 3] = 0.0  # visibility 0 with coordinates
-    sequence = PeopleSequence(joints, "penn13", np.arange(10) / 16.0)
+    sequence = SkeletonSource.from_people(joints, "penn13", np.arange(10) / 16.0)
     assert np.isfinite(prepare(sequence, "penn13", None, "presence")[0, :, 2, :2]).all()
     assert np.isnan(prepare(sequence, "penn13", None, "score")[0, :, 2, :2]).all()
     with pytest.raises(ValueError, match="joint confidence 'visible'"):

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-
 from posegraph.features import build_features
-from posegraph.gcn.preprocess import PeopleSequence, prepare, to_channels
+from posegraph.gcn.preprocess import prepare, to_channels
 from posegraph.skeleton.geometry import aspect_correct, body_frame, resample
+from posegraph.skeleton.source import SkeletonSource
 
 
 def project(points: np.ndarray, width: int, height: int, focal: float, shift: tuple[float, float]) -> np.ndarray:
@@ -39,7 +39,7 @@ def test_same_pose_in_a_landscape_and_a_portrait_frame_gives_the_same_model_inpu
     assert not np.allclose(landscape[..., :2], portrait[..., :2], atol=0.05)  # stored values differ
     inputs = []
     for joints, (width, height) in ((landscape, (1920, 1080)), (portrait, (368, 640))):
-        sequence = PeopleSequence(joints[None], "blazepose33", timestamps, width, height)
+        sequence = SkeletonSource.from_people(joints[None], "blazepose33", timestamps, width, height)
         inputs.append(prepare(sequence, "blazepose33", 16.0))
     np.testing.assert_allclose(to_channels(inputs[0]), to_channels(inputs[1]), atol=1e-4)
     features = [build_features(people[0], "blazepose33", 16.0)[0] for people in inputs]

@@ -74,10 +74,12 @@ class LiveFeed:
             self.landmarker.__exit__(None, None, None)
             self.detect = None
 
-    def finish(self, ended: str, dropped: int = 0, read: int | None = None) -> LiveResult:
+    def finish(self, ended: str, dropped: int = 0, read: int | None = None, release: bool = True) -> LiveResult:
         """The session analysed whole (:meth:`~.live.LiveSession.finish`), with BlazePose's and the
-        rest's time per frame in ``live.processing``."""
-        self.close()
+        rest's time per frame in ``live.processing``. ``release=False`` leaves BlazePose be (a frame
+        still running on another thread holds it)."""
+        if release:
+            self.close()
         if self.session is None:
             return LiveResult(None, None, None, ended)
         result = self.session.finish(ended, dropped, read)

@@ -114,15 +114,14 @@ class _Connection:
         return {"type": "frame", "t_s": round(t_s, 3), "landmarks": points, "state": self.live.session.state(),
                 "events": events, "frames": self.index}
 
-    def finish(self, ended: str, out: str | None) -> dict:
+    def finish(self, ended: str, out: str | None, held: bool = False) -> dict:
+        """The session's ``end`` message (and report with ``out``); ``held``: an abandoned frame still
+        holds BlazePose on the session's own thread (this runs on another), so it is left be."""
         counts = {"frames_refused": self.dropped, "frames_abandoned": self.abandoned}
-        if self.worker.busy:  # an abandoned frame still holds BlazePose: leave it be, analyse what was seen
-            result = self.live.session.finish(ended, self.dropped + self.abandoned) if self.live.session else None
-        else:
-            result = self.live.finish(ended, self.dropped + self.abandoned)
-        if result is None or self.live.session is None:
+        if self.live.session is None:
             return {"type": "end", "ended": ended, "count": 0, "exercise": None, "error": "no frame arrived",
                     **counts}
+        result = self.live.finish(ended, self.dropped + self.abandoned, release=not held)
         if result.report is None:
             return {"type": "end", "ended": ended, "count": 0, "exercise": None, "error": result.error, **counts}
         report = result.report.with_live(replace(result.report.live, frames_refused=self.dropped,
@@ -287,7 +286,7 @@ async def _finish(connection: _Connection, ended: str, out: str | None) -> dict:
     when its thread is still held by an abandoned frame. Bounded by :data:`FINISH_S`."""
     if connection.worker.busy:
         finishing = _Worker(f"{connection.name}-finish")
-        future = finishing.submit(connection.finish, ended, out)
+        future = finishing.submit(connection.finish, ended, out, True)
         finishing.close()
     else:
         future = connection.worker.submit(connection.finish, ended, out)
